@@ -1,0 +1,60 @@
+# refvote: every target installs what it needs on a fresh Debian machine.
+#   make demo   the main job on embedded defaults
+#   make test   the whole test suite
+#   make bench  performance figures as ratios against ElectionGuard, measured in the same run
+#   make lint   ruff, and mypy --strict on crypto/ and ballots/
+
+PYTHON     ?= python3
+VENV       := .venv
+EG_VENV    := .venv-eg
+STAMPS     := .stamps
+APT_PKGS   := pcscd vsmartcard-vpcd libpcsclite-dev fonts-noto-cjk fonts-arphic-uming poppler-utils
+OUT        ?= demo-out
+
+.PHONY: demo test bench lint clean apt
+
+demo: $(STAMPS)/apt $(VENV)/.installed
+	$(VENV)/bin/refvote crypto selftest
+
+test: $(STAMPS)/apt $(VENV)/.installed
+	$(VENV)/bin/pytest -q
+
+bench: $(VENV)/.installed $(EG_VENV)/.installed
+	$(VENV)/bin/refvote bench --peer-python $(EG_VENV)/bin/python
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+apt: $(STAMPS)/apt
+
+# Debian packages: installed when run as root, otherwise the exact command is printed.
+$(STAMPS)/apt:
+	@missing=""; for p in $(APT_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "missing Debian packages:$$missing"; \
+	    echo "run: sudo apt-get update && sudo apt-get install -y --no-install-recommends $(APT_PKGS)"; \
+	    exit 1; \
+	  fi; \
+	fi
+	@mkdir -p $(STAMPS) && touch $@
+
+$(VENV)/.installed: pyproject.toml $(STAMPS)/apt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[test,dev]'
+	touch $@
+
+# The peer for benchmarks, in its own environment (it pins old libraries of its own).
+$(EG_VENV)/.installed:
+	test -x $(EG_VENV)/bin/python || $(PYTHON) -m venv $(EG_VENV)
+	$(EG_VENV)/bin/pip install -q --disable-pip-version-check electionguard==1.4.0
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(EG_VENV) $(STAMPS) $(OUT) *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache

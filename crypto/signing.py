@@ -1,0 +1,111 @@
+"""Ed25519 signatures over purpose-tagged fingerprints (PROTOCOL §8), with `cryptography`.
+
+A signature covers the 32-byte fingerprint H("sign/<purpose>", payload…), so a signature made
+for one purpose can never be replayed as another. Verification is RFC 8032 §5.1.7
+cofactorless, as OpenSSL does it; public keys must be valid subgroup points and not O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature as _CryptographyInvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from crypto.errors import InvalidKey, InvalidPoint, InvalidSignature
+from crypto.hashing import HashItem, fingerprint, read_aloud
+from crypto.hazmat.group import Point
+from crypto.randomness import SYSTEM, RandomSource
+
+SIGNATURE_BYTES = 64
+
+PURPOSES = frozenset(
+    {
+        "package",
+        "export",
+        "round1-commit",
+        "round1",
+        "confirm",
+        "round2",
+        "complaint",
+        "share",
+        "record",
+    }
+)
+
+
+def signed_digest(purpose: str, payload: tuple[HashItem, ...]) -> bytes:
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown signature purpose {purpose!r}")
+    return fingerprint("sign/" + purpose, *payload)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyKey:
+    """An Ed25519 public key, validated as a subgroup point that is not the identity."""
+
+    raw: bytes
+
+    def __post_init__(self) -> None:
+        try:
+            point = Point.from_bytes(self.raw, what="public key")
+        except InvalidPoint as exc:
+            raise InvalidKey(str(exc)) from None
+        if point.is_identity():
+            raise InvalidKey("public key is the identity")
+
+    def verify(self, signature: bytes, purpose: str, *payload: HashItem) -> None:
+        """Raise InvalidSignature unless `signature` signs (purpose, payload) under this key."""
+        if not isinstance(signature, bytes) or len(signature) != SIGNATURE_BYTES:
+            raise InvalidSignature(f"{purpose} signature: must be {SIGNATURE_BYTES} bytes")
+        try:
+            Ed25519PublicKey.from_public_bytes(self.raw).verify(
+                signature, signed_digest(purpose, payload)
+            )
+        except _CryptographyInvalidSignature:
+            raise InvalidSignature(f"{purpose} signature does not verify") from None
+
+    def read_aloud(self) -> str:
+        """The key's fingerprint for reading aloud and writing into minutes."""
+        return read_aloud("trustee-key", self.raw)
+
+
+class SigningKey:
+    """An Ed25519 private key. The seed is a secret: it is only exported to be sealed."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: Ed25519PrivateKey) -> None:
+        self._key = key
+
+    @classmethod
+    def generate(cls, rng: RandomSource = SYSTEM) -> SigningKey:
+        return cls.from_seed(rng.bytes(32))
+
+    @classmethod
+    def from_seed(cls, seed: bytes) -> SigningKey:
+        if len(seed) != 32:
+            raise InvalidKey("an Ed25519 seed is 32 bytes")
+        return cls(Ed25519PrivateKey.from_private_bytes(bytes(seed)))
+
+    def seed(self) -> bytes:
+        return self._key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+
+    @property
+    def verify_key(self) -> VerifyKey:
+        return VerifyKey(
+            self._key.public_key().public_bytes(
+                serialization.Encoding.Raw, serialization.PublicFormat.Raw
+            )
+        )
+
+    def sign(self, purpose: str, *payload: HashItem) -> bytes:
+        return self._key.sign(signed_digest(purpose, payload))
+
+    def __repr__(self) -> str:
+        return f"SigningKey(public={self.verify_key.raw.hex()[:16]}…)"
