@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crypto.errors import InvalidKey
-from crypto.hazmat.group import G, IDENTITY, Point, Scalar
+from crypto.hazmat.group import IDENTITY, G, Point, Scalar
 from crypto.randomness import SYSTEM, RandomSource, random_scalar
 
 
@@ -44,9 +44,7 @@ def encrypt(key: PublicKey, m: int, r: Scalar) -> Ciphertext:
     return Ciphertext(Point.base_mul(r), Point.base_mul(Scalar.from_int(m)) + key.point * r)
 
 
-def encrypt_random(
-    key: PublicKey, m: int, rng: RandomSource = SYSTEM
-) -> tuple[Ciphertext, Scalar]:
+def encrypt_random(key: PublicKey, m: int, rng: RandomSource = SYSTEM) -> tuple[Ciphertext, Scalar]:
     """Encrypt m under a fresh nonce; returns the ciphertext and the nonce (a secret)."""
     r = random_scalar(rng)
     return encrypt(key, m, r), r
@@ -66,9 +64,9 @@ def plaintext_point(ciphertext: Ciphertext, secret: Scalar) -> Point:
 
 
 __all__ = [
-    "G",
     "ZERO_CIPHERTEXT",
     "Ciphertext",
+    "G",
     "PublicKey",
     "encrypt",
     "encrypt_random",

@@ -57,7 +57,7 @@ def preimage(purpose: str, *items: HashItem) -> bytes:
     return b"".join(parts)
 
 
-def H(purpose: str, *items: HashItem) -> bytes:  # noqa: N802 - the protocol's name
+def H(purpose: str, *items: HashItem) -> bytes:
     """The 64-byte digest H(purpose, items…)."""
     return hashlib.sha512(preimage(purpose, *items)).digest()
 

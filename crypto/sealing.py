@@ -134,9 +134,7 @@ def seal_to(
     return SealedShare(e_pub, nonce, ciphertext)
 
 
-def open_sealed(
-    transport: TransportKey, sealed: SealedShare, associated_data: bytes
-) -> bytearray:
+def open_sealed(transport: TransportKey, sealed: SealedShare, associated_data: bytes) -> bytearray:
     """Decrypt a share sealed to `transport`; raise DecryptionFailed on any alteration."""
     if len(sealed.nonce) != NONCE_BYTES:
         raise DecryptionFailed("sealed share: nonce must be 12 bytes")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import nacl.bindings as sodium
 
 from crypto.errors import SelfTestFailed
-from crypto.hazmat.group import ELL, G, IDENTITY_BYTES, Point, Scalar
+from crypto.hazmat.group import ELL, IDENTITY_BYTES, G, Point, Scalar
 
 _P = 2**255 - 19
 

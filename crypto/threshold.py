@@ -16,7 +16,7 @@ from crypto.ceremony.public import JointKey
 from crypto.ceremony.sealed_share import KeyShare
 from crypto.elgamal import Ciphertext
 from crypto.errors import CryptoError, ThresholdError, TrusteeFault
-from crypto.hazmat.group import G, IDENTITY, Point, Scalar
+from crypto.hazmat.group import IDENTITY, G, Point, Scalar
 from crypto.hazmat.proofs import ChallengeResponse, dleq_prove, dleq_verify
 from crypto.randomness import SYSTEM, RandomSource
 

@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     selftest.set_defaults(run=_lazy("refvote.cmd_crypto:selftest"))
 
     bench = commands.add_parser(
-        "bench", help="performance figures, as ratios against ElectionGuard measured in the same run"
+        "bench",
+        help="performance figures, as ratios against ElectionGuard measured in the same run",
     )
     bench.add_argument(
         "--peer-python",

@@ -160,7 +160,9 @@ def _threshold_figures(runs: int, solves: int) -> dict[str, Any]:
 
     identities = [SigningKey.generate() for _ in range(5)]
     params = open_ceremony(
-        fingerprint("manifest", b"refvote bench"), 3, [(f"t{i}", k) for i, k in enumerate(identities, 1)]
+        fingerprint("manifest", b"refvote bench"),
+        3,
+        [(f"t{i}", k) for i, k in enumerate(identities, 1)],
     )
     passphrases = [f"bench {i}" for i in range(5)]
     result = rehearse(params, identities, passphrases)
@@ -193,12 +195,8 @@ def _threshold_figures(runs: int, solves: int) -> dict[str, Any]:
         share.wipe()
 
     # Worst case for the search: the most giant steps, i.e. `no` in the last block of 256.
-    worst = [
-        (yes, DLOG_N - yes) for yes in range(0, DLOG_N - (DLOG_N // 256) * 256 + 1, 7)
-    ]
-    targets = [
-        (Point.base_mul(Scalar.from_int(y + PACKING_BASE * n)), y, n) for y, n in worst
-    ]
+    worst = [(yes, DLOG_N - yes) for yes in range(0, DLOG_N - (DLOG_N // 256) * 256 + 1, 7)]
+    targets = [(Point.base_mul(Scalar.from_int(y + PACKING_BASE * n)), y, n) for y, n in worst]
     start = time.perf_counter()
     with Progress("dlog", solves) as bar:
         for i in range(solves):
@@ -219,15 +217,23 @@ def _threshold_figures(runs: int, solves: int) -> dict[str, Any]:
 
 
 def _print(f: dict[str, Any]) -> None:
-    print(f"refvote bench: medians of {f['runs']} interleaved runs; "
-          f"peer: ElectionGuard 1.4.0 (4096-bit group, gmpy2)")
+    print(
+        f"refvote bench: medians of {f['runs']} interleaved runs; "
+        f"peer: ElectionGuard 1.4.0 (4096-bit group, gmpy2)"
+    )
     print(f"  {'':<44}{'refvote':>12}{'ElectionGuard':>16}{'ratio':>10}")
-    print(f"  {'encrypt + prove one 4-question ballot':<44}{f['encrypt_ms']:>9.2f} ms"
-          f"{f['eg_encrypt_ms']:>13.1f} ms{f['encrypt_ratio_vs_electionguard']:>9.1f}×")
-    print(f"  {'verify all its proofs from its bytes':<44}{f['verify_ms']:>9.2f} ms"
-          f"{f['eg_verify_ms']:>13.1f} ms{f['verify_ratio_vs_electionguard']:>9.1f}×")
+    print(
+        f"  {'encrypt + prove one 4-question ballot':<44}{f['encrypt_ms']:>9.2f} ms"
+        f"{f['eg_encrypt_ms']:>13.1f} ms{f['encrypt_ratio_vs_electionguard']:>9.1f}×"
+    )
+    print(
+        f"  {'verify all its proofs from its bytes':<44}{f['verify_ms']:>9.2f} ms"
+        f"{f['eg_verify_ms']:>13.1f} ms{f['verify_ratio_vs_electionguard']:>9.1f}×"
+    )
     print(f"  {'threshold-decrypt one sum, 3 of 5, N=3,000':<44}{f['decrypt_sum_ms']:>9.2f} ms")
     print(f"  {'packed dlog table, N_max=3,000 (once)':<44}{f['dlog_table_s']:>10.2f} s")
     solves = f"{f['dlog_solves']:,} worst-case solves at N=3,000"
-    print(f"  {solves:<44}{f['dlog_solve_s']:>10.2f} s"
-          f"   (with the table {f['dlog_total_s']:.1f} s; target < 120 s)")
+    print(
+        f"  {solves:<44}{f['dlog_solve_s']:>10.2f} s"
+        f"   (with the table {f['dlog_total_s']:.1f} s; target < 120 s)"
+    )

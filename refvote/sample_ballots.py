@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crypto.elgamal import Ciphertext, PublicKey, encrypt_random
-from crypto.errors import InvalidProof
 from crypto.encoding import canonical_json, parse_canonical_json, to_hex
+from crypto.errors import InvalidProof
 from crypto.fields import Fields, decode_scalar
 from crypto.hazmat.group import Point, Scalar
 from crypto.hazmat.proofs import (

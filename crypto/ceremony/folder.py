@@ -63,13 +63,13 @@ class CeremonyFiles:
             files[f"round1-commit/trustee-{_num(i, n)}.json"] = c.to_json(p)
         for i, m in self.messages.items():
             files[f"round1/trustee-{_num(i, n)}.json"] = m.to_json(p)
-        for i, c in self.confirmations.items():
-            files[f"confirm/trustee-{_num(i, n)}.json"] = c.to_json(p)
+        for i, confirmation in self.confirmations.items():
+            files[f"confirm/trustee-{_num(i, n)}.json"] = confirmation.to_json(p)
         for (i, t), e in self.envelopes.items():
             files[f"round2/from-{_num(i, n)}-to-{_num(t, n)}.json"] = e.to_json(p)
-        for c in self.complaints:
-            name = f"complaints/by-{_num(c.trustee, n)}-against-{_num(c.accused, n)}.json"
-            files[name] = c.to_json(p)
+        for complaint in self.complaints:
+            by, against = _num(complaint.trustee, n), _num(complaint.accused, n)
+            files[f"complaints/by-{by}-against-{against}.json"] = complaint.to_json(p)
         for name, data in files.items():
             path = folder / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,8 +97,10 @@ class CeremonyFiles:
                 if t != i and path.exists():
                     envelope = Envelope.from_json(_read(path), params)
                     if (envelope.sender, envelope.recipient) != (i, t):
-                        raise CeremonyError(f"{path.name}: holds the envelope from "
-                                            f"{envelope.sender} to {envelope.recipient}")
+                        raise CeremonyError(
+                            f"{path.name}: holds the envelope from "
+                            f"{envelope.sender} to {envelope.recipient}"
+                        )
                     files.envelopes[(i, t)] = envelope
         complaints_dir = folder / "complaints"
         if complaints_dir.is_dir():
@@ -133,8 +135,10 @@ def verify_ceremony(files: CeremonyFiles) -> JointKey:
     for complaint in files.complaints:
         named = judge_complaint(p, files.messages, files.envelopes, complaint)
         raise TrusteeFault(
-            named, f"named by the complaint of trustee {complaint.trustee} "
-            f"against trustee {complaint.accused}: the ceremony must restart without trustee {named}"
+            named,
+            f"named by the complaint of trustee {complaint.trustee} "
+            f"against trustee {complaint.accused}: "
+            f"the ceremony must restart without trustee {named}",
         )
     for i in range(1, p.n + 1):
         for t in range(1, p.n + 1):

@@ -18,7 +18,7 @@ from typing import Any
 from crypto.encoding import canonical_json, parse_canonical_json, to_hex
 from crypto.errors import EncodingError
 from crypto.fields import Fields, decode_point, decode_scalar
-from crypto.hashing import H, file_fingerprint, fingerprint
+from crypto.hashing import file_fingerprint, fingerprint, preimage, read_aloud
 from crypto.hazmat.group import Point
 from crypto.hazmat.proofs import ChallengeResponse
 from crypto.signing import SIGNATURE_BYTES, VerifyKey
@@ -94,7 +94,11 @@ class CeremonyParameters:
                     "n": self.n,
                     "k": self.k,
                     "trustees": [
-                        {"index": t.index, "name": t.name, "identity_key": to_hex(t.identity_key.raw)}
+                        {
+                            "index": t.index,
+                            "name": t.name,
+                            "identity_key": to_hex(t.identity_key.raw),
+                        }
                         for t in self.trustees
                     ],
                 },
@@ -123,9 +127,7 @@ class CeremonyParameters:
 
 
 def transcript_hash(params: CeremonyParameters, round1_hashes: list[bytes]) -> bytes:
-    return fingerprint(
-        "round1-transcript", *params.context(), params.n, params.k, *round1_hashes
-    )
+    return fingerprint("round1-transcript", *params.context(), params.n, params.k, *round1_hashes)
 
 
 # Round 1: commit, then reveal ---------------------------------------------------------------
@@ -195,7 +197,9 @@ class Round1Message:
                 "k": params.k,
                 "trustee": self.trustee,
                 "commitments": [to_hex(K.to_bytes()) for K in self.commitments],
-                "proofs": [{"c": to_hex(p.c.to_bytes()), "v": to_hex(p.v.to_bytes())} for p in self.proofs],
+                "proofs": [
+                    {"c": to_hex(p.c.to_bytes()), "v": to_hex(p.v.to_bytes())} for p in self.proofs
+                ],
                 "transport_key": to_hex(self.transport_key),
                 "round1_hash": to_hex(self.round1_hash(params)),
             },
@@ -302,8 +306,6 @@ class Envelope:
         )
 
     def associated_data(self, params: CeremonyParameters) -> bytes:
-        from crypto.hashing import preimage
-
         return preimage("share-seal", *params.context(), self.sender, self.recipient)
 
     def to_obj(self, params: CeremonyParameters) -> dict[str, Any]:
@@ -420,17 +422,15 @@ def _same_ceremony(f: Fields, params: CeremonyParameters) -> None:
 
 
 def ceremony_nonce_read_aloud(nonce: bytes) -> str:
-    from crypto.hashing import read_aloud
-
     return read_aloud("ceremony-nonce", nonce)
 
 
 __all__ = [
-    "H",
     "CeremonyParameters",
     "Complaint",
     "Confirmation",
     "Envelope",
+    "H",
     "Round1Commit",
     "Round1Message",
     "TrusteeEntry",

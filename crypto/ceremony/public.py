@@ -47,13 +47,13 @@ def check_commit(params: CeremonyParameters, commit: Round1Commit) -> None:
         raise TrusteeFault(commit.trustee, f"round-1 commitment: {exc}") from None
 
 
-def check_round1(
-    params: CeremonyParameters, message: Round1Message, commit: Round1Commit
-) -> None:
+def check_round1(params: CeremonyParameters, message: Round1Message, commit: Round1Commit) -> None:
     """A round-1 message must match its signed commitment, be signed, and prove every K_i,j."""
     i = message.trustee
     if commit.trustee != i:
-        raise CeremonyError(f"round-1 message of trustee {i} checked against trustee {commit.trustee}")
+        raise CeremonyError(
+            f"round-1 message of trustee {i} checked against trustee {commit.trustee}"
+        )
     if message.round1_hash(params) != commit.round1_hash:
         raise TrusteeFault(i, "round-1 message does not match the round1_hash it committed to")
     try:
@@ -89,7 +89,9 @@ def check_round1_all(
     return transcript_hash(params, [commits[i].round1_hash for i in range(1, params.n + 1)])
 
 
-def check_confirmation(params: CeremonyParameters, confirm: Confirmation, transcript: bytes) -> None:
+def check_confirmation(
+    params: CeremonyParameters, confirm: Confirmation, transcript: bytes
+) -> None:
     t = confirm.trustee
     if confirm.transcript != transcript:
         raise TrusteeFault(t, "confirmed a different round-1 transcript")
@@ -105,7 +107,9 @@ def check_envelope(params: CeremonyParameters, envelope: Envelope) -> None:
             envelope.signature, "round2", *envelope.payload(params)
         )
     except CryptoError as exc:
-        raise TrusteeFault(envelope.sender, f"round-2 envelope to {envelope.recipient}: {exc}") from None
+        raise TrusteeFault(
+            envelope.sender, f"round-2 envelope to {envelope.recipient}: {exc}"
+        ) from None
 
 
 def expected_share_point(message: Round1Message, t: int) -> Point:
@@ -184,7 +188,8 @@ def restart_parameters(
     remaining = [t for t in params.trustees if t.index not in excluded]
     if len(remaining) < params.k:
         raise CeremonyError(
-            f"cannot restart: {len(remaining)} trustees remain, fewer than the threshold k = {params.k}"
+            f"cannot restart: {len(remaining)} trustees remain, "
+            f"fewer than the threshold k = {params.k}"
         )
     if new_nonce == params.ceremony_nonce:
         raise CeremonyError("a restarted ceremony needs a new ceremony_nonce")

@@ -47,9 +47,7 @@ def rehearse(
     rng: RandomSource = SYSTEM,
 ) -> RehearsalResult:
     """Run all rounds for all trustees; raise if any trustee complains."""
-    devices = [
-        TrusteeDevice(params, i, key, rng) for i, key in enumerate(identities, start=1)
-    ]
+    devices = [TrusteeDevice(params, i, key, rng) for i, key in enumerate(identities, start=1)]
     files = CeremonyFiles(params)
     for d in devices:
         files.commits[d.index] = d.round1()

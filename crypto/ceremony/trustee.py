@@ -108,14 +108,18 @@ class TrusteeDevice:
         round1_hash = message.round1_hash(p)
         commit = Round1Commit(i, round1_hash, b"")
         self.stage = Stage.COMMITTED
-        return Round1Commit(i, round1_hash, self._identity.sign("round1-commit", *commit.payload(p)))
+        return Round1Commit(
+            i, round1_hash, self._identity.sign("round1-commit", *commit.payload(p))
+        )
 
     def reveal(self, commits: Mapping[int, Round1Commit]) -> Round1Message:
         """Release the round-1 message, only once all n commitments are published."""
         self._expect(Stage.COMMITTED)
         missing = [t for t in range(1, self.params.n + 1) if t not in commits]
         if missing:
-            raise CeremonyError(f"round-1 commitments missing from trustees {missing}: not revealing")
+            raise CeremonyError(
+                f"round-1 commitments missing from trustees {missing}: not revealing"
+            )
         assert self._message is not None
         if commits[self.index].round1_hash != self._message.round1_hash(self.params):
             raise CeremonyError("the published commitment for this trustee is not its own")
@@ -184,9 +188,7 @@ class TrusteeDevice:
 
     # Round 3 ---------------------------------------------------------------------------------
 
-    def receive(
-        self, envelopes: Mapping[int, Envelope | None], passphrase: str
-    ) -> ReceiveOutcome:
+    def receive(self, envelopes: Mapping[int, Envelope | None], passphrase: str) -> ReceiveOutcome:
         """Open and check the share from every other trustee (None: none was published).
 
         If every share checks, s_t = Σ_i P_i(t) is sealed under `passphrase`, and the
@@ -213,7 +215,9 @@ class TrusteeDevice:
                 if good:
                     total = total + share
             if not good:
-                addressed = envelope is not None and envelope.sender == i and envelope.recipient == t
+                addressed = (
+                    envelope is not None and envelope.sender == i and envelope.recipient == t
+                )
                 complaints.append(self._complaint(i, envelope if addressed else None))
         if complaints:
             self.stage = Stage.DONE

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from crypto.elgamal import Ciphertext, PublicKey
 from crypto.errors import InvalidProof
 from crypto.hashing import HashItem, challenge
-from crypto.hazmat.group import G, Point, Scalar
+from crypto.hazmat.group import Point, Scalar
 from crypto.randomness import SYSTEM, RandomSource, random_scalar
 
 

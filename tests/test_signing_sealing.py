@@ -1,0 +1,151 @@
+"""Ed25519 over purpose-tagged fingerprints; shares sealed in transit and at rest."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crypto.errors import DecryptionFailed, InvalidKey, InvalidSignature
+from crypto.hazmat.group import IDENTITY_BYTES
+from crypto.sealing import (
+    PROTOCOL_ARGON2,
+    Argon2Parameters,
+    PassphraseSealed,
+    TransportKey,
+    check_transport_key,
+    open_sealed,
+    open_with_passphrase,
+    seal_to,
+    seal_with_passphrase,
+)
+from crypto.selftest import TORSION_POINTS, mixed_order_points
+from crypto.signing import SigningKey, VerifyKey
+
+
+def test_sign_and_verify() -> None:
+    key = SigningKey.generate()
+    sig = key.sign("record", b"base", b"file")
+    key.verify_key.verify(sig, "record", b"base", b"file")
+
+
+@pytest.mark.parametrize(
+    "purpose, payload",
+    [("package", (b"base", b"file")), ("record", (b"base", b"other")), ("record", (b"base",))],
+)
+def test_signature_is_bound_to_purpose_and_payload(
+    purpose: str, payload: tuple[bytes, ...]
+) -> None:
+    key = SigningKey.generate()
+    sig = key.sign("record", b"base", b"file")
+    with pytest.raises(InvalidSignature):
+        key.verify_key.verify(sig, purpose, *payload)
+
+
+def test_tampered_signature_and_wrong_key_fail() -> None:
+    key = SigningKey.generate()
+    sig = bytearray(key.sign("export", b"x"))
+    sig[5] ^= 1
+    with pytest.raises(InvalidSignature):
+        key.verify_key.verify(bytes(sig), "export", b"x")
+    with pytest.raises(InvalidSignature):
+        SigningKey.generate().verify_key.verify(key.sign("export", b"x"), "export", b"x")
+    with pytest.raises(InvalidSignature, match="64 bytes"):
+        key.verify_key.verify(b"short", "export", b"x")
+
+
+def test_unknown_purpose_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="unknown signature purpose"):
+        SigningKey.generate().sign("anything", b"x")
+
+
+@pytest.mark.parametrize(
+    "raw", [IDENTITY_BYTES, *TORSION_POINTS, *mixed_order_points(), b"\x01" * 31]
+)
+def test_bad_public_keys_are_refused(raw: bytes) -> None:
+    with pytest.raises(InvalidKey):
+        VerifyKey(raw)
+
+
+def test_seed_round_trip() -> None:
+    key = SigningKey.generate()
+    assert SigningKey.from_seed(key.seed()).verify_key == key.verify_key
+    assert "SigningKey(public=" in repr(key) and key.seed().hex() not in repr(key)
+
+
+# Transport ---------------------------------------------------------------------------------
+
+AD = b"associated data"
+
+
+def test_transport_round_trip_and_tampering() -> None:
+    recipient = TransportKey.generate()
+    sealed = seal_to(recipient.public_bytes(), b"s" * 32, AD)
+    assert bytes(open_sealed(recipient, sealed, AD)) == b"s" * 32
+    with pytest.raises(DecryptionFailed):
+        open_sealed(recipient, sealed, AD + b"!")
+    with pytest.raises(DecryptionFailed):
+        open_sealed(TransportKey.generate(), sealed, AD)
+    for field in ("ephemeral", "nonce", "ciphertext"):
+        value = bytearray(getattr(sealed, field))
+        value[0] ^= 1
+        altered = dataclasses.replace(sealed, **{field: bytes(value)})
+        with pytest.raises(DecryptionFailed):
+            open_sealed(recipient, altered, AD)
+
+
+SMALL_ORDER_X25519 = [
+    bytes(32),
+    (1).to_bytes(32, "little"),
+    bytes.fromhex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"),
+    bytes.fromhex("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157"),
+    (2**255 - 19 - 1).to_bytes(32, "little"),
+]
+
+
+@pytest.mark.parametrize("raw", SMALL_ORDER_X25519)
+def test_small_order_transport_keys_are_refused(raw: bytes) -> None:
+    with pytest.raises(InvalidKey, match="small-order"):
+        check_transport_key(raw)
+
+
+def test_non_canonical_transport_key_is_refused() -> None:
+    with pytest.raises(InvalidKey, match="canonical"):
+        check_transport_key((2**255 - 19 + 9).to_bytes(32, "little"))
+    with pytest.raises(InvalidKey, match="32 bytes"):
+        check_transport_key(b"\x09" * 31)
+
+
+# At rest -----------------------------------------------------------------------------------
+
+
+def test_passphrase_round_trip_and_failures() -> None:
+    sealed = seal_with_passphrase("correct horse 電池", b"k" * 32, AD)
+    assert sealed.params == PROTOCOL_ARGON2
+    assert bytes(open_with_passphrase("correct horse 電池", sealed, AD)) == b"k" * 32
+    with pytest.raises(DecryptionFailed, match="wrong passphrase"):
+        open_with_passphrase("correct horse", sealed, AD)
+    with pytest.raises(DecryptionFailed, match="wrong passphrase"):
+        open_with_passphrase("correct horse 電池", sealed, b"other trustee")
+    weaker = PassphraseSealed(
+        Argon2Parameters(passes=1), sealed.salt, sealed.nonce, sealed.ciphertext
+    )
+    with pytest.raises(DecryptionFailed, match="parameters"):
+        open_with_passphrase("correct horse 電池", weaker, AD)
+    with pytest.raises(InvalidKey, match="empty"):
+        seal_with_passphrase("", b"k", AD)
+
+
+def test_passphrase_is_nfc_normalised() -> None:
+    sealed = seal_with_passphrase("caf\u00e9", b"k", AD)
+    assert bytes(open_with_passphrase("cafe\u0301", sealed, AD)) == b"k"
+
+
+@settings(max_examples=5)
+@given(st.binary(min_size=1, max_size=64))
+def test_passphrase_sealing_hides_any_plaintext(plain: bytes) -> None:
+    sealed = seal_with_passphrase("pw", plain, AD)
+    assert plain not in sealed.ciphertext or len(plain) < 4
+    assert bytes(open_with_passphrase("pw", sealed, AD)) == plain
