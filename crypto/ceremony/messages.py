@@ -17,7 +17,7 @@ from typing import Any
 
 from crypto.encoding import canonical_json, parse_canonical_json, to_hex
 from crypto.errors import EncodingError
-from crypto.fields import Fields, decode_point, decode_scalar
+from crypto.fields import Fields, decode_point
 from crypto.hashing import file_fingerprint, fingerprint, preimage, read_aloud
 from crypto.hazmat.group import Point
 from crypto.hazmat.proofs import ChallengeResponse
@@ -430,12 +430,10 @@ __all__ = [
     "Complaint",
     "Confirmation",
     "Envelope",
-    "H",
     "Round1Commit",
     "Round1Message",
     "TrusteeEntry",
     "ceremony_nonce_read_aloud",
-    "decode_scalar",
     "transcript_hash",
     "unsigned_bytes",
 ]
