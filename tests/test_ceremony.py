@@ -368,6 +368,16 @@ def test_top_coefficients_summing_to_identity_are_rejected() -> None:
         joint_key(params, _messages_with(params, [[5, 7], [11, -7]]))
 
 
+def test_identity_commitments_are_allowed_but_an_identity_public_share_is_not() -> None:
+    params, _ = make_params(2, 2)
+    # K_1,1 = O alone is fine (PROTOCOL §1): K, every K_t and Σ K_i,1 stay non-identity.
+    joint = joint_key(params, _messages_with(params, [[5, 0], [11, 3]]))
+    assert not joint.public_key.point.is_identity()
+    # P_1(x) = 1 − x and P_2(x) = 2 − 2x: K and Σ K_i,1 are not O, but s_1 = P_1(1) + P_2(1) = 0.
+    with pytest.raises(CeremonyError, match="public share K_1 of trustee 1 is the identity"):
+        joint_key(params, _messages_with(params, [[1, -1], [2, -2]]))
+
+
 def test_joint_key_identity_is_rejected() -> None:
     params, _ = make_params(2, 1)
     with pytest.raises(CeremonyError, match="identity"):

@@ -85,6 +85,14 @@ def test_schnorr_honest_and_tampered(a_int: int) -> None:
             schnorr_verify(bad_A, bad_proof, bad_ctx)
 
 
+def test_schnorr_for_the_identity_commitment_verifies() -> None:
+    zero = Scalar.from_int(0)
+    proof = schnorr_prove(zero, IDENTITY, CTX)
+    schnorr_verify(IDENTITY, proof, CTX)
+    with pytest.raises(InvalidProof):
+        schnorr_verify(G, proof, CTX)
+
+
 # DLEQ -------------------------------------------------------------------------------------
 
 

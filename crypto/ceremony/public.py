@@ -60,9 +60,8 @@ def check_round1(params: CeremonyParameters, message: Round1Message, commit: Rou
         params.key_of(i).verify(message.signature, "round1", *message.payload(params))
     except CryptoError as exc:
         raise TrusteeFault(i, f"round-1 message: {exc}") from None
+    # A K_i,j may be O (PROTOCOL §1): the joint key, each K_t and Σ K_i,k−1 are checked instead.
     for j, (K, proof) in enumerate(zip(message.commitments, message.proofs, strict=True)):
-        if K.is_identity():
-            raise TrusteeFault(i, f"round-1 commitment K_{i},{j} is the identity")
         try:
             schnorr_verify(K, proof, schnorr_context(params, i, j))
         except CryptoError:
@@ -237,6 +236,9 @@ def joint_key(params: CeremonyParameters, messages: Mapping[int, Round1Message])
     shares = tuple(
         _sum_points([expected_share_point(m, t) for m in ordered]) for t in range(1, params.n + 1)
     )
+    for t, share in enumerate(shares, start=1):
+        if share.is_identity():
+            raise CeremonyError(f"the public share K_{t} of trustee {t} is the identity")
     items: list[object] = [*params.context(), params.n, params.k, K]
     for m in ordered:
         items.extend(m.commitments)
