@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from crypto.elgamal import Ciphertext, PublicKey, encrypt, plaintext_point, sum_ciphertexts
 from crypto.errors import InvalidKey, InvalidProof
+from crypto.hashing import challenge
 from crypto.hazmat.group import ELL, IDENTITY, G, Point, Scalar
 from crypto.hazmat.proofs import (
     ChallengeResponse,
@@ -237,3 +238,55 @@ def _prove_with_simulated(
         return membership_prove(key, ct, r, m, S, BASE, BIND)
     finally:
         proofs.random_scalar = real
+
+
+# A prover who hashes a commitment other than the one its response opens is caught. -----------
+
+
+def test_schnorr_with_a_changed_commitment_fails() -> None:
+    a, u = random_scalar(), random_scalar()
+    A = Point.base_mul(a)
+    h = Point.base_mul(u) + G  # not u·G
+    c = challenge("schnorr", *CTX, A, h)
+    with pytest.raises(InvalidProof):
+        schnorr_verify(A, ChallengeResponse(c, u + c * a), CTX)
+
+
+@pytest.mark.parametrize("which", ["a", "b"])
+def test_dleq_with_a_changed_commitment_fails(which: str) -> None:
+    s, u = random_scalar(), random_scalar()
+    X, A = Point.base_mul(s), Point.base_mul(random_scalar())
+    D = A * s
+    a, b = Point.base_mul(u), A * u
+    a, b = (a + G, b) if which == "a" else (a, b + G)
+    c = challenge("dleq", BASE, X, A, D, a, b)
+    with pytest.raises(InvalidProof):
+        dleq_verify(X, A, D, ChallengeResponse(c, u + c * s), BASE)
+
+
+@pytest.mark.parametrize("position", [None, 0, 1, 2, 3, 4, 5])
+def test_membership_with_a_changed_commitment_fails(position: int | None) -> None:
+    from crypto.hazmat import proofs
+
+    _, key = keypair(4321)
+    r = random_scalar()
+    ct = encrypt(key, 1, r)
+    honest = membership_prove(key, ct, r, 1, S, BASE, BIND)
+    # Recompute the honest commitments, change one, and re-derive the real branch's challenge.
+    commitments = []
+    for branch, s_j in zip(honest.branches, S, strict=True):
+        a = Point.base_mul(branch.v) - ct.alpha * branch.c
+        b = key.point * branch.v - (ct.beta - Point.base_mul(Scalar.from_int(s_j))) * branch.c
+        commitments.append([a, b])
+    if position is not None:
+        commitments[position // 2][position % 2] += G
+    c = proofs._membership_challenge(BASE, key, BIND, ct, S, [tuple(x) for x in commitments])  # type: ignore[misc]
+    real = honest.branches[1]
+    c_1 = c - honest.branches[0].c - honest.branches[2].c
+    shifted = ChallengeResponse(c_1, real.v + (c_1 - real.c) * r)
+    forged = MembershipProof((honest.branches[0], shifted, honest.branches[2]))
+    if position is None:  # the baseline: the same recipe with the true commitments verifies
+        membership_verify(key, ct, forged, S, BASE, BIND)
+        return
+    with pytest.raises(InvalidProof):
+        membership_verify(key, ct, forged, S, BASE, BIND)
