@@ -43,6 +43,57 @@ def build_parser() -> argparse.ArgumentParser:
     selftest.add_argument("--ballots", type=int, default=200, help="ballots to encrypt (200)")
     selftest.set_defaults(run=_lazy("refvote.cmd_crypto:selftest"))
 
+    package = commands.add_parser(
+        "package", help="the referendum definition and the election package"
+    )
+    package_commands = package.add_subparsers(
+        dest="package_command", metavar="COMMAND", required=True
+    )
+    freeze = package_commands.add_parser(
+        "freeze", help="validate the officials' TOML source and write the canonical definition.json"
+    )
+    freeze.add_argument("source", help="the definition source (TOML)")
+    freeze.add_argument("--out", default="definition.json", help="where to write (definition.json)")
+    freeze.add_argument("--force", action="store_true", help="replace an existing file")
+    freeze.set_defaults(run=_lazy("refvote.cmd_package:freeze"))
+    build = package_commands.add_parser(
+        "build", help="sign the election package (after the ceremony)"
+    )
+    build.add_argument("--definition", required=True, help="definition.json (or its TOML source)")
+    build.add_argument("--ceremony", required=True, help="the ceremony's public folder")
+    build.add_argument("--authority-key", required=True, help="the election authority's key file")
+    build.add_argument("--booth-keys", required=True, help="folder of <booth_id>.pub.json files")
+    build.add_argument("--tally-key", required=True, help="the tally station's public key file")
+    build.add_argument("--roll", required=True, help="voter roll CSV: station_id,serial_number")
+    build.add_argument(
+        "--ca", action="append", default=[], help="a trusted eID CA certificate (repeatable)"
+    )
+    build.add_argument("--crl", action="append", default=[], help="a revocation list (repeatable)")
+    build.add_argument("--out", required=True, help="a new folder for the package")
+    build.set_defaults(run=_lazy("refvote.cmd_package:build"))
+    inspect = package_commands.add_parser("inspect", help="verify an election package and show it")
+    inspect.add_argument("package", help="the package folder")
+    inspect.add_argument("--authority", metavar="FINGERPRINT", help="pin the authority key")
+    inspect.set_defaults(run=_lazy("refvote.cmd_package:inspect"))
+
+    dev = commands.add_parser("dev", help="demo and test helpers (never for an election)")
+    dev_commands = dev.add_subparsers(dest="dev_command", metavar="COMMAND", required=True)
+    keys = dev_commands.add_parser("keys", help="make demo authority, tally and booth keys")
+    keys.add_argument("--definition", required=True, help="definition.json (or its TOML source)")
+    keys.add_argument("--out", required=True, help="a new folder for the keys")
+    keys.set_defaults(run=_lazy("refvote.cmd_package:dev_keys"))
+
+    verify = commands.add_parser(
+        "verify", help="re-check a published election record from its files alone"
+    )
+    verify.add_argument("record", help="the record folder")
+    verify.add_argument(
+        "--authority",
+        metavar="FINGERPRINT",
+        help='the election authority key\'s read-aloud fingerprint, e.g. "ABCD EFGH IJKL MNOP"',
+    )
+    verify.set_defaults(run=_lazy("refvote.cmd_verify:verify"))
+
     bench = commands.add_parser(
         "bench",
         help="performance figures, as ratios against ElectionGuard measured in the same run",

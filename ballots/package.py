@@ -1,0 +1,389 @@
+"""The election package (signed by the election authority) and its verification.
+
+A package folder:
+
+    package/
+      package.json        the public part, signed: fingerprints of everything below, the
+                          authority, tally and booth public keys, the trusted eID CA roots
+      definition.json     the canonical referendum definition
+      ceremony/…          the key ceremony's public folder
+      confidential.json   for booths and poll books only, never published, signed: the roll
+                          key, each station's voter roll as keyed hashes, the revocation snapshot
+
+Both signed parts use purpose `package`: manifest_hash, base, H("file", the part without its
+signature). The public part names the confidential part's fingerprint, which binds the two;
+the confidential part holds a random 32-byte roll key, so its fingerprint reveals nothing.
+Voter roll entries are HMAC-SHA-256(roll_key, card identifier), the identifier being the
+certificate subject's serialNumber, NFC, upper case: the roll never holds an ID number.
+"""
+
+from __future__ import annotations
+
+import shutil
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
+
+from ballots.context import ElectionContext
+from ballots.definition import Definition
+from ballots.errors import PackageError
+from crypto.ceremony.folder import CeremonyFiles, verify_ceremony
+from crypto.ceremony.public import JointKey
+from crypto.encoding import canonical_json, from_hex, parse_canonical_json, to_hex
+from crypto.errors import CryptoError, EncodingError
+from crypto.fields import Fields
+from crypto.hashing import file_fingerprint, read_aloud
+from crypto.randomness import SYSTEM, RandomSource
+from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey
+
+MAX_PACKAGE_FILE = 64 << 20
+ROLL_KEY_BYTES = 32
+
+
+def roll_hash(roll_key: bytes, serial_number: str) -> bytes:
+    """HMAC-SHA-256(roll_key, UTF-8 of the NFC, upper-case card identifier)."""
+    mac = crypto_hmac.HMAC(roll_key, hashes.SHA256())
+    mac.update(unicodedata.normalize("NFC", serial_number).upper().encode("utf-8"))
+    return mac.finalize()
+
+
+def key_fingerprint(key: VerifyKey) -> str:
+    """How an authority key is read aloud and given to `refvote verify --authority`."""
+    return read_aloud("trustee-key", key.raw)
+
+
+def _normalise_fingerprint(text: str) -> str:
+    return "".join(text.split()).upper()
+
+
+@dataclass(frozen=True)
+class PublicPackage:
+    manifest_hash: bytes
+    base: bytes
+    definition: bytes  # fingerprint of definition.json
+    ceremony: tuple[tuple[str, bytes], ...]  # (path under ceremony/, fingerprint), sorted
+    authority_key: VerifyKey
+    tally_key: VerifyKey
+    booth_keys: tuple[tuple[str, VerifyKey], ...]  # (booth_id, key), in definition order
+    ca_certificates: tuple[tuple[str, bytes], ...]  # (name, DER)
+    confidential: bytes  # fingerprint of confidential.json
+    signature: bytes
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "type": "refvote/package",
+            "version": 1,
+            "manifest_hash": to_hex(self.manifest_hash),
+            "base": to_hex(self.base),
+            "definition": to_hex(self.definition),
+            "ceremony": [{"path": p, "fingerprint": to_hex(h)} for p, h in self.ceremony],
+            "authority_key": to_hex(self.authority_key.raw),
+            "tally_key": to_hex(self.tally_key.raw),
+            "booth_keys": [{"booth_id": b, "key": to_hex(k.raw)} for b, k in self.booth_keys],
+            "ca_certificates": [{"name": n, "der": to_hex(d)} for n, d in self.ca_certificates],
+            "confidential": to_hex(self.confidential),
+        }
+
+    def payload(self) -> tuple[bytes, bytes, bytes]:
+        return (self.manifest_hash, self.base, file_fingerprint(canonical_json(self.body())))
+
+    def to_json(self) -> bytes:
+        return canonical_json({**self.body(), "signature": to_hex(self.signature)})
+
+    def booth_key(self, booth_id: str) -> VerifyKey:
+        for b, k in self.booth_keys:
+            if b == booth_id:
+                return k
+        raise PackageError(f"booth {booth_id!r} is not registered in the election package")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> PublicPackage:
+        what = "package.json"
+        f = Fields(parse_canonical_json(data, what=what), what)
+        f.constant("type", "refvote/package")
+        f.constant("version", 1)
+        ceremony = []
+        for item in f.array("ceremony"):
+            c = Fields(item, f"{what}: ceremony file")
+            ceremony.append((c.text("path", max_length=200), c.hex("fingerprint", 32)))
+            c.finish()
+        booths = []
+        for item in f.array("booth_keys"):
+            b = Fields(item, f"{what}: booth key")
+            booths.append((b.text("booth_id", max_length=64), _key(b, "key")))
+            b.finish()
+        cas = []
+        for item in f.array("ca_certificates"):
+            c = Fields(item, f"{what}: CA certificate")
+            cas.append((c.text("name", max_length=200), c.hex("der")))
+            c.finish()
+        package = cls(
+            f.hex("manifest_hash", 32),
+            f.hex("base", 32),
+            f.hex("definition", 32),
+            tuple(ceremony),
+            _key(f, "authority_key"),
+            _key(f, "tally_key"),
+            tuple(booths),
+            tuple(cas),
+            f.hex("confidential", 32),
+            f.hex("signature", SIGNATURE_BYTES),
+        )
+        f.finish()
+        if [p for p, _ in package.ceremony] != sorted({p for p, _ in package.ceremony}):
+            raise EncodingError(f"{what}: ceremony files must be sorted and unique")
+        return package
+
+
+@dataclass(frozen=True)
+class ConfidentialPackage:
+    manifest_hash: bytes
+    base: bytes
+    roll_key: bytes
+    voter_roll: tuple[tuple[str, tuple[bytes, ...]], ...]  # (station_id, sorted keyed hashes)
+    revocation: tuple[tuple[str, bytes], ...]  # (name, DER CRL)
+    signature: bytes
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "type": "refvote/package-confidential",
+            "version": 1,
+            "manifest_hash": to_hex(self.manifest_hash),
+            "base": to_hex(self.base),
+            "roll_key": to_hex(self.roll_key),
+            "voter_roll": [
+                {"station_id": s, "voters": [to_hex(h) for h in hashes_]}
+                for s, hashes_ in self.voter_roll
+            ],
+            "revocation": [{"name": n, "der": to_hex(d)} for n, d in self.revocation],
+        }
+
+    def payload(self) -> tuple[bytes, bytes, bytes]:
+        return (self.manifest_hash, self.base, file_fingerprint(canonical_json(self.body())))
+
+    def to_json(self) -> bytes:
+        return canonical_json({**self.body(), "signature": to_hex(self.signature)})
+
+    def roll_of(self, station_id: str) -> frozenset[bytes]:
+        for s, entries in self.voter_roll:
+            if s == station_id:
+                return frozenset(entries)
+        raise PackageError(f"no voter roll for station {station_id!r}")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> ConfidentialPackage:
+        what = "confidential.json"
+        f = Fields(parse_canonical_json(data, what=what), what)
+        f.constant("type", "refvote/package-confidential")
+        f.constant("version", 1)
+        roll = []
+        for item in f.array("voter_roll"):
+            r = Fields(item, f"{what}: voter roll")
+            station = r.text("station_id", max_length=64)
+            entries = tuple(from_hex(v, 32, what=f"{what}: roll entry") for v in r.array("voters"))
+            if list(entries) != sorted(set(entries)):
+                raise EncodingError(f"{what}: roll of {station} must be sorted and unique")
+            roll.append((station, entries))
+            r.finish()
+        crls = []
+        for item in f.array("revocation"):
+            c = Fields(item, f"{what}: revocation list")
+            crls.append((c.text("name", max_length=200), c.hex("der")))
+            c.finish()
+        package = cls(
+            f.hex("manifest_hash", 32),
+            f.hex("base", 32),
+            f.hex("roll_key", ROLL_KEY_BYTES),
+            tuple(roll),
+            tuple(crls),
+            f.hex("signature", SIGNATURE_BYTES),
+        )
+        f.finish()
+        return package
+
+
+def _key(f: Fields, name: str) -> VerifyKey:
+    try:
+        return VerifyKey(f.hex(name, 32))
+    except CryptoError as exc:
+        raise f.error(name, str(exc)) from None
+
+
+# Building ----------------------------------------------------------------------------------
+
+
+def build_package(
+    folder: Path,
+    definition_bytes: bytes,
+    ceremony_folder: Path,
+    authority: SigningKey,
+    tally_key: VerifyKey,
+    booth_keys: Mapping[str, VerifyKey],
+    ca_certificates: Sequence[tuple[str, bytes]],
+    voter_roll: Mapping[str, Sequence[str]],
+    revocation: Sequence[tuple[str, bytes]],
+    rng: RandomSource = SYSTEM,
+) -> tuple[PublicPackage, ConfidentialPackage]:
+    """Check the ceremony, then write and sign package/ (public and confidential parts).
+
+    `voter_roll` maps station_id to card identifiers; only their keyed hashes are written.
+    """
+    definition = Definition.from_json(definition_bytes)
+    manifest_hash = definition.manifest_hash()
+    joint = verify_ceremony(CeremonyFiles.read(ceremony_folder))
+    if joint.params.manifest_hash != manifest_hash:
+        raise PackageError("the key ceremony was held for another referendum definition")
+    missing = [b for b in definition.booth_ids() if b not in booth_keys]
+    if missing or set(booth_keys) - set(definition.booth_ids()):
+        raise PackageError(
+            f"booth keys must match the definition's booths exactly (missing: {missing[:3]})"
+        )
+    stations = {s.station_id for s in definition.stations}
+    if set(voter_roll) != stations:
+        raise PackageError("the voter roll must list every station of the definition, and no other")
+    roll_key = rng.bytes(ROLL_KEY_BYTES)
+    roll = tuple(
+        (s.station_id, tuple(sorted({roll_hash(roll_key, v) for v in voter_roll[s.station_id]})))
+        for s in definition.stations
+    )
+    for (station_id, entries), station in zip(roll, definition.stations, strict=True):
+        if len(entries) != station.eligible:
+            raise PackageError(
+                f"station {station_id}: the roll has {len(entries)} distinct voters, "
+                f"the definition says {station.eligible} eligible"
+            )
+    unsigned_c = ConfidentialPackage(
+        manifest_hash, joint.base, roll_key, roll, tuple(revocation), b""
+    )
+    confidential = ConfidentialPackage(
+        **{**unsigned_c.__dict__, "signature": authority.sign("package", *unsigned_c.payload())}
+    )
+    # Everything is written into a staging folder renamed at the end: no half-written package.
+    if folder.exists():
+        raise PackageError(f"{folder} exists: a package is built into a new folder")
+    staging = folder.with_name(folder.name + ".partial")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    (staging / "definition.json").write_bytes(definition_bytes)
+    CeremonyFiles.read(ceremony_folder).write(staging / "ceremony")
+    ceremony = tuple(
+        (str(p.relative_to(staging / "ceremony")), file_fingerprint(p.read_bytes()))
+        for p in sorted((staging / "ceremony").rglob("*.json"))
+    )
+    unsigned = PublicPackage(
+        manifest_hash,
+        joint.base,
+        file_fingerprint(definition_bytes),
+        tuple(sorted(ceremony)),
+        authority.verify_key,
+        tally_key,
+        tuple((b, booth_keys[b]) for b in definition.booth_ids()),
+        tuple(ca_certificates),
+        file_fingerprint(confidential.to_json()),
+        b"",
+    )
+    public = PublicPackage(
+        **{**unsigned.__dict__, "signature": authority.sign("package", *unsigned.payload())}
+    )
+    (staging / "package.json").write_bytes(public.to_json())
+    (staging / "confidential.json").write_bytes(confidential.to_json())
+    staging.rename(folder)
+    return public, confidential
+
+
+# Verifying ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifiedPackage:
+    public: PublicPackage
+    definition: Definition
+    joint_key: JointKey
+    context: ElectionContext
+    authority_pinned: bool  # False: the authority key is only self-asserted by the package
+
+
+def _read(path: Path) -> bytes:
+    if not path.is_file():
+        raise PackageError(f"missing {path.name}")
+    if path.stat().st_size > MAX_PACKAGE_FILE:
+        raise PackageError(f"{path.name} is larger than {MAX_PACKAGE_FILE} bytes")
+    return path.read_bytes()
+
+
+def verify_package(folder: Path, authority_fingerprint: str | None = None) -> VerifiedPackage:
+    """Refuse an unsigned, altered or wrong-election package with a clear reason.
+
+    With `authority_fingerprint` (read aloud, e.g. "ABCD EFGH …"), the package must be signed by
+    that key; without it, the package's own authority key is used and the result says so.
+    """
+    try:
+        public = PublicPackage.from_json(_read(folder / "package.json"))
+    except EncodingError as exc:
+        raise PackageError(str(exc)) from None
+    if authority_fingerprint is not None and _normalise_fingerprint(
+        key_fingerprint(public.authority_key)
+    ) != _normalise_fingerprint(authority_fingerprint):
+        raise PackageError(
+            "package.json is signed by an authority key other than the one given "
+            f"(it names {key_fingerprint(public.authority_key)})"
+        )
+    try:
+        public.authority_key.verify(public.signature, "package", *public.payload())
+    except CryptoError:
+        raise PackageError("package.json: the authority's signature does not verify") from None
+    definition_bytes = _read(folder / "definition.json")
+    if file_fingerprint(definition_bytes) != public.definition:
+        raise PackageError("definition.json is not the definition the package was signed for")
+    try:
+        definition = Definition.from_json(definition_bytes)
+    except CryptoError as exc:
+        raise PackageError(str(exc)) from None
+    if definition.manifest_hash() != public.manifest_hash:
+        raise PackageError("the package's manifest_hash is not that of its definition")
+    ceremony_dir = folder / "ceremony"
+    present = sorted(
+        str(p.relative_to(ceremony_dir)) for p in ceremony_dir.rglob("*") if p.is_file()
+    )
+    if present != [p for p, _ in public.ceremony]:
+        raise PackageError("the ceremony folder does not hold exactly the files the package lists")
+    for path, expected in public.ceremony:
+        if file_fingerprint(_read(ceremony_dir / path)) != expected:
+            raise PackageError(f"ceremony/{path} was altered after the package was signed")
+    joint = verify_ceremony(CeremonyFiles.read(ceremony_dir))
+    if joint.params.manifest_hash != public.manifest_hash:
+        raise PackageError("the key ceremony was held for another referendum definition")
+    if joint.base != public.base:
+        raise PackageError("the package's base is not the one the ceremony gives")
+    if [b for b, _ in public.booth_keys] != list(definition.booth_ids()):
+        raise PackageError("the package's booth keys do not match the definition's booths")
+    context = ElectionContext(definition, public.manifest_hash, joint.public_key, joint.base)
+    return VerifiedPackage(public, definition, joint, context, authority_fingerprint is not None)
+
+
+def verify_confidential(data: bytes, verified: VerifiedPackage) -> ConfidentialPackage:
+    """The confidential part, for a booth or poll book: signed, and the one the package names."""
+    if file_fingerprint(data) != verified.public.confidential:
+        raise PackageError("confidential.json is not the one this package was signed with")
+    try:
+        confidential = ConfidentialPackage.from_json(data)
+    except EncodingError as exc:
+        raise PackageError(str(exc)) from None
+    try:
+        verified.public.authority_key.verify(
+            confidential.signature, "package", *confidential.payload()
+        )
+    except CryptoError:
+        raise PackageError("confidential.json: the authority's signature does not verify") from None
+    if (confidential.manifest_hash, confidential.base) != (
+        verified.public.manifest_hash,
+        verified.public.base,
+    ):
+        raise PackageError("confidential.json belongs to another election")
+    return confidential

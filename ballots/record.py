@@ -1,0 +1,434 @@
+"""The published election record: its files, their formats, writing and reading them.
+
+docs/election-record.md is the specification; this module is one implementation of it.
+
+    record/
+      index.json                     signed by the tally station: every other file and its
+                                     fingerprint, and the record's state
+      package/package.json           the public election package (signed by the authority)
+      package/definition.json
+      package/ceremony/…             the key ceremony's public folder
+      booths/<booth_id>.json         each booth's signed export
+      tally/sums.json                the ordered list of sums to decrypt
+      tally/shares/trustee-NN.json   each trustee's signed decryption shares   (final only)
+      tally/results.json             decrypted sums, totals, Art. 29 outcomes  (final only)
+
+In the pre-decryption state (what trustees receive to compute their shares), the record has
+no shares and no results.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ballots.errors import RecordError
+from ballots.export import BoothExport
+from ballots.package import PublicPackage
+from ballots.results import Count, SumSpec, Total
+from ballots.rule import Article29
+from crypto.elgamal import Ciphertext
+from crypto.encoding import canonical_json, from_hex, parse_canonical_json, to_hex
+from crypto.errors import CryptoError, EncodingError
+from crypto.fields import Fields
+from crypto.hashing import file_fingerprint
+from crypto.hazmat.proofs import ChallengeResponse
+from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey
+from crypto.threshold import PartialDecryption
+
+PRE_DECRYPTION = "pre-decryption"
+FINAL = "final"
+MAX_RECORD_FILE = 256 << 20
+MAX_COUNT = 2**53 - 1
+
+
+def shares_path(trustee: int) -> str:
+    return f"tally/shares/trustee-{trustee:02d}.json"
+
+
+# index.json ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordIndex:
+    manifest_hash: bytes
+    base: bytes
+    state: str
+    files: tuple[tuple[str, bytes], ...]  # (path, fingerprint), sorted by path
+    signature: bytes
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "type": "refvote/record-index",
+            "version": 1,
+            "manifest_hash": to_hex(self.manifest_hash),
+            "base": to_hex(self.base),
+            "state": self.state,
+            "files": [{"path": p, "fingerprint": to_hex(h)} for p, h in self.files],
+        }
+
+    def payload(self) -> tuple[bytes, bytes]:
+        return (self.base, file_fingerprint(canonical_json(self.body())))
+
+    def to_json(self) -> bytes:
+        return canonical_json({**self.body(), "signature": to_hex(self.signature)})
+
+    def verify_signature(self, key: VerifyKey) -> None:
+        try:
+            key.verify(self.signature, "record", *self.payload())
+        except CryptoError:
+            raise RecordError("index.json: the tally station's signature does not verify") from None
+
+    @classmethod
+    def from_json(cls, data: bytes) -> RecordIndex:
+        f = Fields(parse_canonical_json(data, what="index.json"), "index.json")
+        f.constant("type", "refvote/record-index")
+        f.constant("version", 1)
+        files = []
+        for item in f.array("files"):
+            e = Fields(item, "index.json: file")
+            path = e.text("path", max_length=300)
+            if path.startswith("/") or ".." in path.split("/") or "\\" in path:
+                raise e.error("path", "must be a relative path inside the record")
+            files.append((path, e.hex("fingerprint", 32)))
+            e.finish()
+        state = f.text("state", max_length=20)
+        if state not in (PRE_DECRYPTION, FINAL):
+            raise f.error("state", f"must be {PRE_DECRYPTION!r} or {FINAL!r}")
+        index = cls(
+            f.hex("manifest_hash", 32),
+            f.hex("base", 32),
+            state,
+            tuple(files),
+            f.hex("signature", SIGNATURE_BYTES),
+        )
+        f.finish()
+        if [p for p, _ in files] != sorted({p for p, _ in files}):
+            raise EncodingError("index.json: files must be sorted by path and unique")
+        return index
+
+
+# tally/sums.json ---------------------------------------------------------------------------
+
+
+def sums_to_json(base: bytes, sums: Sequence[SumSpec]) -> bytes:
+    return canonical_json(
+        {
+            "type": "refvote/sums",
+            "version": 1,
+            "base": to_hex(base),
+            "sums": [
+                {
+                    "station_id": s.station_id,
+                    "question_id": s.question_id,
+                    "ballots": [to_hex(b) for b in s.ballot_ids],
+                    "alpha": to_hex(s.ciphertext.alpha.to_bytes()),
+                    "beta": to_hex(s.ciphertext.beta.to_bytes()),
+                }
+                for s in sums
+            ],
+        }
+    )
+
+
+def sums_from_json(data: bytes) -> tuple[bytes, list[SumSpec]]:
+    f = Fields(parse_canonical_json(data, what="tally/sums.json"), "tally/sums.json")
+    f.constant("type", "refvote/sums")
+    f.constant("version", 1)
+    base = f.hex("base", 32)
+    sums = []
+    for n, item in enumerate(f.array("sums")):
+        s = Fields(item, f"tally/sums.json: sum {n}")
+        sums.append(
+            SumSpec(
+                s.text("station_id", max_length=64),
+                s.text("question_id", max_length=64),
+                tuple(from_hex(b, 16, what="ballot_id") for b in s.array("ballots")),
+                Ciphertext(s.point("alpha"), s.point("beta")),
+            )
+        )
+        s.finish()
+    f.finish()
+    return base, sums
+
+
+# tally/shares/trustee-NN.json ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SharesFile:
+    base: bytes
+    trustee: int
+    shares: tuple[PartialDecryption, ...]  # one per sum, in sums.json order
+    signature: bytes
+
+    def payload(self, sums: Sequence[SumSpec]) -> tuple[Any, ...]:
+        if len(sums) != len(self.shares):
+            raise RecordError(
+                f"trustee {self.trustee}: {len(self.shares)} shares for {len(sums)} sums"
+            )
+        items: list[Any] = [self.base, self.trustee]
+        for s, p in zip(sums, self.shares, strict=True):
+            items.extend((s.ciphertext.alpha, p.share, p.proof.c, p.proof.v))
+        return tuple(items)
+
+    def to_json(self) -> bytes:
+        return canonical_json(
+            {
+                "type": "refvote/decryption-shares",
+                "version": 1,
+                "base": to_hex(self.base),
+                "trustee": self.trustee,
+                "shares": [
+                    {
+                        "D": to_hex(p.share.to_bytes()),
+                        "c": to_hex(p.proof.c.to_bytes()),
+                        "v": to_hex(p.proof.v.to_bytes()),
+                    }
+                    for p in self.shares
+                ],
+                "signature": to_hex(self.signature),
+            }
+        )
+
+    @classmethod
+    def sign(
+        cls,
+        key: SigningKey,
+        base: bytes,
+        trustee: int,
+        shares: Sequence[PartialDecryption],
+        sums: Sequence[SumSpec],
+    ) -> SharesFile:
+        unsigned = cls(base, trustee, tuple(shares), b"")
+        return cls(base, trustee, tuple(shares), key.sign("share", *unsigned.payload(sums)))
+
+    @classmethod
+    def from_json(cls, data: bytes, what: str = "decryption shares") -> SharesFile:
+        f = Fields(parse_canonical_json(data, what=what), what)
+        f.constant("type", "refvote/decryption-shares")
+        f.constant("version", 1)
+        shares = []
+        for n, item in enumerate(f.array("shares")):
+            s = Fields(item, f"{what}: share {n}")
+            shares.append(
+                PartialDecryption(s.point("D"), ChallengeResponse(s.scalar("c"), s.scalar("v")))
+            )
+            s.finish()
+        file = cls(
+            f.hex("base", 32),
+            f.integer("trustee", 1, 255),
+            tuple(shares),
+            f.hex("signature", SIGNATURE_BYTES),
+        )
+        f.finish()
+        return file
+
+
+# tally/results.json -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DecryptedCount:
+    station_id: str
+    question_id: str
+    T: int
+    count: Count
+
+
+@dataclass(frozen=True)
+class Results:
+    base: bytes
+    quorum: tuple[int, ...]
+    decrypted: tuple[DecryptedCount, ...]  # in sums.json order
+    totals: tuple[Total, ...]
+    outcomes: tuple[tuple[str, Article29], ...]
+
+    def to_json(self) -> bytes:
+        return canonical_json(
+            {
+                "type": "refvote/results",
+                "version": 1,
+                "base": to_hex(self.base),
+                "quorum": list(self.quorum),
+                "sums": [
+                    {
+                        "station_id": d.station_id,
+                        "question_id": d.question_id,
+                        "ballots": d.count.ballots,
+                        "T": d.T,
+                        "yes": d.count.yes,
+                        "no": d.count.no,
+                        "blank": d.count.blank,
+                    }
+                    for d in self.decrypted
+                ],
+                "totals": [
+                    {
+                        "level": t.level,
+                        "area": t.area,
+                        "question_id": t.question_id,
+                        "eligible": t.eligible,
+                        "ballots": t.count.ballots,
+                        "yes": t.count.yes,
+                        "no": t.count.no,
+                        "blank": t.count.blank,
+                    }
+                    for t in self.totals
+                ],
+                "outcomes": [
+                    {
+                        "question_id": qid,
+                        "eligible": o.eligible,
+                        "yes": o.yes,
+                        "no": o.no,
+                        "threshold": o.threshold,
+                        "passed": o.passed,
+                        "yes_missing_for_threshold": o.yes_missing_for_threshold,
+                        "yes_missing_for_majority": o.yes_missing_for_majority,
+                    }
+                    for qid, o in self.outcomes
+                ],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Results:
+        what = "tally/results.json"
+        f = Fields(parse_canonical_json(data, what=what), what)
+        f.constant("type", "refvote/results")
+        f.constant("version", 1)
+        base = f.hex("base", 32)
+        quorum = tuple(_int(q, "quorum") for q in f.array("quorum"))
+        decrypted = []
+        for n, item in enumerate(f.array("sums")):
+            s = Fields(item, f"{what}: sum {n}")
+            station, question = (
+                s.text("station_id", max_length=64),
+                s.text("question_id", max_length=64),
+            )
+            count = _count(s)
+            decrypted.append(DecryptedCount(station, question, s.integer("T", 0, MAX_COUNT), count))
+            s.finish()
+        all_totals = []
+        for n, item in enumerate(f.array("totals")):
+            t = Fields(item, f"{what}: total {n}")
+            level, area = t.text("level", max_length=10), t.raw("area")
+            if not isinstance(area, str):
+                raise t.error("area", "must be text")
+            question, eligible = (
+                t.text("question_id", max_length=64),
+                t.integer("eligible", 0, MAX_COUNT),
+            )
+            all_totals.append(Total(level, area, question, eligible, _count(t)))
+            t.finish()
+        outs = []
+        for n, item in enumerate(f.array("outcomes")):
+            o = Fields(item, f"{what}: outcome {n}")
+            qid = o.text("question_id", max_length=64)
+            passed = o.raw("passed")
+            if not isinstance(passed, bool):
+                raise o.error("passed", "must be true or false")
+            outs.append(
+                (
+                    qid,
+                    Article29(
+                        o.integer("eligible", 0, MAX_COUNT),
+                        o.integer("yes", 0, MAX_COUNT),
+                        o.integer("no", 0, MAX_COUNT),
+                        o.integer("threshold", 0, MAX_COUNT),
+                        passed,
+                        o.integer("yes_missing_for_threshold", 0, MAX_COUNT),
+                        o.integer("yes_missing_for_majority", 0, MAX_COUNT),
+                    ),
+                )
+            )
+            o.finish()
+        f.finish()
+        return cls(base, quorum, tuple(decrypted), tuple(all_totals), tuple(outs))
+
+
+def _int(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 255:
+        raise EncodingError(f"tally/results.json: {what}: expected a trustee number")
+    return value
+
+
+def _count(f: Fields) -> Count:
+    ballots, yes, no = (
+        f.integer("ballots", 0, MAX_COUNT),
+        f.integer("yes", 0, MAX_COUNT),
+        f.integer("no", 0, MAX_COUNT),
+    )
+    blank = f.integer("blank", 0, MAX_COUNT)
+    if yes + no + blank != ballots:
+        raise EncodingError("yes + no + blank must equal the ballots that took the question")
+    return Count(ballots, yes, no)
+
+
+# Writing ---------------------------------------------------------------------------------
+
+
+def booth_path(booth_id: str) -> str:
+    return f"booths/{booth_id}.json"
+
+
+def write_record(
+    folder: Path,
+    package_folder: Path,
+    exports: Sequence[BoothExport],
+    sums: Sequence[SumSpec],
+    tally_key: SigningKey,
+    shares: Sequence[SharesFile] = (),
+    results: Results | None = None,
+) -> RecordIndex:
+    """Write a complete record (pre-decryption without shares and results) and sign its index.
+
+    The confidential part of the package is never copied. The folder must not exist yet, so
+    a record is never half-overwritten.
+    """
+    if folder.exists():
+        raise RecordError(f"{folder} already exists: a record is written once, into a new folder")
+    if (results is None) != (not shares):
+        raise RecordError(
+            "a final record has both shares and results; a pre-decryption one, neither"
+        )
+    staging = folder.with_name(folder.name + ".partial")
+    if staging.exists():
+        shutil.rmtree(staging)
+    files: dict[str, bytes] = {}
+    for name in ("package.json", "definition.json"):
+        files[f"package/{name}"] = (package_folder / name).read_bytes()
+    for path in sorted((package_folder / "ceremony").rglob("*.json")):
+        files[f"package/ceremony/{path.relative_to(package_folder / 'ceremony')}"] = (
+            path.read_bytes()
+        )
+    for export in exports:
+        files[booth_path(export.booth_id)] = export.to_json()
+    package = PublicPackage.from_json(files["package/package.json"])
+    base = package.base
+    files["tally/sums.json"] = sums_to_json(base, sums)
+    for share_file in shares:
+        files[shares_path(share_file.trustee)] = share_file.to_json()
+    if results is not None:
+        files["tally/results.json"] = results.to_json()
+    for relative, data in files.items():
+        target = staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    unsigned = RecordIndex(
+        package.manifest_hash,
+        base,
+        FINAL if results is not None else PRE_DECRYPTION,
+        tuple(sorted((p, file_fingerprint(d)) for p, d in files.items())),
+        b"",
+    )
+    index = RecordIndex(
+        **{**unsigned.__dict__, "signature": tally_key.sign("record", *unsigned.payload())}
+    )
+    (staging / "index.json").write_bytes(index.to_json())
+    staging.rename(folder)
+    return index

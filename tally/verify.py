@@ -1,0 +1,456 @@
+"""The independent verifier: `refvote verify RECORD_DIR`.
+
+It re-checks a published election record from its files alone, check by check as numbered in
+docs/election-record.md, and prints one line per check. It imports only `crypto` and
+`ballots`: nothing of the booth, the hardware or the tally's own computations.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from ballots.ballot import check_ballot, check_reveal
+from ballots.chain import EntryKind, chain_close, replay
+from ballots.errors import BallotsError
+from ballots.export import BoothExport, Status
+from ballots.package import VerifiedPackage, key_fingerprint, verify_package
+from ballots.record import (
+    FINAL,
+    MAX_RECORD_FILE,
+    RecordIndex,
+    Results,
+    SharesFile,
+    booth_path,
+    shares_path,
+    sums_from_json,
+)
+from ballots.results import Count, StationCount, SumSpec, compute_sums, outcomes, totals
+from crypto.errors import CryptoError
+from crypto.hashing import file_fingerprint
+from crypto.hazmat.group import Point, Scalar
+from crypto.threshold import check_partial, combine
+
+
+class VerificationFailed(Exception):
+    """A check failed; the message names the first failing object."""
+
+
+@dataclass
+class _State:
+    folder: Path
+    authority: str | None
+    package: VerifiedPackage | None = None
+    index: RecordIndex | None = None
+    exports: dict[str, BoothExport] = field(default_factory=dict)
+    shares: dict[int, SharesFile] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    title: str
+    run: Callable[[_State], str]
+
+
+WIDTH = 34
+
+
+class Verifier:
+    def __init__(
+        self, folder: Path, authority: str | None = None, out: TextIO = sys.stdout
+    ) -> None:
+        self.state = _State(folder, authority)
+        self.out = out
+        self._sums_cache: list[SumSpec] = []
+        self._results: Results | None = None
+        self.checks = [
+            Check("V1", "election package", self._package),
+            Check("V2", "key ceremony", self._ceremony),
+            Check("V3", "record index", self._index),
+            Check("V4", "booth exports", self._exports),
+            Check("V5", "chains open to close", self._chains),
+            Check("V6", "ballot validity rules", self._validity),
+            Check("V7", "ballot proofs", self._proofs),
+            Check("V8", "ballots in their chains", self._chain_membership),
+            Check("V9", "challenged ballots", self._challenged),
+            Check("V10", "sums", self._sums),
+            Check("V11", "decryption shares", self._shares),
+            Check("V12", "decryptions", self._decryptions),
+            Check("V13", "totals", self._totals),
+            Check("V14", "Art. 29 outcomes", self._outcomes),
+        ]
+
+    def _say(self, code: str, title: str, result: str) -> None:
+        self.out.write(f"{code:<4} {title + ' ':.<{WIDTH}} {result}\n")
+
+    def run(self) -> bool:
+        failed = False
+        for check in self.checks:
+            if failed:
+                self._say(check.code, check.title, "not run")
+                continue
+            try:
+                self._say(check.code, check.title, check.run(self.state))
+            except (VerificationFailed, CryptoError, OSError) as exc:
+                self._say(check.code, check.title, f"FAILED: {exc}")
+                failed = True
+        if failed:
+            self.out.write("refvote verify: the record does NOT verify\n")
+        else:
+            self.out.write("refvote verify: every check passed\n")
+            if self.state.authority is None:
+                self.out.write(
+                    "NOTE: no --authority fingerprint was given: the keys are only self-asserted "
+                    "by the record. Compare the authority key's fingerprint "
+                    f"({key_fingerprint(self._pkg().public.authority_key)}) with the one the "
+                    "election authority published.\n"
+                )
+        return not failed
+
+    # Helpers ---------------------------------------------------------------------------------
+
+    def _pkg(self) -> VerifiedPackage:
+        assert self.state.package is not None
+        return self.state.package
+
+    def _read(self, relative: str) -> bytes:
+        path = self.state.folder / relative
+        if not path.is_file():
+            raise VerificationFailed(f"{relative}: missing")
+        if path.stat().st_size > MAX_RECORD_FILE:
+            raise VerificationFailed(f"{relative}: larger than {MAX_RECORD_FILE} bytes")
+        return path.read_bytes()
+
+    def _final(self) -> bool:
+        assert self.state.index is not None
+        return self.state.index.state == FINAL
+
+    # The checks ------------------------------------------------------------------------------
+
+    def _package(self, s: _State) -> str:
+        try:
+            s.package = verify_package(s.folder / "package", s.authority)
+        except BallotsError as exc:
+            raise VerificationFailed(f"package: {exc}") from None
+        who = "pinned authority" if s.authority else "self-asserted authority"
+        return f"ok ({who} {key_fingerprint(s.package.public.authority_key)})"
+
+    def _ceremony(self, s: _State) -> str:
+        joint = self._pkg().joint_key  # verify_package re-verified every ceremony file
+        return f"ok ({joint.k} of {joint.n} trustees, {len(self._pkg().public.ceremony)} files)"
+
+    def _index(self, s: _State) -> str:
+        pkg = self._pkg()
+        index = RecordIndex.from_json(self._read("index.json"))
+        index.verify_signature(pkg.public.tally_key)
+        if (index.manifest_hash, index.base) != (pkg.public.manifest_hash, pkg.public.base):
+            raise VerificationFailed("index.json belongs to another election")
+        listed = dict(index.files)
+        present = {str(p.relative_to(s.folder)) for p in s.folder.rglob("*") if p.is_file()} - {
+            "index.json"
+        }
+        unlisted = sorted(present - set(listed))
+        if unlisted:
+            raise VerificationFailed(f"{unlisted[0]}: not listed in index.json")
+        for path, expected in index.files:
+            if file_fingerprint(self._read(path)) != expected:
+                raise VerificationFailed(f"{path}: does not match its fingerprint in index.json")
+        s.index = index
+        return f"ok ({len(listed):,} files, {index.state})"
+
+    def _exports(self, s: _State) -> str:
+        pkg = self._pkg()
+        definition = pkg.definition
+        for booth_id in definition.booth_ids():
+            path = booth_path(booth_id)
+            try:
+                export = BoothExport.from_json(self._read(path), path)
+            except CryptoError as exc:
+                raise VerificationFailed(str(exc)) from None
+            if export.booth_id != booth_id:
+                raise VerificationFailed(f"{path}: holds the export of booth {export.booth_id}")
+            if export.station_id != definition.station_of_booth(booth_id).station_id:
+                raise VerificationFailed(
+                    f"{path}: booth {booth_id} is not in station {export.station_id}"
+                )
+            if (export.manifest_hash, export.base) != (pkg.public.manifest_hash, pkg.public.base):
+                raise VerificationFailed(f"{path}: belongs to another election")
+            export.verify_signature(pkg.public.booth_key(booth_id))
+            s.exports[booth_id] = export
+        extra = sorted(
+            p.stem for p in (s.folder / "booths").glob("*.json") if p.stem not in s.exports
+        )
+        if extra:
+            raise VerificationFailed(f"booths/{extra[0]}.json: not a booth of the definition")
+        return f"ok ({len(s.exports)} booths, signatures verified)"
+
+    def _chains(self, s: _State) -> str:
+        entries = 0
+        for booth_id, e in s.exports.items():
+            replayed = replay(e.base, booth_id, e.opening_nonce, e.chain)
+            ballots = sum(1 for x in e.chain if x.kind is EntryKind.BALLOT)
+            voids = sum(1 for x in e.chain if x.kind is EntryKind.VOID)
+            cast = sum(1 for b in e.ballots if b.status is Status.CAST)
+            challenged = sum(1 for b in e.ballots if b.status is Status.CHALLENGED)
+            if (cast, challenged, voids) != (e.counts.cast, e.counts.challenged, e.counts.voided):
+                raise VerificationFailed(
+                    f"booth {booth_id}: counts say {e.counts.cast} cast, {e.counts.challenged} "
+                    f"challenged, {e.counts.voided} voided; the export holds {cast}, "
+                    f"{challenged}, {voids}"
+                )
+            if ballots != cast + challenged:
+                raise VerificationFailed(
+                    f"booth {booth_id}: {ballots} ballot entries in the chain for "
+                    f"{cast + challenged} published ballots"
+                )
+            if chain_close(replayed.last, cast, challenged, voids) != e.close:
+                raise VerificationFailed(
+                    f"booth {booth_id}: the chain does not lead to its closing code"
+                )
+            entries += len(e.chain)
+        return f"ok ({entries:,} entries in {len(s.exports)} chains)"
+
+    def _validity(self, s: _State) -> str:
+        definition = self._pkg().definition
+        order = {q: n for n, q in enumerate(definition.question_ids())}
+        ids: set[bytes] = set()
+        alphas: set[Point] = set()
+        count = 0
+        for booth_id, e in s.exports.items():
+            for b in e.ballots:
+                ballot = b.ballot
+                label = f"ballot {ballot.ballot_id.hex()} (booth {booth_id})"
+                if (ballot.booth_id, ballot.station_id) != (booth_id, e.station_id):
+                    raise VerificationFailed(f"{label}: names another booth or station")
+                if ballot.ballot_id in ids:
+                    raise VerificationFailed(f"{label}: ballot_id appears twice in the record")
+                ids.add(ballot.ballot_id)
+                previous = -1
+                for q in ballot.questions:
+                    if order.get(q.question_id, -1) <= previous:
+                        raise VerificationFailed(
+                            f"{label}: question {q.question_id!r} unknown "
+                            "or out of definition order"
+                        )
+                    previous = order[q.question_id]
+                    if q.ciphertext.alpha.is_identity():
+                        raise VerificationFailed(f"{label}: question {q.question_id}: α is O")
+                    if q.ciphertext.alpha in alphas:
+                        raise VerificationFailed(
+                            f"{label}: question {q.question_id}: α appears twice in the record"
+                        )
+                    alphas.add(q.ciphertext.alpha)
+                count += 1
+        return f"{count:,} ok"
+
+    def _proofs(self, s: _State) -> str:
+        ctx = self._pkg().context
+        proofs = 0
+        for _, e in s.exports.items():
+            for b in e.ballots:
+                try:
+                    check_ballot(ctx, b.ballot)
+                except BallotsError as exc:
+                    raise VerificationFailed(str(exc)) from None
+                proofs += len(b.ballot.questions)
+        return f"{proofs:,} ok"
+
+    def _chain_membership(self, s: _State) -> str:
+        base = self._pkg().public.base
+        checked = 0
+        for booth_id, e in s.exports.items():
+            chain_ballots = [x.ballot_hash for x in e.chain if x.kind is EntryKind.BALLOT]
+            voided = {x.ballot_hash for x in e.chain if x.kind is EntryKind.VOID}
+            published = {}
+            for b in e.ballots:
+                h = b.ballot.hash(base)
+                if h in voided:
+                    raise VerificationFailed(
+                        f"ballot {b.ballot.ballot_id.hex()}: published although its hash was voided"
+                    )
+                if chain_ballots.count(h) != 1:
+                    raise VerificationFailed(
+                        f"ballot {b.ballot.ballot_id.hex()} (booth {booth_id}): its hash is "
+                        f"{chain_ballots.count(h)} times in the chain, not once"
+                    )
+                published[h] = b
+            for h in chain_ballots:
+                if h not in published:
+                    raise VerificationFailed(
+                        f"booth {booth_id}: chain entry {h.hex()[:16]}… is not a published ballot"
+                    )
+            checked += len(published)
+        return f"{checked:,} ok"
+
+    def _challenged(self, s: _State) -> str:
+        ctx = self._pkg().context
+        n = 0
+        for _, e in s.exports.items():
+            for b in e.ballots:
+                if b.status is Status.CHALLENGED:
+                    assert b.reveal is not None
+                    try:
+                        check_reveal(ctx, b.ballot, b.reveal)
+                    except BallotsError as exc:
+                        raise VerificationFailed(str(exc)) from None
+                    n += 1
+        return f"{n:,} ok (re-encrypted, not counted)"
+
+    def _sums(self, s: _State) -> str:
+        pkg = self._pkg()
+        base, sums = sums_from_json(self._read("tally/sums.json"))
+        if base != pkg.public.base:
+            raise VerificationFailed("tally/sums.json belongs to another election")
+        cast = [b.ballot for e in s.exports.values() for b in e.ballots if b.status is Status.CAST]
+        expected = compute_sums(pkg.definition, cast)
+        if len(sums) != len(expected):
+            raise VerificationFailed(
+                f"tally/sums.json has {len(sums)} sums; expected {len(expected)}"
+            )
+        for got, want in zip(sums, expected, strict=True):
+            label = f"sum of station {want.station_id}, question {want.question_id}"
+            if (got.station_id, got.question_id) != (want.station_id, want.question_id):
+                raise VerificationFailed(
+                    f"{label}: out of order (found {got.station_id}/{got.question_id})"
+                )
+            if got.ballot_ids != want.ballot_ids:
+                raise VerificationFailed(
+                    f"{label}: its ballot list is not exactly "
+                    "the station's cast ballots that took it"
+                )
+            if got.ciphertext != want.ciphertext:
+                raise VerificationFailed(f"{label}: is not the sum of its ballots' ciphertexts")
+            if got.ballots >= pkg.definition.packing_base:
+                raise VerificationFailed(f"{label}: N ≥ B")
+        self._sums_cache = sums
+        return f"{len(sums):,} ok (recomputed from {len(cast):,} cast ballots)"
+
+    def _shares(self, s: _State) -> str:
+        if not self._final():
+            return "skipped (pre-decryption record)"
+        pkg = self._pkg()
+        joint = pkg.joint_key
+        sums = self._sums_cache
+        valid = []
+        for t in range(1, joint.n + 1):
+            path = s.folder / shares_path(t)
+            if not path.is_file():
+                continue
+            file = SharesFile.from_json(self._read(shares_path(t)), shares_path(t))
+            if file.trustee != t or file.base != pkg.public.base:
+                raise VerificationFailed(
+                    f"{shares_path(t)}: names trustee {file.trustee} or another election"
+                )
+            try:
+                joint.params.key_of(t).verify(file.signature, "share", *file.payload(sums))
+            except CryptoError:
+                raise VerificationFailed(
+                    f"{shares_path(t)}: trustee {t}'s signature does not verify"
+                ) from None
+            for spec, partial in zip(sums, file.shares, strict=True):
+                try:
+                    check_partial(joint, t, spec.ciphertext, partial)
+                except CryptoError:
+                    raise VerificationFailed(
+                        f"{shares_path(t)}: trustee {t}'s share for station {spec.station_id}, "
+                        f"question {spec.question_id} has a proof that does not verify"
+                    ) from None
+            s.shares[t] = file
+            valid.append(t)
+        if len(valid) < joint.k:
+            raise VerificationFailed(
+                f"{len(valid)} trustees gave valid shares; k = {joint.k} are needed"
+            )
+        return f"ok (trustees {', '.join(map(str, valid))}; {len(valid) * len(sums):,} proofs)"
+
+    def _decryptions(self, s: _State) -> str:
+        if not self._final():
+            return "skipped (pre-decryption record)"
+        pkg = self._pkg()
+        B = pkg.definition.packing_base
+        results = Results.from_json(self._read("tally/results.json"))
+        if results.base != pkg.public.base:
+            raise VerificationFailed("tally/results.json belongs to another election")
+        sums = self._sums_cache
+        if len(results.decrypted) != len(sums):
+            raise VerificationFailed("tally/results.json does not decrypt every sum")
+        quorum = sorted(s.shares)[: pkg.joint_key.k]
+        for spec, d in zip(sums, results.decrypted, strict=True):
+            label = f"station {spec.station_id}, question {spec.question_id}"
+            if (d.station_id, d.question_id) != (spec.station_id, spec.question_id):
+                raise VerificationFailed(f"tally/results.json: {label}: out of order")
+            N = spec.ballots
+            if d.count.ballots != N:
+                raise VerificationFailed(
+                    f"{label}: results say {d.count.ballots} ballots, the sum has {N}"
+                )
+            if not 0 <= d.T <= B * N:
+                raise VerificationFailed(f"{label}: T = {d.T} is outside 0 … B·N")
+            index = sums.index(spec)
+            M = combine(
+                spec.ciphertext, {t: s.shares[t].shares[index].share for t in quorum}, len(quorum)
+            )
+            if M != Point.base_mul(Scalar.from_int(d.T)):
+                raise VerificationFailed(f"{label}: T·G is not what the trustees' shares decrypt")
+            yes, no = d.T % B, d.T // B
+            if (yes, no) != (d.count.yes, d.count.no) or yes + no > N:
+                raise VerificationFailed(
+                    f"{label}: T = {d.T} does not unpack to the published yes/no"
+                )
+        self._results = results
+        return f"{len(sums):,} ok (M = T·G with trustees {', '.join(map(str, quorum))})"
+
+    def _totals(self, s: _State) -> str:
+        if not self._final():
+            return "skipped (pre-decryption record)"
+        definition = self._pkg().definition
+        assert self._results is not None
+        counts = [
+            StationCount(d.station_id, d.question_id, d.count) for d in self._results.decrypted
+        ]
+        expected = totals(definition, counts)
+        if list(self._results.totals) != expected:
+            for got, want in zip(self._results.totals, expected, strict=False):
+                if got != want:
+                    raise VerificationFailed(
+                        f"{want.level} {want.area or 'nation'}, question {want.question_id}: "
+                        f"published {_fmt(got.count)}, recomputed {_fmt(want.count)}"
+                    )
+            raise VerificationFailed(
+                "tally/results.json: the totals do not cover every area and question"
+            )
+        return f"{len(expected):,} ok (station → township → county → nation)"
+
+    def _outcomes(self, s: _State) -> str:
+        if not self._final():
+            return "skipped (pre-decryption record)"
+        definition = self._pkg().definition
+        assert self._results is not None
+        expected = outcomes(definition, list(self._results.totals))
+        if list(self._results.outcomes) != expected:
+            for (qid, got), (_, want) in zip(self._results.outcomes, expected, strict=False):
+                if got != want:
+                    raise VerificationFailed(
+                        f"question {qid}: the published Art. 29 outcome is not recomputed"
+                    )
+            raise VerificationFailed("tally/results.json: outcomes missing")
+        summary = ", ".join(
+            f"{definition.question(q).case_number} {'passed' if o.passed else 'failed'}"
+            for q, o in expected
+        )
+        return f"ok ({summary})"
+
+
+def _fmt(c: Count) -> str:
+    return f"{c.ballots} ballots, yes {c.yes}, no {c.no}"
+
+
+def verify_record(folder: Path, authority: str | None = None, out: TextIO = sys.stdout) -> bool:
+    return Verifier(folder, authority, out).run()
+
+
+__all__ = ["VerificationFailed", "Verifier", "verify_record"]

@@ -1,0 +1,192 @@
+"""Build a small election record end to end, as the tally will: for verifier tests.
+
+Ceremony 3 of 5, a signed package, simulated booths (through the ballots API), sums,
+threshold decryption by three trustees, results, and the signed record.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from ballots.ballot import Choice, PlaintextBallot, encrypt_ballot
+from ballots.definition import load_source
+from ballots.export import BoothExport, ExportBuilder
+from ballots.package import build_package, verify_package
+from ballots.record import DecryptedCount, Results, SharesFile, write_record
+from ballots.results import Count, StationCount, compute_sums, outcomes, totals
+from crypto.ceremony.rehearsal import open_ceremony, rehearse
+from crypto.ceremony.sealed_share import unseal_key_share
+from crypto.signing import SigningKey
+from crypto.threshold import PACKING_BASE, ThresholdDecryption, partial_decrypt
+
+DEFINITION = """
+referendum_id = "test-2021"
+date = "2021-12-18"
+title_zh = "全國性公民投票（測試）"
+title_en = "National referendum (test)"
+
+[[questions]]
+question_id = "17"
+case_number = "第17案"
+short_title_zh = "核四啟封商轉"
+short_title_en = "Restart Nuclear Plant 4"
+text_zh = "您是否同意核四啟封商轉發電？"
+text_en = "Do you agree to unseal and commercially operate the Fourth Nuclear Power Plant?"
+english_unofficial = true
+
+[[questions]]
+question_id = "18"
+case_number = "第18案"
+short_title_zh = "反萊豬進口"
+short_title_en = "Ban ractopamine pork"
+text_zh = "你是否同意政府應全面禁止進口含有萊克多巴胺之乙型受體素豬隻之肉品、內臟及其相關產製品？"
+text_en = "Do you agree that the government should ban imports of pork containing ractopamine?"
+english_unofficial = true
+
+[[stations]]
+station_id = "S1"
+name = "測試國小"
+county = "臺北市"
+township = "中正區"
+eligible = 40
+booths = ["S1-A", "S1-B"]
+
+[[stations]]
+station_id = "S2"
+name = "測試國中"
+county = "新北市"
+township = "板橋區"
+eligible = 30
+booths = ["S2-A"]
+"""
+
+PASSPHRASES = [f"trustee passphrase {i}" for i in range(1, 6)]
+
+
+@dataclass
+class BuiltRecord:
+    folder: Path
+    package_folder: Path
+    authority: SigningKey
+    tally_key: SigningKey
+    trustee_keys: list[SigningKey]
+    booth_keys: dict[str, SigningKey]
+    exports: list[BoothExport]
+    cast_choices: list[tuple[str, dict[str, Choice]]]  # (station_id, choices) of cast ballots
+
+
+def build_record(
+    tmp: Path,
+    *,
+    ballots: int = 50,
+    challenged: int = 3,
+    voided: int = 1,
+    quorum: tuple[int, ...] = (1, 3, 4),
+    final: bool = True,
+    seed: int = 7,
+) -> BuiltRecord:
+    rng = random.Random(seed)
+    definition = load_source(DEFINITION)
+    trustees = [SigningKey.generate() for _ in range(5)]
+    params = open_ceremony(
+        definition.manifest_hash(), 3, [(f"T{i}", k) for i, k in enumerate(trustees, 1)]
+    )
+    ceremony = rehearse(params, trustees, PASSPHRASES)
+    ceremony.files.write(tmp / "ceremony")
+    authority, tally_key = SigningKey.generate(), SigningKey.generate()
+    booth_keys = {b: SigningKey.generate() for b in definition.booth_ids()}
+    roll = {
+        s.station_id: [f"A{s.station_id}{n:08d}" for n in range(s.eligible)]
+        for s in definition.stations
+    }
+    package_folder = tmp / "package"
+    build_package(
+        package_folder,
+        definition.to_json(),
+        tmp / "ceremony",
+        authority,
+        tally_key.verify_key,
+        {b: k.verify_key for b, k in booth_keys.items()},
+        [],
+        roll,
+        [],
+    )
+    ctx = verify_package(package_folder).context
+
+    builders = {}
+    for s in definition.stations:
+        for b in s.booths:
+            builders[b] = ExportBuilder(
+                ctx.manifest_hash, ctx.base, s.station_id, b, rng.randbytes(32)
+            )
+    booths = list(builders)
+    cast_choices = []
+    plan = ["challenge"] * challenged + ["void"] * voided + ["cast"] * ballots
+    rng.shuffle(plan)
+    for action in plan:
+        booth = rng.choice(booths)
+        station_id = definition.station_of_booth(booth).station_id
+        choices = {
+            q: rng.choice(list(Choice)) for q in definition.question_ids() if rng.random() < 0.85
+        }
+        if not choices:
+            choices = {"17": Choice.BLANK}
+        plain = PlaintextBallot(choices)
+        ballot, nonces = encrypt_ballot(ctx, station_id, booth, plain)
+        builders[booth].fix(ballot)
+        if action == "cast":
+            builders[booth].cast()
+            cast_choices.append((station_id, choices))
+        elif action == "challenge":
+            builders[booth].challenge(nonces.reveal(plain, ctx))
+        else:
+            builders[booth].void()
+    exports = [builders[b].close(booth_keys[b]) for b in booths]
+
+    sums = compute_sums(
+        definition, [b.ballot for e in exports for b in e.ballots if b.status.value == "cast"]
+    )
+    shares_files, results = [], None
+    if final:
+        joint = ceremony.joint_key
+        decryption = ThresholdDecryption(joint, [(s.ciphertext, s.ballots) for s in sums])
+        for t in quorum:
+            with unseal_key_share(
+                ceremony.sealed_shares[t - 1], PASSPHRASES[t - 1], joint.public_share(t)
+            ) as share:
+                partials = partial_decrypt(share, [s.ciphertext for s in sums], joint.base)
+            decryption.add(t, partials)
+            shares_files.append(SharesFile.sign(trustees[t - 1], joint.base, t, partials, sums))
+        decrypted = [
+            DecryptedCount(s.station_id, s.question_id, d.packed, Count(d.ballots, d.yes, d.no))
+            for s, d in zip(sums, decryption.decrypt(), strict=True)
+        ]
+        all_totals = totals(
+            definition, [StationCount(d.station_id, d.question_id, d.count) for d in decrypted]
+        )
+        results = Results(
+            joint.base,
+            tuple(sorted(quorum)[:3]),
+            tuple(decrypted),
+            tuple(all_totals),
+            tuple(outcomes(definition, all_totals)),
+        )
+    folder = tmp / "record"
+    write_record(folder, package_folder, exports, sums, tally_key, shares_files, results)
+    return BuiltRecord(
+        folder, package_folder, authority, tally_key, trustees, booth_keys, exports, cast_choices
+    )
+
+
+def expected_counts(built: BuiltRecord) -> dict[tuple[str, str], tuple[int, int, int]]:
+    out: dict[tuple[str, str], list[int]] = {}
+    for station_id, choices in built.cast_choices:
+        for q, c in choices.items():
+            row = out.setdefault((station_id, q), [0, 0, 0])
+            row[{Choice.YES: 0, Choice.NO: 1, Choice.BLANK: 2}[c]] += 1
+    return {k: (v[0], v[1], v[2]) for k, v in out.items()}
+
+
+__all__ = ["PACKING_BASE", "BuiltRecord", "build_record", "expected_counts"]

@@ -1,0 +1,285 @@
+"""Ballots, chains, exports, lookups and the paper record, through the ballots API."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ballots.ballot import (
+    Choice,
+    EncryptedBallot,
+    PlaintextBallot,
+    QuestionReveal,
+    check_ballot,
+    check_reveal,
+    encrypt_ballot,
+)
+from ballots.chain import (
+    ChainEntry,
+    EntryKind,
+    chain_next,
+    chain_open,
+    parse_lookup,
+    replay,
+    short_code,
+)
+from ballots.context import ElectionContext
+from ballots.definition import load_source
+from ballots.errors import BallotError, ChainError, ExportError
+from ballots.export import BoothExport, ExportBuilder
+from ballots.lookup import LookupStatus, lookup
+from ballots.paper import paper_record, parse_paper_qr, receipt
+from crypto.elgamal import PublicKey
+from crypto.errors import CryptoError
+from crypto.hazmat.group import G, Point, Scalar
+from crypto.randomness import random_scalar
+from crypto.signing import SigningKey
+from tests.record_helpers import DEFINITION
+
+DEF = load_source(DEFINITION)
+SECRET = random_scalar()
+CTX = ElectionContext(DEF, DEF.manifest_hash(), PublicKey(Point.base_mul(SECRET)), b"\x05" * 32)
+choices = st.dictionaries(st.sampled_from(["17", "18"]), st.sampled_from(list(Choice)), min_size=1)
+
+
+@settings(max_examples=20)
+@given(choices)
+def test_encrypt_check_and_decrypt(answer: dict[str, Choice]) -> None:
+    ballot, nonces = encrypt_ballot(CTX, "S1", "S1-A", PlaintextBallot(answer))
+    check_ballot(CTX, ballot)
+    assert [q.question_id for q in ballot.questions] == [q for q in ("17", "18") if q in answer]
+    for q in ballot.questions:
+        m = ballot.question(q.question_id)
+        assert m is not None
+        expected = answer[q.question_id].plaintext(65536)
+        assert q.ciphertext.beta - q.ciphertext.alpha * SECRET == Point.base_mul(
+            Scalar.from_int(expected)
+        )
+    revealed = check_reveal(CTX, ballot, nonces.reveal(PlaintextBallot(answer), CTX))
+    assert revealed == answer
+    assert EncryptedBallot.from_obj(ballot.to_obj()) == ballot
+    assert EncryptedBallot.from_obj(ballot.to_obj()).hash(CTX.base) == ballot.hash(CTX.base)
+
+
+def test_ballot_rules() -> None:
+    with pytest.raises(BallotError, match="declines every question"):
+        encrypt_ballot(CTX, "S1", "S1-A", PlaintextBallot({}))
+    with pytest.raises(BallotError, match="unknown question"):
+        encrypt_ballot(CTX, "S1", "S1-A", PlaintextBallot({"99": Choice.YES}))
+    with pytest.raises(BallotError, match="not a booth of station"):
+        encrypt_ballot(CTX, "S1", "S2-A", PlaintextBallot({"17": Choice.YES}))
+    ballot, _ = encrypt_ballot(
+        CTX, "S1", "S1-A", PlaintextBallot({"17": Choice.YES, "18": Choice.NO})
+    )
+    swapped = dataclasses.replace(ballot, questions=ballot.questions[::-1])
+    with pytest.raises(BallotError, match="strictly increasing"):
+        check_ballot(CTX, swapped)
+    moved = dataclasses.replace(ballot, ballot_id=bytes(16))
+    with pytest.raises(BallotError, match="membership proof does not verify"):
+        check_ballot(CTX, moved)
+    q = ballot.questions[0]
+    renamed = dataclasses.replace(ballot, questions=(dataclasses.replace(q, question_id="18"),))
+    with pytest.raises(BallotError, match="membership proof"):
+        check_ballot(CTX, renamed)
+    other_booth = dataclasses.replace(ballot, booth_id="S2-A")
+    with pytest.raises(BallotError, match="not in station"):
+        check_ballot(CTX, other_booth)
+
+
+def test_challenge_reveal_must_re_encrypt() -> None:
+    plain = PlaintextBallot({"17": Choice.YES})
+    ballot, nonces = encrypt_ballot(CTX, "S1", "S1-A", plain)
+    (reveal,) = nonces.reveal(plain, CTX)
+    for bad in [
+        QuestionReveal("17", 65536, reveal.r),
+        QuestionReveal("17", 1, reveal.r + Scalar.from_int(1)),
+        QuestionReveal("17", 2, reveal.r),
+    ]:
+        with pytest.raises(BallotError):
+            check_reveal(CTX, ballot, (bad,))
+    with pytest.raises(BallotError, match="exactly its questions"):
+        check_reveal(CTX, ballot, ())
+
+
+# Chains and exports -------------------------------------------------------------------------
+
+
+def _builder(booth: str = "S1-A") -> ExportBuilder:
+    return ExportBuilder(
+        CTX.manifest_hash, CTX.base, DEF.station_of_booth(booth).station_id, booth, b"\x01" * 32
+    )
+
+
+def test_export_builder_chain_and_signature(tmp_path: Path) -> None:
+    key = SigningKey.generate()
+    b = _builder()
+    codes = {}
+    plans = ["cast", "challenge", "void", "cast"]
+    for action in plans:
+        plain = PlaintextBallot({"17": Choice.YES})
+        ballot, nonces = encrypt_ballot(CTX, "S1", "S1-A", plain)
+        code = b.fix(ballot)
+        codes[action + str(len(codes))] = code
+        if action == "cast":
+            b.cast()
+        elif action == "challenge":
+            b.challenge(nonces.reveal(plain, CTX))
+        else:
+            b.void()
+    export = b.close(key)
+    assert (export.counts.cast, export.counts.challenged, export.counts.voided) == (2, 1, 1)
+    assert [e.kind for e in export.chain] == [
+        EntryKind.BALLOT,
+        EntryKind.BALLOT,
+        EntryKind.VOID,
+        EntryKind.BALLOT,
+    ]
+    again = BoothExport.from_json(export.to_json())
+    assert again == export
+    again.verify_signature(key.verify_key)
+    with pytest.raises(ExportError, match="signature"):
+        again.verify_signature(SigningKey.generate().verify_key)
+    printed = replay(CTX.base, "S1-A", b"\x01" * 32, export.chain).printed_codes
+    assert list(printed) == list(codes.values())
+
+
+def test_builder_state_rules() -> None:
+    b = _builder()
+    with pytest.raises(ExportError, match="no ballot is pending"):
+        b.cast()
+    ballot, _ = encrypt_ballot(CTX, "S1", "S1-A", PlaintextBallot({"17": Choice.NO}))
+    b.fix(ballot)
+    with pytest.raises(ExportError, match="neither cast"):
+        b.fix(ballot)
+    with pytest.raises(ExportError, match="still pending"):
+        b.close(SigningKey.generate())
+    other, _ = encrypt_ballot(CTX, "S2", "S2-A", PlaintextBallot({"17": Choice.NO}))
+    b.void()
+    with pytest.raises(ExportError, match="another booth"):
+        b.fix(other)
+
+
+def test_chain_codes() -> None:
+    c0 = chain_open(CTX.base, "S1-A", bytes(32))
+    assert c0 != chain_open(CTX.base, "S1-B", bytes(32))
+    assert chain_next(c0, b"\x01" * 32) != chain_next(c0, b"\x02" * 32)
+    r = replay(CTX.base, "S1-A", bytes(32), [ChainEntry(EntryKind.BALLOT, b"\x01" * 32)])
+    assert r.codes[0] == r.printed_codes[0] == chain_next(c0, b"\x01" * 32)
+
+
+# Lookup -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def day() -> tuple[list[BoothExport], dict[str, bytes]]:
+    key = SigningKey.generate()
+    b = _builder()
+    codes: dict[str, bytes] = {}
+    for action in ("cast", "challenge", "void"):
+        plain = PlaintextBallot({"17": Choice.NO, "18": Choice.BLANK})
+        ballot, nonces = encrypt_ballot(CTX, "S1", "S1-A", plain)
+        codes[action] = b.fix(ballot)
+        if action == "cast":
+            b.cast()
+        elif action == "void":
+            b.void()
+        else:
+            b.challenge(nonces.reveal(plain, CTX))
+    return [b.close(key)], codes
+
+
+@pytest.mark.parametrize(
+    "action, status",
+    [
+        ("cast", LookupStatus.CAST),
+        ("challenge", LookupStatus.CHALLENGED),
+        ("void", LookupStatus.VOIDED),
+    ],
+)
+def test_lookup_by_short_or_full_code(day, action: str, status: LookupStatus) -> None:  # type: ignore[no-untyped-def]
+    exports, codes = day
+    code = codes[action]
+    short = short_code(code)
+    for text in (short, short.lower(), short.replace(" ", "-"), code.hex(), code.hex().upper()):
+        result = lookup(exports, CTX.base, text)
+        assert result.status is status and result.code == code
+    if status is LookupStatus.CHALLENGED:
+        result = lookup(exports, CTX.base, short)
+        assert result.reveal is not None and [r.m for r in result.reveal] == [65536, 0]
+
+
+def test_lookup_not_found_and_garbage(day) -> None:  # type: ignore[no-untyped-def]
+    exports, _ = day
+    assert lookup(exports, CTX.base, "AAAA AAAA AAAA AAAA").status is LookupStatus.NOT_FOUND
+    for bad in ["", "ABC", "AAAA AAAA AAAA AAA1", "0" * 63, "Z" * 64]:
+        with pytest.raises(ChainError, match="not a tracking code"):
+            parse_lookup(bad)
+
+
+@given(st.text(max_size=80))
+def test_lookup_parser_only_raises_chain_error(text: str) -> None:
+    try:
+        kind, value = parse_lookup(text)
+    except ChainError:
+        return
+    assert (kind, len(value)) in (("short", 16), ("full", 64))
+
+
+# Paper --------------------------------------------------------------------------------------
+
+
+def test_paper_record_and_receipt_hold_nothing_about_the_voter() -> None:
+    plain = PlaintextBallot({"17": Choice.YES})
+    ballot_id = bytes(range(16))
+    paper = paper_record(DEF, plain, ballot_id, official=False)
+    assert paper.banner == "TEST 測試"
+    assert [(line.case_number, line.answer_zh, line.answer_en) for line in paper.lines] == [
+        ("第17案", "同意", "Agree"),
+        ("第18案", "不領取", "Declined"),
+    ]
+    assert paper.qr_payload == f"RV1 {ballot_id.hex()} 17=Y 18=D"
+    assert parse_paper_qr(paper.qr_payload) == (ballot_id, {"17": Choice.YES, "18": None})
+    r = receipt(DEF, b"\x07" * 32, official=True)
+    assert r.banner == "OFFICIAL 正式" and r.qr_payload == "07" * 32 and len(r.short_code) == 19
+    text = repr(paper) + repr(r)
+    for forbidden in ("2021-12-18T", "serial", "voter"):
+        assert forbidden not in text
+
+
+@given(st.text(max_size=120))
+def test_paper_qr_parser_only_raises_ballot_error(payload: str) -> None:
+    try:
+        parse_paper_qr(payload)
+    except BallotError:
+        pass
+
+
+@settings(max_examples=30)
+@given(st.data())
+def test_mutated_export_gives_clean_errors(day, data: st.DataObject) -> None:  # type: ignore[no-untyped-def]
+    exports, _ = day
+    raw = bytearray(exports[0].to_json())
+    for _ in range(data.draw(st.integers(1, 3))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        BoothExport.from_json(bytes(raw))
+    except CryptoError:
+        pass
+
+
+def test_identity_alpha_is_refused() -> None:
+    ballot, _ = encrypt_ballot(CTX, "S1", "S1-A", PlaintextBallot({"17": Choice.YES}))
+    q = ballot.questions[0]
+    from crypto.elgamal import Ciphertext
+    from crypto.hazmat.group import IDENTITY
+
+    bad = dataclasses.replace(
+        ballot,
+        questions=(dataclasses.replace(q, ciphertext=Ciphertext(IDENTITY, q.ciphertext.beta + G)),),
+    )
+    with pytest.raises(BallotError, match="α is the identity"):
+        check_ballot(CTX, bad)

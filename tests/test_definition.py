@@ -1,0 +1,171 @@
+"""The referendum definition: TOML source → canonical definition.json, with precise errors."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ballots.definition import Definition, load_source
+from ballots.errors import DefinitionError
+from crypto.encoding import canonical_json, parse_canonical_json
+from crypto.errors import CryptoError
+from tests.record_helpers import DEFINITION
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_CSV = ROOT.parent / "shared" / "data" / "tw-referendum-results.csv"
+
+
+def test_source_to_canonical_round_trip() -> None:
+    d = load_source(DEFINITION)
+    data = d.to_json()
+    assert parse_canonical_json(data) == d.to_obj()
+    assert Definition.from_json(data) == d
+    assert d.manifest_hash() == Definition.from_json(data).manifest_hash()
+    assert d.question_ids() == ("17", "18")
+    assert d.station_of_booth("S1-B").station_id == "S1"
+    assert d.eligible == 70
+
+
+def test_canonical_form_only() -> None:
+    d = load_source(DEFINITION)
+    pretty = canonical_json(d.to_obj()).replace(b',"', b', "')
+    with pytest.raises(DefinitionError, match="canonical"):
+        Definition.from_json(pretty)
+
+
+def test_source_is_nfc_normalised() -> None:
+    decomposed = DEFINITION.replace("測試國小", "測試國小 Cafe\u0301")
+    d = load_source(decomposed)
+    assert d.station("S1").name == "測試國小 Caf\u00e9"
+
+
+@pytest.mark.parametrize(
+    "change, where, message",
+    [
+        (lambda s: s.replace('date = "2021-12-18"', 'date = "2021-13-40"'), "date", "YYYY-MM-DD"),
+        (
+            lambda s: s.replace('question_id = "18"', 'question_id = "17"'),
+            "questions",
+            "appears twice",
+        ),
+        (
+            lambda s: s.replace('case_number = "第18案"', 'case_number = "第17案"'),
+            "questions",
+            "appears twice",
+        ),
+        (
+            lambda s: s.replace('booths = ["S2-A"]', 'booths = ["S1-A"]'),
+            "stations",
+            "appears twice",
+        ),
+        (
+            lambda s: s.replace("eligible = 30", "eligible = 65536"),
+            "stations[1].eligible",
+            "0 to 65535",
+        ),
+        (
+            lambda s: s.replace("eligible = 30", "eligible = -1"),
+            "stations[1].eligible",
+            "0 to 65535",
+        ),
+        (
+            lambda s: s.replace("eligible = 30", 'eligible = "30"'),
+            "stations[1].eligible",
+            "whole number",
+        ),
+        (
+            lambda s: s.replace('short_title_zh = "反萊豬進口"\n', ""),
+            "questions[1].short_title_zh",
+            "missing",
+        ),
+        (
+            lambda s: s.replace(
+                "english_unofficial = true\n\n[[stations]]",
+                'english_unofficial = "yes"\n\n[[stations]]',
+            ),
+            "questions[1].english_unofficial",
+            "true or false",
+        ),
+        (
+            lambda s: s.replace('station_id = "S2"', 'station_id = "S 2"'),
+            "stations[1].station_id",
+            "IDs use",
+        ),
+        (
+            lambda s: s.replace('name = "測試國中"', 'name = " 測試國中"'),
+            "stations[1].name",
+            "leading or trailing",
+        ),
+        (lambda s: 'colour = "blue"\n' + s, "colour", "unknown field"),
+        (lambda s: s + '\ncolour = "blue"\n', "stations[1].colour", "unknown field"),
+        (
+            lambda s: s.replace(
+                'referendum_id = "test-2021"', 'referendum_id = "test-2021"\npacking_base = 256'
+            ),
+            "packing_base",
+            "requires 65536",
+        ),
+        (
+            lambda s: s.replace(
+                '[[stations]]\nstation_id = "S2"', '[[stations]]\nstation_id = "S2"\nbooths = []'
+            ),
+            "definition.toml",
+            "not valid TOML",
+        ),
+        (
+            lambda s: s.replace(
+                'text_zh = "您是否同意核四啟封商轉發電？"', 'text_zh = "\U0001fae8"'
+            ),
+            "questions[0].text_zh",
+            "unassigned",
+        ),
+    ],
+)
+def test_precise_errors(change, where: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(DefinitionError, match=message) as info:
+        load_source(change(DEFINITION))
+    assert info.value.where == where or str(info.value).startswith(where)
+
+
+def test_toml_syntax_error_names_the_line() -> None:
+    with pytest.raises(DefinitionError, match=r"line 3"):
+        load_source('referendum_id = "x"\ndate = "2021-12-18"\ntitle_zh = \n')
+
+
+@given(st.text(max_size=300))
+def test_random_source_gives_clean_errors(text: str) -> None:
+    try:
+        load_source(text)
+    except DefinitionError:
+        pass
+
+
+@given(st.data())
+def test_mutated_definition_json_gives_clean_errors(data: st.DataObject) -> None:
+    raw = bytearray(load_source(DEFINITION).to_json())
+    for _ in range(data.draw(st.integers(1, 3))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        d = Definition.from_json(bytes(raw))
+    except CryptoError:
+        return
+    assert d.to_json() == bytes(raw)  # whatever is accepted is exactly canonical
+
+
+def test_the_2021_example_matches_the_published_texts() -> None:
+    d = load_source((ROOT / "examples/referendum-2021.toml").read_text(encoding="utf-8"))
+    assert d.question_ids() == ("17", "18", "19", "20")
+    assert all(q.english_unofficial for q in d.questions)
+    assert all(s.eligible < 65536 for s in d.stations)
+    if not SHARED_CSV.is_file():
+        pytest.skip("shared/data is not beside this checkout")
+    with SHARED_CSV.open(encoding="utf-8") as f:
+        rows = {r["case_no"]: r for r in csv.DictReader(f) if r["year"] == "2021"}
+    for q in d.questions:
+        assert q.text_zh == rows[q.question_id]["title_zh"]
+        assert q.case_number == f"第{q.question_id}案"
+    assert d.eligible == int(rows["17"]["eligible"])
