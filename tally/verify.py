@@ -164,23 +164,9 @@ class Verifier:
 
     def _exports(self, s: _State) -> str:
         pkg = self._pkg()
-        definition = pkg.definition
-        for booth_id in definition.booth_ids():
+        for booth_id in pkg.definition.booth_ids():
             path = booth_path(booth_id)
-            try:
-                export = BoothExport.from_json(self._read(path), path)
-            except CryptoError as exc:
-                raise VerificationFailed(str(exc)) from None
-            if export.booth_id != booth_id:
-                raise VerificationFailed(f"{path}: holds the export of booth {export.booth_id}")
-            if export.station_id != definition.station_of_booth(booth_id).station_id:
-                raise VerificationFailed(
-                    f"{path}: booth {booth_id} is not in station {export.station_id}"
-                )
-            if (export.manifest_hash, export.base) != (pkg.public.manifest_hash, pkg.public.base):
-                raise VerificationFailed(f"{path}: belongs to another election")
-            export.verify_signature(pkg.public.booth_key(booth_id))
-            s.exports[booth_id] = export
+            s.exports[booth_id] = check_export_identity(pkg, booth_id, self._read(path), path)
         extra = sorted(
             p.stem for p in (s.folder / "booths").glob("*.json") if p.stem not in s.exports
         )
@@ -189,115 +175,27 @@ class Verifier:
         return f"ok ({len(s.exports)} booths, signatures verified)"
 
     def _chains(self, s: _State) -> str:
-        entries = 0
-        for booth_id, e in s.exports.items():
-            replayed = replay(e.base, booth_id, e.opening_nonce, e.chain)
-            ballots = sum(1 for x in e.chain if x.kind is EntryKind.BALLOT)
-            voids = sum(1 for x in e.chain if x.kind is EntryKind.VOID)
-            cast = sum(1 for b in e.ballots if b.status is Status.CAST)
-            challenged = sum(1 for b in e.ballots if b.status is Status.CHALLENGED)
-            if (cast, challenged, voids) != (e.counts.cast, e.counts.challenged, e.counts.voided):
-                raise VerificationFailed(
-                    f"booth {booth_id}: counts say {e.counts.cast} cast, {e.counts.challenged} "
-                    f"challenged, {e.counts.voided} voided; the export holds {cast}, "
-                    f"{challenged}, {voids}"
-                )
-            if ballots != cast + challenged:
-                raise VerificationFailed(
-                    f"booth {booth_id}: {ballots} ballot entries in the chain for "
-                    f"{cast + challenged} published ballots"
-                )
-            if chain_close(replayed.last, cast, challenged, voids) != e.close:
-                raise VerificationFailed(
-                    f"booth {booth_id}: the chain does not lead to its closing code"
-                )
-            entries += len(e.chain)
+        for e in s.exports.values():
+            check_chain(e)
+        entries = sum(len(e.chain) for e in s.exports.values())
         return f"ok ({entries:,} entries in {len(s.exports)} chains)"
 
     def _validity(self, s: _State) -> str:
-        definition = self._pkg().definition
-        order = {q: n for n, q in enumerate(definition.question_ids())}
-        ids: set[bytes] = set()
-        alphas: set[Point] = set()
-        count = 0
-        for booth_id, e in s.exports.items():
-            for b in e.ballots:
-                ballot = b.ballot
-                label = f"ballot {ballot.ballot_id.hex()} (booth {booth_id})"
-                if (ballot.booth_id, ballot.station_id) != (booth_id, e.station_id):
-                    raise VerificationFailed(f"{label}: names another booth or station")
-                if ballot.ballot_id in ids:
-                    raise VerificationFailed(f"{label}: ballot_id appears twice in the record")
-                ids.add(ballot.ballot_id)
-                previous = -1
-                for q in ballot.questions:
-                    if order.get(q.question_id, -1) <= previous:
-                        raise VerificationFailed(
-                            f"{label}: question {q.question_id!r} unknown "
-                            "or out of definition order"
-                        )
-                    previous = order[q.question_id]
-                    if q.ciphertext.alpha.is_identity():
-                        raise VerificationFailed(f"{label}: question {q.question_id}: α is O")
-                    if q.ciphertext.alpha in alphas:
-                        raise VerificationFailed(
-                            f"{label}: question {q.question_id}: α appears twice in the record"
-                        )
-                    alphas.add(q.ciphertext.alpha)
-                count += 1
-        return f"{count:,} ok"
+        seen = Seen()
+        for e in s.exports.values():
+            check_validity(self._pkg(), e, seen)
+        return f"{len(seen.ballot_ids):,} ok"
 
     def _proofs(self, s: _State) -> str:
-        ctx = self._pkg().context
-        proofs = 0
-        for _, e in s.exports.items():
-            for b in e.ballots:
-                try:
-                    check_ballot(ctx, b.ballot)
-                except BallotsError as exc:
-                    raise VerificationFailed(str(exc)) from None
-                proofs += len(b.ballot.questions)
+        proofs = sum(check_proofs(self._pkg(), e) for e in s.exports.values())
         return f"{proofs:,} ok"
 
     def _chain_membership(self, s: _State) -> str:
-        base = self._pkg().public.base
-        checked = 0
-        for booth_id, e in s.exports.items():
-            chain_ballots = [x.ballot_hash for x in e.chain if x.kind is EntryKind.BALLOT]
-            voided = {x.ballot_hash for x in e.chain if x.kind is EntryKind.VOID}
-            published = {}
-            for b in e.ballots:
-                h = b.ballot.hash(base)
-                if h in voided:
-                    raise VerificationFailed(
-                        f"ballot {b.ballot.ballot_id.hex()}: published although its hash was voided"
-                    )
-                if chain_ballots.count(h) != 1:
-                    raise VerificationFailed(
-                        f"ballot {b.ballot.ballot_id.hex()} (booth {booth_id}): its hash is "
-                        f"{chain_ballots.count(h)} times in the chain, not once"
-                    )
-                published[h] = b
-            for h in chain_ballots:
-                if h not in published:
-                    raise VerificationFailed(
-                        f"booth {booth_id}: chain entry {h.hex()[:16]}… is not a published ballot"
-                    )
-            checked += len(published)
+        checked = sum(check_chain_membership(self._pkg(), e) for e in s.exports.values())
         return f"{checked:,} ok"
 
     def _challenged(self, s: _State) -> str:
-        ctx = self._pkg().context
-        n = 0
-        for _, e in s.exports.items():
-            for b in e.ballots:
-                if b.status is Status.CHALLENGED:
-                    assert b.reveal is not None
-                    try:
-                        check_reveal(ctx, b.ballot, b.reveal)
-                    except BallotsError as exc:
-                        raise VerificationFailed(str(exc)) from None
-                    n += 1
+        n = sum(check_challenged(self._pkg(), e) for e in s.exports.values())
         return f"{n:,} ok (re-encrypted, not counted)"
 
     def _sums(self, s: _State) -> str:
@@ -445,6 +343,147 @@ class Verifier:
         return f"ok ({summary})"
 
 
+# Per-export rules (V4–V9), shared with `refvote tally import`. ------------------------------
+
+
+@dataclass
+class Seen:
+    """Ballot IDs and α seen so far across the record (every α and ID must be unique)."""
+
+    ballot_ids: set[bytes] = field(default_factory=set)
+    alphas: set[Point] = field(default_factory=set)
+
+
+def check_export_identity(
+    pkg: VerifiedPackage, booth_id: str, data: bytes, what: str
+) -> BoothExport:
+    """V4 for one export: well-formed, of this registered booth and its station, signed by it."""
+    try:
+        export = BoothExport.from_json(data, what)
+    except CryptoError as exc:
+        raise VerificationFailed(str(exc)) from None
+    if export.booth_id != booth_id:
+        raise VerificationFailed(f"{what}: holds the export of booth {export.booth_id}")
+    try:
+        station = pkg.definition.station_of_booth(booth_id)
+        key = pkg.public.booth_key(booth_id)
+    except (KeyError, BallotsError):
+        raise VerificationFailed(
+            f"{what}: booth {booth_id} is not registered in the election package"
+        ) from None
+    if export.station_id != station.station_id:
+        raise VerificationFailed(f"{what}: booth {booth_id} is not in station {export.station_id}")
+    if (export.manifest_hash, export.base) != (pkg.public.manifest_hash, pkg.public.base):
+        raise VerificationFailed(f"{what}: belongs to another election")
+    try:
+        export.verify_signature(key)
+    except BallotsError as exc:
+        raise VerificationFailed(str(exc)) from None
+    return export
+
+
+def check_chain(e: BoothExport) -> None:
+    """V5 for one export: counts match the ballots and voids; the chain reaches `close`."""
+    booth_id = e.booth_id
+    replayed = replay(e.base, booth_id, e.opening_nonce, e.chain)
+    ballots = sum(1 for x in e.chain if x.kind is EntryKind.BALLOT)
+    voids = sum(1 for x in e.chain if x.kind is EntryKind.VOID)
+    cast = sum(1 for b in e.ballots if b.status is Status.CAST)
+    challenged = sum(1 for b in e.ballots if b.status is Status.CHALLENGED)
+    if (cast, challenged, voids) != (e.counts.cast, e.counts.challenged, e.counts.voided):
+        raise VerificationFailed(
+            f"booth {booth_id}: counts say {e.counts.cast} cast, {e.counts.challenged} "
+            f"challenged, {e.counts.voided} voided; the export holds {cast}, "
+            f"{challenged}, {voids}"
+        )
+    if ballots != cast + challenged:
+        raise VerificationFailed(
+            f"booth {booth_id}: {ballots} ballot entries in the chain for "
+            f"{cast + challenged} published ballots"
+        )
+    if chain_close(replayed.last, cast, challenged, voids) != e.close:
+        raise VerificationFailed(f"booth {booth_id}: the chain does not lead to its closing code")
+
+
+def check_validity(pkg: VerifiedPackage, e: BoothExport, seen: Seen) -> None:
+    """V6 for one export, against the IDs and α of the exports checked before it."""
+    order = {q: n for n, q in enumerate(pkg.definition.question_ids())}
+    for b in e.ballots:
+        ballot = b.ballot
+        label = f"ballot {ballot.ballot_id.hex()} (booth {e.booth_id})"
+        if (ballot.booth_id, ballot.station_id) != (e.booth_id, e.station_id):
+            raise VerificationFailed(f"{label}: names another booth or station")
+        if ballot.ballot_id in seen.ballot_ids:
+            raise VerificationFailed(f"{label}: ballot_id appears twice in the record")
+        seen.ballot_ids.add(ballot.ballot_id)
+        previous = -1
+        for q in ballot.questions:
+            if order.get(q.question_id, -1) <= previous:
+                raise VerificationFailed(
+                    f"{label}: question {q.question_id!r} unknown or out of definition order"
+                )
+            previous = order[q.question_id]
+            if q.ciphertext.alpha.is_identity():
+                raise VerificationFailed(f"{label}: question {q.question_id}: α is O")
+            if q.ciphertext.alpha in seen.alphas:
+                raise VerificationFailed(
+                    f"{label}: question {q.question_id}: α appears twice in the record"
+                )
+            seen.alphas.add(q.ciphertext.alpha)
+
+
+def check_proofs(pkg: VerifiedPackage, e: BoothExport) -> int:
+    """V7 for one export; returns the number of proofs checked."""
+    proofs = 0
+    for b in e.ballots:
+        try:
+            check_ballot(pkg.context, b.ballot)
+        except BallotsError as exc:
+            raise VerificationFailed(str(exc)) from None
+        proofs += len(b.ballot.questions)
+    return proofs
+
+
+def check_chain_membership(pkg: VerifiedPackage, e: BoothExport) -> int:
+    """V8 for one export; returns the number of ballots found in the chain."""
+    base = pkg.public.base
+    chain_ballots = [x.ballot_hash for x in e.chain if x.kind is EntryKind.BALLOT]
+    voided = {x.ballot_hash for x in e.chain if x.kind is EntryKind.VOID}
+    published = set()
+    for b in e.ballots:
+        h = b.ballot.hash(base)
+        if h in voided:
+            raise VerificationFailed(
+                f"ballot {b.ballot.ballot_id.hex()}: published although its hash was voided"
+            )
+        if chain_ballots.count(h) != 1:
+            raise VerificationFailed(
+                f"ballot {b.ballot.ballot_id.hex()} (booth {e.booth_id}): its hash is "
+                f"{chain_ballots.count(h)} times in the chain, not once"
+            )
+        published.add(h)
+    for h in chain_ballots:
+        if h not in published:
+            raise VerificationFailed(
+                f"booth {e.booth_id}: chain entry {h.hex()[:16]}… is not a published ballot"
+            )
+    return len(published)
+
+
+def check_challenged(pkg: VerifiedPackage, e: BoothExport) -> int:
+    """V9 for one export; returns the number of challenged ballots re-encrypted."""
+    n = 0
+    for b in e.ballots:
+        if b.status is Status.CHALLENGED:
+            assert b.reveal is not None
+            try:
+                check_reveal(pkg.context, b.ballot, b.reveal)
+            except BallotsError as exc:
+                raise VerificationFailed(str(exc)) from None
+            n += 1
+    return n
+
+
 def _fmt(c: Count) -> str:
     return f"{c.ballots} ballots, yes {c.yes}, no {c.no}"
 
@@ -453,4 +492,15 @@ def verify_record(folder: Path, authority: str | None = None, out: TextIO = sys.
     return Verifier(folder, authority, out).run()
 
 
-__all__ = ["VerificationFailed", "Verifier", "verify_record"]
+__all__ = [
+    "Seen",
+    "VerificationFailed",
+    "Verifier",
+    "check_chain",
+    "check_chain_membership",
+    "check_challenged",
+    "check_export_identity",
+    "check_proofs",
+    "check_validity",
+    "verify_record",
+]

@@ -46,7 +46,6 @@ class SealedKeyShare:
         return preimage("share-at-rest", self.manifest_hash, self.ceremony_nonce, self.trustee)
 
     def to_json(self) -> bytes:
-        params = self.sealed.params
         obj: dict[str, Any] = {
             "type": "refvote/sealed-share",
             "version": 1,
@@ -54,16 +53,7 @@ class SealedKeyShare:
             "ceremony_nonce": to_hex(self.ceremony_nonce),
             "trustee": self.trustee,
             "public_share": to_hex(self.public_share.to_bytes()),
-            "kdf": {
-                "algorithm": "argon2id",
-                "version": params.version,
-                "passes": params.passes,
-                "memory_kib": params.memory_kib,
-                "lanes": params.lanes,
-                "salt": to_hex(self.sealed.salt),
-            },
-            "nonce": to_hex(self.sealed.nonce),
-            "ciphertext": to_hex(self.sealed.ciphertext),
+            **sealed_members(self.sealed),
         }
         return canonical_json(obj)
 
@@ -72,23 +62,46 @@ class SealedKeyShare:
         f = Fields(parse_canonical_json(data, what="sealed share"), "sealed share")
         f.constant("type", "refvote/sealed-share")
         f.constant("version", 1)
-        kdf = f.obj("kdf")
-        kdf.constant("algorithm", "argon2id")
-        kdf.constant("version", PROTOCOL_ARGON2.version)
-        kdf.constant("passes", PROTOCOL_ARGON2.passes)
-        kdf.constant("memory_kib", PROTOCOL_ARGON2.memory_kib)
-        kdf.constant("lanes", PROTOCOL_ARGON2.lanes)
-        salt = kdf.hex("salt", PROTOCOL_ARGON2.salt_bytes)
-        kdf.finish()
         share = cls(
             f.hex("manifest_hash", 32),
             f.hex("ceremony_nonce", 32),
             f.integer("trustee", 1, 255),
             f.point("public_share"),
-            PassphraseSealed(PROTOCOL_ARGON2, salt, f.hex("nonce", 12), f.hex("ciphertext", 48)),
+            read_sealed_members(f, plaintext_bytes=32),
         )
         f.finish()
         return share
+
+
+def sealed_members(sealed: PassphraseSealed) -> dict[str, Any]:
+    """The `kdf`, `nonce` and `ciphertext` members of any passphrase-sealed file."""
+    params = sealed.params
+    return {
+        "kdf": {
+            "algorithm": "argon2id",
+            "version": params.version,
+            "passes": params.passes,
+            "memory_kib": params.memory_kib,
+            "lanes": params.lanes,
+            "salt": to_hex(sealed.salt),
+        },
+        "nonce": to_hex(sealed.nonce),
+        "ciphertext": to_hex(sealed.ciphertext),
+    }
+
+
+def read_sealed_members(f: Fields, plaintext_bytes: int | None = None) -> PassphraseSealed:
+    """Read `kdf`, `nonce`, `ciphertext`; refuse KDF parameters other than the protocol's."""
+    kdf = f.obj("kdf")
+    kdf.constant("algorithm", "argon2id")
+    kdf.constant("version", PROTOCOL_ARGON2.version)
+    kdf.constant("passes", PROTOCOL_ARGON2.passes)
+    kdf.constant("memory_kib", PROTOCOL_ARGON2.memory_kib)
+    kdf.constant("lanes", PROTOCOL_ARGON2.lanes)
+    salt = kdf.hex("salt", PROTOCOL_ARGON2.salt_bytes)
+    kdf.finish()
+    length = None if plaintext_bytes is None else plaintext_bytes + 16
+    return PassphraseSealed(PROTOCOL_ARGON2, salt, f.hex("nonce", 12), f.hex("ciphertext", length))
 
 
 def seal_key_share(
@@ -155,4 +168,12 @@ def unseal_key_share(
     return KeyShare(sealed.trustee, secret, sealed.public_share)
 
 
-__all__ = ["EncodingError", "KeyShare", "SealedKeyShare", "seal_key_share", "unseal_key_share"]
+__all__ = [
+    "EncodingError",
+    "KeyShare",
+    "SealedKeyShare",
+    "read_sealed_members",
+    "seal_key_share",
+    "sealed_members",
+    "unseal_key_share",
+]

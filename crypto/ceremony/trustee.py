@@ -31,7 +31,9 @@ from crypto.ceremony.public import (
     share_matches,
 )
 from crypto.ceremony.sealed_share import SealedKeyShare, seal_key_share
+from crypto.encoding import canonical_json, parse_canonical_json, to_hex
 from crypto.errors import CeremonyError, DecryptionFailed, InvalidScalar, TrusteeFault
+from crypto.fields import Fields, decode_scalar
 from crypto.hazmat.group import Point, Scalar
 from crypto.hazmat.proofs import schnorr_prove
 from crypto.randomness import SYSTEM, RandomSource, random_scalar
@@ -240,6 +242,55 @@ class TrusteeDevice:
             unsigned.transport_private_key,
             self._identity.sign("complaint", *unsigned.payload(self.params)),
         )
+
+    # Between rounds the device is switched off: its state is sealed on the trustee's medium.
+
+    def export_state(self) -> bytes:
+        """The secret state between rounds, as canonical JSON: to be sealed, never stored bare."""
+        return canonical_json(
+            {
+                "type": "refvote/trustee-state",
+                "version": 1,
+                "trustee": self.index,
+                "stage": self.stage.value,
+                "coefficients": [to_hex(a.to_bytes()) for a in self._coefficients],
+                "transport_key": to_hex(self._transport.private_bytes())
+                if self._transport
+                else None,
+                "message": to_hex(self._message.to_json(self.params)) if self._message else None,
+            }
+        )
+
+    @classmethod
+    def restore(
+        cls,
+        params: CeremonyParameters,
+        index: int,
+        identity: SigningKey,
+        state: bytes,
+        messages: Mapping[int, Round1Message] | None = None,
+        rng: RandomSource = SYSTEM,
+    ) -> TrusteeDevice:
+        """Rebuild a device from `export_state` (and, from round 2 on, the checked messages)."""
+        f = Fields(parse_canonical_json(state, what="trustee state"), "trustee state")
+        f.constant("type", "refvote/trustee-state")
+        f.constant("version", 1)
+        f.constant("trustee", index)
+        device = cls(params, index, identity, rng)
+        device.stage = Stage(f.text("stage", max_length=20))
+        device._coefficients = [decode_scalar(a, "coefficient") for a in f.array("coefficients")]
+        if f.optional("transport_key"):
+            device._transport = TransportKey.from_private_bytes(f.hex("transport_key", 32))
+        if f.optional("message"):
+            device._message = Round1Message.from_json(f.hex("message"), params)
+        f.finish()
+        if device.stage in (Stage.CONFIRMED, Stage.SENT):
+            if messages is None:
+                raise CeremonyError(
+                    "restoring after confirmation needs the checked round-1 messages"
+                )
+            device._messages = dict(messages)
+        return device
 
     def erase(self) -> None:
         """Forget the polynomial and the transport key (Python keeps no other references)."""

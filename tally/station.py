@@ -1,0 +1,281 @@
+"""The air-gapped tally station's workspace: import, prepare, collect shares, publish.
+
+    workspace/
+      package/                 the verified public election package
+      imports/<booth_id>.json  each accepted booth export, byte for byte as it arrived
+      shares/trustee-NN.json   each trustee's checked decryption shares
+      trustee-media/…          (only in rehearsals and the demo)
+
+Every write is to a temporary file, flushed to disk, then renamed: a crash leaves either the
+old state or the new one. Nothing enters the workspace unverified.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ballots.export import BoothExport, Status
+from ballots.package import VerifiedPackage, verify_package
+from ballots.record import (
+    DecryptedCount,
+    RecordIndex,
+    Results,
+    SharesFile,
+    sums_from_json,
+    write_record,
+)
+from ballots.results import Count, StationCount, SumSpec, compute_sums, outcomes, totals
+from crypto.errors import CryptoError, ThresholdError, TrusteeFault
+from crypto.signing import SigningKey
+from crypto.threshold import PackedTable, ThresholdDecryption
+from tally.verify import (
+    Seen,
+    VerificationFailed,
+    check_chain,
+    check_chain_membership,
+    check_challenged,
+    check_export_identity,
+    check_proofs,
+    check_validity,
+)
+
+MAX_EXPORT_BYTES = 256 << 20
+
+
+class ImportRejected(Exception):
+    """A booth export that adds nothing: the message says exactly why."""
+
+
+class ImportStatus(enum.Enum):
+    ADDED = "added"
+    UNCHANGED = "unchanged"  # byte-identical to what was already imported
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    status: ImportStatus
+    booth_id: str
+    cast: int
+    challenged: int
+    voided: int
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file, fsync, rename, fsync the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(path.name + ".tmp")
+    with open(temp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    temp.replace(path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class TallyStation:
+    def __init__(self, workspace: Path) -> None:
+        self.workspace = workspace
+        self._package: VerifiedPackage | None = None
+
+    # Setup ---------------------------------------------------------------------------------
+
+    def init(self, package_folder: Path, authority: str | None) -> VerifiedPackage:
+        """Verify the election package and copy its public part into a new workspace."""
+        if (self.workspace / "package").exists():
+            raise ImportRejected(f"{self.workspace} already holds an election package")
+        verified = verify_package(package_folder, authority)
+        target = self.workspace / "package"
+        target.mkdir(parents=True)
+        for name in ("package.json", "definition.json"):
+            shutil.copy2(package_folder / name, target / name)
+        shutil.copytree(package_folder / "ceremony", target / "ceremony")
+        return verified
+
+    @property
+    def package(self) -> VerifiedPackage:
+        if self._package is None:
+            if not (self.workspace / "package").is_dir():
+                raise ImportRejected(
+                    f"{self.workspace} is not a tally workspace: run `refvote tally init`"
+                )
+            self._package = verify_package(self.workspace / "package")
+        return self._package
+
+    def imported(self) -> dict[str, BoothExport]:
+        folder = self.workspace / "imports"
+        if not folder.is_dir():
+            return {}
+        return {
+            p.stem: BoothExport.from_json(p.read_bytes(), p.name)
+            for p in sorted(folder.glob("*.json"))
+        }
+
+    # Import --------------------------------------------------------------------------------
+
+    def import_export(self, data: bytes) -> ImportResult:
+        """Verify a booth export completely before anything is added (V4–V9, and uniqueness
+        of ballot IDs and α across every export imported so far)."""
+        pkg = self.package
+        if len(data) > MAX_EXPORT_BYTES:
+            raise ImportRejected("the export is larger than any booth can produce")
+        try:
+            probe = BoothExport.from_json(data, "booth export")
+        except CryptoError as exc:
+            raise ImportRejected(f"not a valid booth export: {exc}") from None
+        booth_id = probe.booth_id
+        target = self.workspace / "imports" / f"{booth_id}.json"
+        if target.exists():
+            if target.read_bytes() == data:
+                c = probe.counts
+                return ImportResult(
+                    ImportStatus.UNCHANGED, booth_id, c.cast, c.challenged, c.voided
+                )
+            raise ImportRejected(
+                f"booth {booth_id}: a different export of this booth was already imported; "
+                "a booth closes once, so this one is refused"
+            )
+        try:
+            export = check_export_identity(pkg, booth_id, data, f"export of booth {booth_id}")
+            check_chain(export)
+            seen = Seen()
+            for other in self.imported().values():
+                check_validity(pkg, other, seen)
+            check_validity(pkg, export, seen)
+            check_proofs(pkg, export)
+            check_chain_membership(pkg, export)
+            check_challenged(pkg, export)
+        except VerificationFailed as exc:
+            raise ImportRejected(str(exc)) from None
+        write_atomically(target, data)
+        c = export.counts
+        return ImportResult(ImportStatus.ADDED, booth_id, c.cast, c.challenged, c.voided)
+
+    def missing_booths(self) -> list[str]:
+        imported = self.imported()
+        return [b for b in self.package.definition.booth_ids() if b not in imported]
+
+    def sums(self) -> list[SumSpec]:
+        cast = [
+            b.ballot for e in self.imported().values() for b in e.ballots if b.status is Status.CAST
+        ]
+        return compute_sums(self.package.definition, cast)
+
+    def _exports_in_order(self) -> list[BoothExport]:
+        imported = self.imported()
+        return [imported[b] for b in self.package.definition.booth_ids()]
+
+    # Decryption ----------------------------------------------------------------------------
+
+    def prepare(self, out: Path, tally_key: SigningKey) -> RecordIndex:
+        """The pre-decryption record for the trustees (every booth must be imported)."""
+        missing = self.missing_booths()
+        if missing:
+            raise ImportRejected(
+                f"{len(missing)} booths not imported yet: {', '.join(missing[:5])}"
+            )
+        return write_record(
+            out, self.workspace / "package", self._exports_in_order(), self.sums(), tally_key
+        )
+
+    def accept_shares(self, data: bytes) -> int:
+        """Check a trustee's shares file against the sums; store it if every proof holds.
+
+        Raises TrusteeFault naming the trustee for a bad signature or proof.
+        """
+        pkg = self.package
+        sums = self.sums()
+        try:
+            file = SharesFile.from_json(data)
+        except CryptoError as exc:
+            raise ImportRejected(f"not a decryption shares file: {exc}") from None
+        t = file.trustee
+        if t > pkg.joint_key.n or file.base != pkg.public.base:
+            raise ImportRejected(f"shares of trustee {t}: not for this election")
+        try:
+            pkg.joint_key.params.key_of(t).verify(file.signature, "share", *file.payload(sums))
+        except CryptoError:
+            raise TrusteeFault(t, "the shares file's signature does not verify") from None
+        ThresholdDecryption(pkg.joint_key, [(s.ciphertext, s.ballots) for s in sums]).add(
+            t, file.shares
+        )
+        write_atomically(self.workspace / "shares" / f"trustee-{t:02d}.json", data)
+        return t
+
+    def shares(self) -> dict[int, SharesFile]:
+        folder = self.workspace / "shares"
+        files = {}
+        for path in sorted(folder.glob("trustee-*.json")) if folder.is_dir() else []:
+            f = SharesFile.from_json(path.read_bytes())
+            files[f.trustee] = f
+        return files
+
+    def results(self) -> Results:
+        pkg = self.package
+        sums = self.sums()
+        decryption = ThresholdDecryption(pkg.joint_key, [(s.ciphertext, s.ballots) for s in sums])
+        for t, f in sorted(self.shares().items()):
+            decryption.add(t, f.shares)
+        if not decryption.ready():
+            raise ThresholdError(
+                f"{len(decryption.valid)} trustees have given valid shares; "
+                f"k = {pkg.joint_key.k} are needed"
+            )
+        table = PackedTable(max((s.ballots for s in sums), default=0))
+        decrypted = [
+            DecryptedCount(s.station_id, s.question_id, d.packed, Count(d.ballots, d.yes, d.no))
+            for s, d in zip(sums, decryption.decrypt(table), strict=True)
+        ]
+        all_totals = totals(
+            pkg.definition, [StationCount(d.station_id, d.question_id, d.count) for d in decrypted]
+        )
+        quorum = tuple(sorted(decryption.valid)[: pkg.joint_key.k])
+        return Results(
+            pkg.public.base,
+            quorum,
+            tuple(decrypted),
+            tuple(all_totals),
+            tuple(outcomes(pkg.definition, all_totals)),
+        )
+
+    def publish(self, out: Path, tally_key: SigningKey) -> tuple[RecordIndex, Results]:
+        """Decrypt with the shares collected and write the final record."""
+        missing = self.missing_booths()
+        if missing:
+            raise ImportRejected(
+                f"{len(missing)} booths not imported yet: {', '.join(missing[:5])}"
+            )
+        results = self.results()
+        shares = [f for t, f in sorted(self.shares().items())]
+        index = write_record(
+            out,
+            self.workspace / "package",
+            self._exports_in_order(),
+            self.sums(),
+            tally_key,
+            shares,
+            results,
+        )
+        return index, results
+
+
+def read_pre_decryption_sums(record: Path) -> tuple[bytes, list[SumSpec]]:
+    return sums_from_json((record / "tally/sums.json").read_bytes())
+
+
+__all__ = [
+    "ImportRejected",
+    "ImportResult",
+    "ImportStatus",
+    "Sequence",
+    "TallyStation",
+    "write_atomically",
+]
