@@ -14,7 +14,7 @@ OUT        ?= demo-out
 .PHONY: demo test bench lint clean apt
 
 demo: $(STAMPS)/apt $(VENV)/.installed
-	$(VENV)/bin/refvote crypto selftest
+	$(VENV)/bin/refvote demo --out $(OUT)
 
 test: $(STAMPS)/apt $(VENV)/.installed
 	$(VENV)/bin/pytest -q

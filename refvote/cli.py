@@ -83,6 +83,131 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_argument("--out", required=True, help="a new folder for the keys")
     keys.set_defaults(run=_lazy("refvote.cmd_package:dev_keys"))
 
+    trustee = commands.add_parser(
+        "trustee", help="a trustee's steps, on the trustee's own offline device"
+    )
+    trustee_commands = trustee.add_subparsers(
+        dest="trustee_command", metavar="COMMAND", required=True
+    )
+    t_init = trustee_commands.add_parser("init", help="make this trustee's identity on its medium")
+    t_init.add_argument("--medium", required=True)
+    t_init.add_argument("--name", required=True)
+    t_init.add_argument("--passphrase-file")
+    t_init.set_defaults(run=_lazy("refvote.cmd_trustee:init"))
+    t_step = trustee_commands.add_parser("step", help="do the next step of the key ceremony")
+    t_step.add_argument("--medium", required=True)
+    t_step.add_argument(
+        "--ceremony", required=True, help="the ceremony folder as the officials published it"
+    )
+    t_step.add_argument("--passphrase-file")
+    t_step.add_argument(
+        "--deadline-passed", action="store_true", help="complain about envelopes still missing"
+    )
+    t_step.set_defaults(run=_lazy("refvote.cmd_trustee:step"))
+    t_decrypt = trustee_commands.add_parser(
+        "decrypt", help="verify a record and give decryption shares"
+    )
+    t_decrypt.add_argument("--medium", required=True)
+    t_decrypt.add_argument("--record", required=True, help="the pre-decryption record")
+    t_decrypt.add_argument("--passphrase-file")
+    t_decrypt.set_defaults(run=_lazy("refvote.cmd_trustee:decrypt"))
+
+    tally = commands.add_parser("tally", help="the air-gapped tally station")
+    tally_commands = tally.add_subparsers(dest="tally_command", metavar="COMMAND", required=True)
+    ceremony = tally_commands.add_parser(
+        "ceremony", help="open, collect, restart or rehearse the key ceremony"
+    )
+    ceremony_commands = ceremony.add_subparsers(
+        dest="ceremony_command", metavar="COMMAND", required=True
+    )
+    c_open = ceremony_commands.add_parser("open", help="open a ceremony: roster and nonce")
+    c_open.add_argument("--definition", required=True, help="definition.json")
+    c_open.add_argument("--k", type=int, required=True, help="threshold")
+    c_open.add_argument(
+        "--trustee",
+        action="append",
+        required=True,
+        metavar="NAME=PUBKEY",
+        help="a trustee and its identity.pub.json, in order (repeat)",
+    )
+    c_open.add_argument("--out", required=True)
+    c_open.set_defaults(run=_lazy("refvote.cmd_tally:ceremony_open"))
+    c_collect = ceremony_commands.add_parser(
+        "collect", help="check and publish the trustees' new files"
+    )
+    c_collect.add_argument("--ceremony", required=True)
+    c_collect.add_argument("media", nargs="+", help="trustee media")
+    c_collect.set_defaults(run=_lazy("refvote.cmd_tally:ceremony_collect"))
+    c_restart = ceremony_commands.add_parser(
+        "restart", help="a new ceremony without excluded trustees"
+    )
+    c_restart.add_argument("--ceremony", required=True)
+    c_restart.add_argument("--exclude", type=int, action="append", required=True)
+    c_restart.add_argument("--out", required=True)
+    c_restart.set_defaults(run=_lazy("refvote.cmd_tally:ceremony_restart"))
+    c_rehearse = ceremony_commands.add_parser(
+        "rehearse", help="every trustee on this machine (rehearsals only)"
+    )
+    c_rehearse.add_argument("--definition", required=True)
+    c_rehearse.add_argument("--n", type=int, default=5)
+    c_rehearse.add_argument("--k", type=int, default=3)
+    c_rehearse.add_argument("--passphrase-file", help="one passphrase per line, trustee 1 first")
+    c_rehearse.add_argument("--out", required=True)
+    c_rehearse.add_argument("--media", required=True)
+    c_rehearse.set_defaults(run=_lazy("refvote.cmd_tally:ceremony_rehearse"))
+    t_init2 = tally_commands.add_parser(
+        "init", help="verify the election package into a new workspace"
+    )
+    t_init2.add_argument("--package", required=True)
+    t_init2.add_argument("--workspace", required=True)
+    t_init2.add_argument("--authority", metavar="FINGERPRINT")
+    t_init2.set_defaults(run=_lazy("refvote.cmd_tally:init"))
+    t_import = tally_commands.add_parser("import", help="verify and import booth exports")
+    t_import.add_argument("--workspace", required=True)
+    t_import.add_argument("media", nargs="+", help="export files or media folders")
+    t_import.set_defaults(run=_lazy("refvote.cmd_tally:import_"))
+    t_prepare = tally_commands.add_parser(
+        "prepare", help="write the pre-decryption record for trustees"
+    )
+    t_prepare.add_argument("--workspace", required=True)
+    t_prepare.add_argument("--tally-key", required=True)
+    t_prepare.add_argument("--out", required=True)
+    t_prepare.set_defaults(run=_lazy("refvote.cmd_tally:prepare"))
+    t_dec = tally_commands.add_parser(
+        "decrypt", help="check trustees' decryption shares as they arrive"
+    )
+    t_dec.add_argument("--workspace", required=True)
+    t_dec.add_argument("media", nargs="+", help="shares files or trustee media")
+    t_dec.set_defaults(run=_lazy("refvote.cmd_tally:decrypt"))
+    t_pub = tally_commands.add_parser(
+        "publish", help="decrypt, write the record and the official reports"
+    )
+    t_pub.add_argument("--workspace", required=True)
+    t_pub.add_argument("--tally-key", required=True)
+    t_pub.add_argument("--out", required=True)
+    t_pub.add_argument("--reports", help="folder for the reports (default: OUT-reports)")
+    t_pub.add_argument("--official", action="store_true", help="print OFFICIAL instead of TEST")
+    t_pub.set_defaults(run=_lazy("refvote.cmd_tally:publish"))
+    t_rule = tally_commands.add_parser(
+        "rule", help="Art. 29 of the Referendum Act on given figures"
+    )
+    t_rule.add_argument("--eligible", type=int, required=True)
+    t_rule.add_argument("--yes", type=int, required=True)
+    t_rule.add_argument("--no", type=int, required=True)
+    t_rule.add_argument("--json", action="store_true")
+    t_rule.set_defaults(run=_lazy("refvote.cmd_tally:rule"))
+
+    lookup = commands.add_parser("lookup", help="find a tracking code in a published record")
+    lookup.add_argument("code", help="the receipt's code (16 characters) or the QR's 64 hex digits")
+    lookup.add_argument("record")
+    lookup.set_defaults(run=_lazy("refvote.cmd_lookup:lookup"))
+
+    demo = commands.add_parser("demo", help="a whole mock referendum on embedded defaults")
+    demo.add_argument("--out", default="demo-out")
+    demo.add_argument("--voters", type=int, default=60, help="voters per station (60)")
+    demo.add_argument("--stations", type=int, default=3, help="stations, two booths each (3)")
+    demo.set_defaults(run=_lazy("refvote.demo:run"))
+
     verify = commands.add_parser(
         "verify", help="re-check a published election record from its files alone"
     )

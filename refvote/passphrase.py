@@ -1,0 +1,26 @@
+"""Asking for a passphrase: from a file (automation, rehearsals) or typed without echo."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+
+
+class PassphraseUnavailable(Exception):
+    pass
+
+
+def read_passphrases(path: str | None, prompt: str, count: int = 1) -> list[str]:
+    """`count` passphrases: one per line of `path`, or typed at the terminal."""
+    if path is not None:
+        lines = [line.rstrip("\n") for line in Path(path).read_text(encoding="utf-8").splitlines()]
+        lines = [line for line in lines if line]
+        if len(lines) < count:
+            raise PassphraseUnavailable(
+                f"{path} holds {len(lines)} passphrases, {count} are needed"
+            )
+        return lines[:count]
+    if not sys.stdin.isatty():
+        raise PassphraseUnavailable("no terminal to type the passphrase on: use --passphrase-file")
+    return [getpass.getpass(f"{prompt}: ") for _ in range(count)]
