@@ -143,6 +143,12 @@ class TrusteeMedium:
         state = open_with_passphrase(passphrase, sealed, self._state_ad(params, index))
         return index, bytes(state)
 
+    def set_aside_outbox(self, params: CeremonyParameters) -> None:
+        """Before a new (restarted) ceremony, move an earlier ceremony's outbox aside."""
+        outbox = self.folder / OUTBOX
+        if outbox.is_dir() and any(outbox.iterdir()):
+            outbox.rename(self.folder / f"{OUTBOX}-before-{params.ceremony_nonce.hex()[:16]}")
+
     def write_outbox(self, relative: str, data: bytes) -> Path:
         path = self.folder / OUTBOX / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -189,6 +195,7 @@ def ceremony_step(
                 )
         if confirm_nonce is not None:
             confirm_nonce(params)
+        medium.set_aside_outbox(params)
         device = TrusteeDevice(params, index, identity, rng)
         commit = device.round1()
         medium.write_outbox(f"round1-commit/trustee-{_num(index, n)}.json", commit.to_json(params))
