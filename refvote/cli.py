@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_argument("--definition", required=True, help="definition.json (or its TOML source)")
     keys.add_argument("--out", required=True, help="a new folder for the keys")
     keys.set_defaults(run=_lazy("refvote.cmd_package:dev_keys"))
+    cards = dev_commands.add_parser("make-cards", help="make a test eID CA and test cards")
+    cards.add_argument("--out", required=True, help="a new folder")
+    cards.add_argument("--count", type=int, default=5)
+    cards.add_argument(
+        "--kind", choices=("rsa", "ec"), default="rsa", help="RSA-2048 or ECDSA P-256"
+    )
+    cards.set_defaults(run=_lazy("refvote.cmd_dev:make_cards"))
 
     trustee = commands.add_parser(
         "trustee", help="a trustee's steps, on the trustee's own offline device"

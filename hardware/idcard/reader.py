@@ -1,0 +1,173 @@
+"""The card reader over PC/SC (pcscd) with pyscard, behind one small interface.
+
+`CardChannel` is what the eID logic needs: send an APDU, get a Response. `PcscReader` is the
+real driver (a CCID reader, or vsmartcard's virtual reader in tests and the demo: the same
+code path). A card pulled at any moment surfaces as CardRemoved, never as a crash.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from hardware.errors import CardMalformed, CardRemoved, NoCard, NoReader
+from hardware.idcard.apdu import Command, Response
+
+REMOVAL_SETTLE_SECONDS = 1.5  # more than pcscd's 400 ms slot poll: time for it to see a pull
+
+
+class CardChannel(Protocol):
+    def transmit(self, command: Command) -> Response: ...
+
+    def close(self) -> None: ...
+
+
+def _pyscard():  # type: ignore[no-untyped-def]
+    from smartcard import Exceptions, System
+    from smartcard.scard import SCARD_SHARE_EXCLUSIVE
+
+    return System, Exceptions, SCARD_SHARE_EXCLUSIVE
+
+
+def list_readers() -> list[str]:
+    System, Exceptions, _ = _pyscard()
+    try:
+        return [str(r) for r in System.readers()]
+    except Exceptions.ListReadersException:
+        return []
+    except Exception as exc:  # pcscd not running: pyscard raises its base error types
+        raise NoReader(f"cannot reach pcscd: {exc}") from None
+
+
+class PcscChannel:
+    def __init__(self, connection, reader: PcscReader) -> None:  # type: ignore[no-untyped-def]
+        self._connection = connection
+        self._reader = reader
+
+    def transmit(self, command: Command) -> Response:
+        _, Exceptions, _ = _pyscard()
+        try:
+            data, sw1, sw2 = self._connection.transmit(list(command.to_bytes()))
+        except Exceptions.CardConnectionException as exc:
+            # pcscd says the same for a pulled card and a garbled answer: the slot tells them apart.
+            if not self._reader.wait_until_empty(REMOVAL_SETTLE_SECONDS):
+                raise CardMalformed(f"the card's answer is not a valid response: {exc}") from None
+            raise CardRemoved(f"the card was pulled out during the command: {exc}") from None
+        if not isinstance(data, list) or not all(isinstance(b, int) and 0 <= b < 256 for b in data):
+            raise CardMalformed("the reader returned something that is not bytes")
+        return Response.parse(bytes(data) + bytes([sw1, sw2]))
+
+    def atr(self) -> bytes:
+        return bytes(self._connection.getATR())
+
+    def close(self) -> None:
+        try:
+            self._connection.disconnect()
+        except Exception:  # noqa: S110 - the card may already be gone; nothing to release then
+            pass
+
+
+class PcscReader:
+    """One named reader (by prefix, e.g. "Virtual PCD 00 00")."""
+
+    def __init__(self, name_prefix: str) -> None:
+        self.name_prefix = name_prefix
+
+    def _reader(self):  # type: ignore[no-untyped-def]
+        System, _, _ = _pyscard()
+        for r in System.readers():
+            if str(r).startswith(self.name_prefix):
+                return r
+        raise NoReader(f"no card reader named {self.name_prefix!r} (readers: {list_readers()})")
+
+    def wait_until_empty(self, timeout: float) -> bool:
+        """Block on pcscd's slot events until the slot is empty (True) or `timeout` passes."""
+        from smartcard import scard
+
+        name = str(self._reader())
+        rv, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+        if rv != scard.SCARD_S_SUCCESS:
+            raise NoReader(f"cannot reach pcscd: {scard.SCardGetErrorMessage(rv)}")
+        try:
+            known = scard.SCARD_STATE_UNAWARE
+            deadline = time.monotonic() + timeout
+            while True:
+                remaining = int(max(0.0, deadline - time.monotonic()) * 1000)
+                rv, states = scard.SCardGetStatusChange(context, remaining, [(name, known)])
+                if rv == scard.SCARD_E_TIMEOUT:
+                    return False
+                if rv != scard.SCARD_S_SUCCESS:
+                    raise NoReader(
+                        f"cannot read the state of {name}: {scard.SCardGetErrorMessage(rv)}"
+                    )
+                _, event_state, _ = states[0]
+                if event_state & scard.SCARD_STATE_EMPTY:
+                    return True
+                known = event_state & ~scard.SCARD_STATE_CHANGED
+                if time.monotonic() >= deadline:
+                    return False
+        finally:
+            scard.SCardReleaseContext(context)
+
+    def card_present(self) -> bool:
+        """pcscd's own view of the slot (SCardGetStatusChange): no connection, no side effect."""
+        from smartcard import scard
+
+        name = str(self._reader())
+        rv, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+        if rv != scard.SCARD_S_SUCCESS:
+            raise NoReader(f"cannot reach pcscd: {scard.SCardGetErrorMessage(rv)}")
+        try:
+            rv, states = scard.SCardGetStatusChange(context, 0, [(name, scard.SCARD_STATE_UNAWARE)])
+            if rv != scard.SCARD_S_SUCCESS:
+                raise NoReader(f"cannot read the state of {name}: {scard.SCardGetErrorMessage(rv)}")
+            _, event_state, _ = states[0]
+            return bool(event_state & scard.SCARD_STATE_PRESENT)
+        finally:
+            scard.SCardReleaseContext(context)
+
+    def connect(self) -> PcscChannel:
+        """Connect to the card in the reader, exclusively (no other process may talk to it)."""
+        _, Exceptions, exclusive = _pyscard()
+        connection = self._reader().createConnection()
+        try:
+            connection.connect(mode=exclusive)
+        except Exceptions.NoCardException:
+            raise NoCard("no card in the reader: ask the voter to insert the ID card") from None
+        except Exceptions.CardConnectionException as exc:
+            raise CardRemoved(f"cannot reach the card: {exc}") from None
+        return PcscChannel(connection, self)
+
+
+class CardEvents:
+    """Reports card insertion and removal in a reader to a callback, from pcscd's own events.
+
+    The callback receives True (inserted) or False (removed). `stop()` ends the watch.
+    """
+
+    def __init__(self, reader_prefix: str, callback: Callable[[bool], None]) -> None:
+        from smartcard.CardMonitoring import CardMonitor, CardObserver
+
+        outer = self
+
+        class Observer(CardObserver):  # type: ignore[misc]
+            def update(self, observable, handlers) -> None:  # type: ignore[no-untyped-def]
+                added, removed = handlers
+                for card in added:
+                    if str(card.reader).startswith(reader_prefix):
+                        callback(True)
+                for card in removed:
+                    if str(card.reader).startswith(reader_prefix):
+                        callback(False)
+
+        self._lock = threading.Lock()
+        self._monitor = CardMonitor()
+        self._observer = Observer()
+        self._monitor.addObserver(self._observer)
+        _ = outer
+
+    def stop(self) -> None:
+        with self._lock:
+            self._monitor.deleteObserver(self._observer)

@@ -1,0 +1,309 @@
+"""The eID reader against a real pcscd, vsmartcard-vpcd and the virtual card."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections.abc import Iterator
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hardware.errors import (
+    CardError,
+    CardMalformed,
+    CardRemoved,
+    CardSignatureInvalid,
+    CertificateExpired,
+    CertificateRevoked,
+    NoCard,
+    PinBlocked,
+    PinWrong,
+    UnknownIssuer,
+)
+from hardware.idcard import apdu
+from hardware.idcard.apdu import Command, Ins, Response
+from hardware.idcard.eid import read_certificate, read_identity
+from hardware.idcard.reader import CardEvents, PcscReader
+from hardware.idcard.testca import TestCA
+from hardware.idcard.virtual_card import VirtualCard, bounce_contact
+from tests.hardware_helpers import READER, running_pcscd, wait_until
+
+TODAY = datetime.date.today()
+
+
+@pytest.fixture(scope="module")
+def pcscd() -> Iterator[None]:
+    yield from running_pcscd()
+
+
+@pytest.fixture(scope="module")
+def ca() -> TestCA:
+    return TestCA.create()
+
+
+@pytest.fixture(scope="module")
+def rsa_card_material(ca: TestCA):  # type: ignore[no-untyped-def]
+    return ca.issue("A123456789", "rsa")
+
+
+class Slot:
+    """The reader slot: insert a virtual card, wait until pcscd sees it; remove it at the end."""
+
+    def __init__(self) -> None:
+        self.reader = PcscReader(READER)
+        self.card: VirtualCard | None = None
+
+    def insert(self, card: VirtualCard) -> VirtualCard:
+        self.card = card
+        card.insert()
+        wait_until(self.reader.card_present, 10, "pcscd to see the card")
+        return card
+
+    def remove(self) -> None:
+        if self.card is not None and self.card.inserted:
+            self.card.remove()
+        wait_until(lambda: not self.reader.card_present(), 10, "pcscd to see the card gone")
+        if self.card is not None and self.card.pulled:
+            bounce_contact(self.card.port)
+
+
+@pytest.fixture
+def slot(pcscd: None) -> Iterator[Slot]:
+    s = Slot()
+    yield s
+    s.remove()
+
+
+def identity(slot: Slot, ca: TestCA, pin: str = "1234", crl_revoked=(), date=TODAY):  # type: ignore[no-untyped-def]
+    channel = slot.reader.connect()
+    try:
+        return read_identity(channel, pin, [ca.certificate], [ca.crl(crl_revoked)], date)
+    finally:
+        channel.close()
+
+
+def card(key, cert, **kwargs) -> VirtualCard:  # type: ignore[no-untyped-def]
+    return VirtualCard(key, cert.public_bytes(Encoding.DER), **kwargs)
+
+
+def test_read_an_rsa_card(slot: Slot, ca: TestCA, rsa_card_material) -> None:  # type: ignore[no-untyped-def]
+    slot.insert(card(*rsa_card_material))
+    assert identity(slot, ca).identifier == "A123456789"
+    assert slot.card is not None and Ins.PSO in slot.card.commands
+
+
+def test_read_an_ecdsa_card(slot: Slot, ca: TestCA) -> None:
+    key, cert = ca.issue("b223456789", "ec")
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    slot.insert(card(key, cert))
+    assert identity(slot, ca).identifier == "B223456789"  # NFC, upper case
+
+
+def test_wrong_pin_then_right_pin(slot: Slot, ca: TestCA, rsa_card_material) -> None:  # type: ignore[no-untyped-def]
+    virtual = slot.insert(card(*rsa_card_material))
+    with pytest.raises(PinWrong) as first:
+        identity(slot, ca, pin="0000")
+    assert first.value.tries_left == 2
+    with pytest.raises(PinWrong) as second:
+        identity(slot, ca, pin="9999")
+    assert second.value.tries_left == 1
+    assert identity(slot, ca).identifier == "A123456789"
+    assert virtual.tries == 3  # a right PIN resets the counter
+
+
+def test_blocked_card(slot: Slot, ca: TestCA, rsa_card_material) -> None:  # type: ignore[no-untyped-def]
+    slot.insert(card(*rsa_card_material, tries=2))
+    with pytest.raises(PinWrong):
+        identity(slot, ca, pin="0000")
+    with pytest.raises(PinBlocked):
+        identity(slot, ca, pin="0000")
+    with pytest.raises(PinBlocked):
+        identity(slot, ca)  # even the right PIN
+
+
+def test_malformed_pin_costs_no_try(slot: Slot, ca: TestCA, rsa_card_material) -> None:  # type: ignore[no-untyped-def]
+    virtual = slot.insert(card(*rsa_card_material))
+    with pytest.raises(PinWrong) as info:
+        identity(slot, ca, pin="12a4")
+    assert info.value.tries_left == 3 and virtual.tries == 3
+
+
+@pytest.mark.parametrize("during", [Ins.READ_BINARY, Ins.PSO])
+def test_card_pulled_mid_command(slot: Slot, ca: TestCA, rsa_card_material, during: Ins) -> None:  # type: ignore[no-untyped-def]
+    virtual = slot.insert(card(*rsa_card_material))
+    virtual.pull_during = during
+    with pytest.raises(CardRemoved):
+        identity(slot, ca)
+    assert virtual.commands[-1] == during
+
+
+def test_expired_certificate(slot: Slot, ca: TestCA) -> None:
+    key, cert = ca.issue(
+        "C123456789",
+        "ec",
+        not_before=TODAY - datetime.timedelta(days=800),
+        not_after=TODAY - datetime.timedelta(days=1),
+    )
+    slot.insert(card(key, cert))
+    with pytest.raises(CertificateExpired, match="not on the polling day"):
+        identity(slot, ca)
+
+
+def test_revoked_certificate(slot: Slot, ca: TestCA) -> None:
+    key, cert = ca.issue("D123456789", "ec")
+    slot.insert(card(key, cert))
+    with pytest.raises(CertificateRevoked):
+        identity(slot, ca, crl_revoked=[cert])
+
+
+def test_certificate_from_an_unknown_ca(slot: Slot, ca: TestCA) -> None:
+    other = TestCA.create("refvote TEST eID CA")  # same name, another key
+    key, cert = other.issue("E123456789", "ec")
+    slot.insert(card(key, cert))
+    with pytest.raises(UnknownIssuer):
+        identity(slot, ca)
+    stranger = TestCA.create("Someone Else's CA")
+    key, cert = stranger.issue("E123456780", "ec")
+    slot.remove()
+    slot.insert(card(key, cert))
+    with pytest.raises(UnknownIssuer, match="not a trusted eID CA"):
+        identity(slot, ca)
+
+
+def test_signature_by_a_different_key(slot: Slot, ca: TestCA) -> None:
+    _, cert = ca.issue("F123456789", "ec")
+    impostor, _ = ca.issue("F123456789", "ec")
+    slot.insert(card(impostor, cert))
+    with pytest.raises(CardSignatureInvalid):
+        identity(slot, ca)
+
+
+def test_garbage_answers(slot: Slot, ca: TestCA, rsa_card_material) -> None:  # type: ignore[no-untyped-def]
+    virtual = slot.insert(card(*rsa_card_material))
+    virtual.garbage = True
+    with pytest.raises(CardMalformed):
+        identity(slot, ca)
+
+
+def test_no_card(slot: Slot) -> None:
+    with pytest.raises(NoCard):
+        slot.reader.connect()
+
+
+def test_insertion_and_removal_events(slot: Slot, rsa_card_material) -> None:  # type: ignore[no-untyped-def]
+    seen: list[bool] = []
+    inserted, removed = threading.Event(), threading.Event()
+
+    def on_event(present: bool) -> None:
+        seen.append(present)
+        (inserted if present else removed).set()
+
+    events = CardEvents(READER, on_event)
+    try:
+        slot.insert(card(*rsa_card_material))
+        assert inserted.wait(10)
+        slot.remove()
+        assert removed.wait(10)
+    finally:
+        events.stop()
+    assert seen[-2:] == [True, False]
+
+
+# Decoders, fuzzed --------------------------------------------------------------------------
+
+
+@given(st.binary(max_size=300))
+def test_response_parser(raw: bytes) -> None:
+    try:
+        r = Response.parse(raw)
+    except CardMalformed:
+        assert len(raw) < 2 or len(raw) > 258
+        return
+    assert r.to_bytes() == raw
+
+
+@given(st.binary(max_size=270))
+def test_command_parser(raw: bytes) -> None:
+    try:
+        c = Command.parse(raw)
+    except CardMalformed:
+        return
+    assert c.to_bytes() == raw or (c.le == 0 and raw[-1] == 0)
+
+
+@given(st.integers(0, 0xFFFF))
+def test_tries_left_decoder(sw: int) -> None:
+    left = apdu.tries_left(sw)
+    assert (left is not None) == (sw & 0xFFF0 == 0x63C0)
+
+
+class ScriptedChannel:
+    """An answer per APDU from a list: for fuzzing the eID logic's handling of responses."""
+
+    def __init__(self, answers: list[bytes]) -> None:
+        self.answers = answers
+
+    def transmit(self, command: Command) -> Response:
+        if not self.answers:
+            raise CardRemoved("no more answers")
+        return Response.parse(self.answers.pop(0))
+
+    def close(self) -> None:
+        pass
+
+
+@given(st.lists(st.binary(min_size=2, max_size=40), max_size=8))
+def test_certificate_reading_survives_any_answers(answers: list[bytes]) -> None:
+    try:
+        read_certificate(ScriptedChannel(answers))
+    except CardError:
+        pass
+
+
+def test_make_cards_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from cryptography import x509
+
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "refvote.cli",
+            "dev",
+            "make-cards",
+            "--out",
+            str(tmp_path / "c"),
+            "--count",
+            "2",
+            "--kind",
+            "ec",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    ca = x509.load_pem_x509_certificate((tmp_path / "c/ca.pem").read_bytes())
+    crl = x509.load_der_x509_crl((tmp_path / "c/revocation.crl").read_bytes())
+    assert crl.is_signature_valid(ca.public_key())
+    cards = sorted((tmp_path / "c/cards").iterdir())
+    assert [c.name for c in cards] == ["Z900000001", "Z900000002"]
+    cert = x509.load_der_x509_certificate((cards[0] / "cert.der").read_bytes())
+    cert.verify_directly_issued_by(ca)
+    again = subprocess.run(
+        [sys.executable, "-m", "refvote.cli", "dev", "make-cards", "--out", str(tmp_path / "c")],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=False,
+    )
+    assert again.returncode == 2 and "not empty" in again.stderr
