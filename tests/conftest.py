@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # Property tests: no deadlines (the machine may be busy: timings belong in `make bench`).
@@ -18,3 +20,11 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(scope="session")
+def pcscd() -> Iterator[None]:
+    """A real pcscd with vsmartcard-vpcd's virtual readers, started if none is running."""
+    from tests.hardware_helpers import running_pcscd
+
+    yield from running_pcscd()

@@ -30,14 +30,9 @@ from hardware.idcard.eid import read_certificate, read_identity
 from hardware.idcard.reader import CardEvents, PcscReader
 from hardware.idcard.testca import TestCA
 from hardware.idcard.virtual_card import VirtualCard, bounce_contact
-from tests.hardware_helpers import READER, running_pcscd, wait_until
+from tests.hardware_helpers import READER, wait_until
 
 TODAY = datetime.date.today()
-
-
-@pytest.fixture(scope="module")
-def pcscd() -> Iterator[None]:
-    yield from running_pcscd()
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +197,8 @@ def test_insertion_and_removal_events(slot: Slot, rsa_card_material) -> None:  #
         seen.append(present)
         (inserted if present else removed).set()
 
-    events = CardEvents(READER, on_event)
+    events = CardEvents(slot.reader, on_event)
+    assert events.present is False and events.error is None
     try:
         slot.insert(card(*rsa_card_material))
         assert inserted.wait(10)

@@ -142,32 +142,60 @@ class PcscReader:
 
 
 class CardEvents:
-    """Reports card insertion and removal in a reader to a callback, from pcscd's own events.
+    """Reports card insertion (True) and removal (False) in one reader to a callback.
 
-    The callback receives True (inserted) or False (removed). `stop()` ends the watch.
+    Its own thread blocks on pcscd's slot events (SCardGetStatusChange, woken every 200 ms to
+    check `stop`). The state at start is `present`, not reported as an event.
     """
 
-    def __init__(self, reader_prefix: str, callback: Callable[[bool], None]) -> None:
-        from smartcard.CardMonitoring import CardMonitor, CardObserver
+    def __init__(self, reader: PcscReader, callback: Callable[[bool], None]) -> None:
+        self.reader = reader
+        self.callback = callback
+        self.present: bool | None = None
+        self.error: Exception | None = None
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        self._ready.wait(5)
 
-        outer = self
+    def _run(self) -> None:
+        from smartcard import scard
 
-        class Observer(CardObserver):  # type: ignore[misc]
-            def update(self, observable, handlers) -> None:  # type: ignore[no-untyped-def]
-                added, removed = handlers
-                for card in added:
-                    if str(card.reader).startswith(reader_prefix):
-                        callback(True)
-                for card in removed:
-                    if str(card.reader).startswith(reader_prefix):
-                        callback(False)
-
-        self._lock = threading.Lock()
-        self._monitor = CardMonitor()
-        self._observer = Observer()
-        self._monitor.addObserver(self._observer)
-        _ = outer
+        try:
+            name = str(self.reader._reader())
+        except NoReader as exc:
+            self.error = exc
+            self._ready.set()
+            return
+        rv, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+        if rv != scard.SCARD_S_SUCCESS:
+            self.error = NoReader(f"cannot reach pcscd: {scard.SCardGetErrorMessage(rv)}")
+            self._ready.set()
+            return
+        known = scard.SCARD_STATE_UNAWARE
+        try:
+            while not self._stop.is_set():
+                rv, states = scard.SCardGetStatusChange(context, 200, [(name, known)])
+                if rv == scard.SCARD_E_TIMEOUT:
+                    continue
+                if rv != scard.SCARD_S_SUCCESS:
+                    message = scard.SCardGetErrorMessage(rv)
+                    self.error = NoReader(f"lost the reader {name}: {message}")
+                    return
+                _, state, _ = states[0]
+                present = bool(state & scard.SCARD_STATE_PRESENT)
+                if self.present is None:
+                    self.present = present
+                    self._ready.set()
+                elif present != self.present:
+                    self.present = present
+                    self.callback(present)
+                known = state & ~scard.SCARD_STATE_CHANGED
+        finally:
+            self._ready.set()
+            scard.SCardReleaseContext(context)
 
     def stop(self) -> None:
-        with self._lock:
-            self._monitor.deleteObserver(self._observer)
+        self._stop.set()
+        self._thread.join(timeout=5)
