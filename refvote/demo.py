@@ -40,6 +40,151 @@ def demo_definition_source(stations: int, voters: int) -> str:
     return "".join(parts)
 
 
+class DemoCards:
+    """Three test eID cards: two good ones, one revoked in the revocation snapshot."""
+
+    def __init__(self, ca, cards, crl) -> None:  # type: ignore[no-untyped-def]
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        self.ca = ca
+        self.cards = cards
+        self.serials = [serial for serial, _, _ in cards]
+        self.ca_der = ca.certificate.public_bytes(Encoding.DER)
+        self.crl_der = crl.public_bytes(Encoding.DER)
+        self.crl = crl
+
+    @classmethod
+    def create(cls) -> DemoCards:
+        from hardware.idcard.testca import TestCA
+
+        ca = TestCA.create("refvote DEMO eID CA")
+        cards = []
+        for n, kind in enumerate(("rsa", "ec", "ec"), start=1):
+            serial = f"Y9{n:08d}"
+            key, cert = ca.issue(serial, kind)
+            cards.append((serial, key, cert))
+        return cls(ca, cards, ca.crl([cards[2][2]]))
+
+
+def check_in_with_cards(
+    cards: DemoCards, roll: frozenset[bytes], roll_key: bytes, date: str
+) -> list[str]:
+    """Each card through pcscd: certificate, revocation, PIN, challenge; then the roll.
+
+    Nothing identifying is printed: only the card's number in this demo and the outcome.
+    """
+    import datetime
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from ballots.package import roll_hash
+    from hardware.errors import CardError, NoReader, PinWrong
+    from hardware.idcard.eid import read_identity
+    from hardware.idcard.pcscd import pcscd_with_virtual_readers
+    from hardware.idcard.reader import PcscReader
+    from hardware.idcard.virtual_card import VirtualCard
+
+    lines = []
+    # The demo's definition is dated 2021 and its test cards are valid around today: the demo
+    # checks them for today (a real booth checks the polling day of its definition).
+    _ = date
+    today = datetime.date.today()
+    try:
+        with pcscd_with_virtual_readers():
+            reader = PcscReader("Virtual PCD 00 00")
+            for n, (_, key, cert) in enumerate(cards.cards, start=1):
+                card = VirtualCard(key, cert.public_bytes(Encoding.DER))
+                card.insert()
+                _wait(reader.card_present, "the card")
+                channel = reader.connect()
+                try:
+                    if n == 2:
+                        try:
+                            read_identity(
+                                channel, "0000", [cards.ca.certificate], [cards.crl], today
+                            )
+                        except PinWrong as exc:
+                            lines.append(f"card {n}: {exc}")
+                    holder = read_identity(
+                        channel, "1234", [cards.ca.certificate], [cards.crl], today
+                    )
+                    eligible = roll_hash(roll_key, holder.identifier) in roll
+                    lines.append(
+                        f"card {n}: certificate, revocation, PIN and challenge signature ok; "
+                        f"{'on the roll: eligible' if eligible else 'NOT on the roll'}"
+                    )
+                except CardError as exc:
+                    lines.append(f"card {n}: refused: {exc}")
+                finally:
+                    channel.close()
+                    card.remove()
+                    _wait(lambda: not reader.card_present(), "the card to be gone")
+    except NoReader as exc:
+        lines.append(f"skipped: {exc} (run as root with pcscd and vsmartcard-vpcd installed)")
+    return lines
+
+
+def _wait(condition, what: str, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+class PaperDesk:
+    """One booth's virtual printer: each ballot's paper record, then its receipt.
+
+    The fourth paper record runs out of paper half way: the ballot is voided, a poll worker
+    replaces the roll, and the voter votes again, as the booth will.
+    """
+
+    def __init__(self, folder: Path, definition) -> None:  # type: ignore[no-untyped-def]
+        from hardware.printer.driver import ThermalPrinter
+        from hardware.printer.job import PrinterProfile
+        from hardware.printer.virtual_printer import VirtualPrinter
+
+        self.definition = definition
+        self.virtual = VirtualPrinter(folder)
+        self.driver = ThermalPrinter(
+            self.virtual.port, PrinterProfile(status_timeout=0.5, job_timeout=10)
+        )
+        self.count = 0
+        self.log: list[str] = []
+
+    def print(self, booth_id, plaintext, ballot, code) -> bool:  # type: ignore[no-untyped-def]
+        from ballots.paper import paper_record, receipt
+        from booth.paper import paper_record_job, receipt_job
+        from hardware.errors import PrintFailed
+
+        self.count += 1
+        record = paper_record_job(
+            paper_record(self.definition, plaintext, ballot.ballot_id, False), self.driver.profile
+        )
+        if self.count == 4:
+            self.virtual.paper_out_at = self.virtual.received + len(record.to_bytes()) // 2
+        try:
+            self.driver.print_job(record)
+        except PrintFailed as exc:
+            self.log.append(
+                f"paper record {self.count}: {exc}: ballot voided, roll replaced, "
+                "the voter votes again"
+            )
+            self.virtual.replace_paper()
+            return False
+        self.driver.print_job(
+            receipt_job(receipt(self.definition, code, False), self.driver.profile)
+        )
+        return True
+
+    def close(self) -> None:
+        self.log.append(
+            f"{len(self.virtual.pieces)} pieces of paper rendered to {self.virtual.folder}/"
+        )
+        self.driver.close()
+        self.virtual.close()
+
+
 class Steps:
     def __init__(self) -> None:
         self.start = time.perf_counter()
@@ -50,7 +195,7 @@ class Steps:
 
 def run(args: argparse.Namespace) -> int:
     from ballots.definition import load_source
-    from ballots.package import build_package, key_fingerprint, verify_package
+    from ballots.package import build_package, key_fingerprint, verify_confidential, verify_package
     from crypto.hashing import file_fingerprint, group_for_reading
     from crypto.keyfile import write_public_key, write_signing_key
     from crypto.signing import SigningKey
@@ -94,6 +239,9 @@ def run(args: argparse.Namespace) -> int:
         st.station_id: [f"Z{st.station_id}{i:06d}" for i in range(st.eligible)]
         for st in definition.stations
     }
+    cards = DemoCards.create()
+    first_station = definition.stations[0].station_id
+    roll[first_station][: len(cards.serials)] = cards.serials  # the card holders are on the roll
     build_package(
         out / "package",
         definition.to_json(),
@@ -101,16 +249,36 @@ def run(args: argparse.Namespace) -> int:
         authority,
         tally_key.verify_key,
         {b: k.verify_key for b, k in booth_keys.items()},
-        [],
+        [("demo eID CA", cards.ca_der)],
         roll,
-        [],
+        [("demo revocation snapshot", cards.crl_der)],
     )
     fingerprint = key_fingerprint(authority.verify_key)
     s.say(f"election package signed; authority key {fingerprint} (demo keys in {keys}/)")
 
-    ctx = verify_package(out / "package", fingerprint).context
-    s.say("polling day: simulated booths (the real booth comes in a later issue)")
-    exports, expected = simulate_station_day(ctx, booth_keys, args.voters)
+    verified = verify_package(out / "package", fingerprint)
+    ctx = verified.context
+    confidential = verify_confidential(
+        (out / "package" / "confidential.json").read_bytes(), verified
+    )
+    first = definition.stations[0]
+    s.say(f"check-in at station {first.station_id} with virtual eID cards through pcscd:")
+    for line in check_in_with_cards(
+        cards, confidential.roll_of(first.station_id), confidential.roll_key, definition.date
+    ):
+        print(f"    {line}", flush=True)
+
+    booth = first.booths[0]
+    s.say(f"polling day: simulated voters; booth {booth} prints on a virtual ESC/POS printer (pty)")
+    paper = PaperDesk(out / "paper" / booth, definition)
+    try:
+        exports, expected = simulate_station_day(
+            ctx, booth_keys, args.voters, printers={booth: paper.print}
+        )
+    finally:
+        paper.close()
+    for line in paper.log:
+        print(f"    {line}", flush=True)
     for e in exports:
         media = out / "booth-media" / e.booth_id
         media.mkdir(parents=True)

@@ -9,10 +9,10 @@ The plaintext tallies are returned so tests and the demo can compare them with t
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ballots.ballot import Choice, PlaintextBallot, encrypt_ballot
+from ballots.ballot import Choice, EncryptedBallot, PlaintextBallot, encrypt_ballot
 from ballots.context import ElectionContext
 from ballots.export import BoothExport, ExportBuilder
 from crypto.signing import SigningKey
@@ -45,13 +45,21 @@ class Expected:
         self.cast += 1
 
 
+# Prints the paper record (and receipt) of a ballot whose tracking code was just fixed;
+# returns False if the paper did not print completely (the ballot is then voided).
+PaperPrinter = Callable[[str, PlaintextBallot, EncryptedBallot, bytes], bool]
+
+
 def simulate_station_day(
     ctx: ElectionContext,
     booth_keys: Mapping[str, SigningKey],
     voters_per_station: int,
     seed: int = 2021,
-    model: VoterModel = VoterModel(),
+    model: VoterModel | None = None,
+    printers: Mapping[str, PaperPrinter] | None = None,
 ) -> tuple[list[BoothExport], Expected]:
+    model = model or VoterModel()
+    printers = printers or {}
     rng = random.Random(seed)  # noqa: S311 - simulated voters' choices, not secrets
     expected = Expected()
     exports = []
@@ -82,8 +90,11 @@ def simulate_station_day(
             plaintext = PlaintextBallot(choices)
             while True:
                 ballot, nonces = encrypt_ballot(ctx, station.station_id, booth, plaintext)
-                builder.fix(ballot)
-                if rng.random() < model.void:
+                code = builder.fix(ballot)
+                printed = (
+                    printers[booth](booth, plaintext, ballot, code) if booth in printers else True
+                )
+                if not printed or rng.random() < model.void:
                     builder.void()  # the paper jammed: the voter votes again
                     expected.voided += 1
                     continue

@@ -1,11 +1,11 @@
-"""A real pcscd with vsmartcard-vpcd for card tests: started if none is running."""
+"""Helpers for tests with real hardware stand-ins."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
+
+from hardware.idcard.pcscd import pcscd_with_virtual_readers
 
 READER = "Virtual PCD 00 00"
 
@@ -19,26 +19,6 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         time.sleep(0.02)
 
 
-def virtual_readers() -> list[str]:
-    try:
-        from hardware.idcard.reader import list_readers
-
-        return [r for r in list_readers() if r.startswith("Virtual PCD")]
-    except Exception:
-        return []
-
-
 def running_pcscd() -> Iterator[None]:
-    started = None
-    if not virtual_readers():
-        pcscd = shutil.which("pcscd") or "/usr/sbin/pcscd"
-        started = subprocess.Popen(
-            [pcscd, "--foreground"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        wait_until(lambda: len(virtual_readers()) >= 1, 20, "pcscd to list the virtual readers")
-    try:
+    with pcscd_with_virtual_readers():
         yield
-    finally:
-        if started is not None:
-            started.terminate()
-            started.wait(timeout=10)

@@ -229,3 +229,37 @@ def test_virtual_printer_parser_survives_any_bytes(
                 virtual._process()
     finally:
         virtual.close()
+
+
+@pytest.mark.parametrize("text_mode", ["raster", "big5"])
+def test_long_lines_wrap_instead_of_running_off_the_paper(printer, text_mode: str) -> None:  # type: ignore[no-untyped-def]
+    from hardware.printer.job import EDGE, render_line, wrap
+
+    long = "選票編號 Ballot ID cd38 48c4 25a4 ac55 ea09 c4ed 4312 9abc"
+    parts = wrap(long, escpos.PAPER_DOTS, scale=1)
+    assert len(parts) == 2 and " ".join(parts) == long
+    for part in parts:  # every part fits between the edges: no ink in the last EDGE dots
+        image = render_line(part, escpos.PAPER_DOTS)
+        assert (
+            image.crop((escpos.PAPER_DOTS - EDGE, 0, escpos.PAPER_DOTS, image.height)).getextrema()[
+                0
+            ]
+            == 255
+        )
+    cjk = "你是否同意政府應全面禁止進口含有萊克多巴胺之乙型受體素豬隻之肉品"
+    assert "".join(wrap(cjk, escpos.PAPER_DOTS, scale=2)) == cjk
+    virtual, driver = printer
+    profile = PrinterProfile(text=text_mode, status_timeout=0.5, job_timeout=5.0)
+    job = Job(profile).text(long).text(cjk, scale=2).cut()
+    if text_mode == "big5":
+        assert job.to_bytes().count(escpos.KANJI_ON) == 2 + len(
+            wrap(cjk, escpos.PAPER_DOTS, scale=2)
+        )
+    driver.print_job(job)
+    assert len(virtual.pieces) == 1
+    paper = Image.open(virtual.pieces[0]).convert("L")
+    # Nothing printed in the right margin: no line ran off the paper.
+    assert (
+        paper.crop((escpos.PAPER_DOTS - EDGE, 0, escpos.PAPER_DOTS, paper.height)).getextrema()[0]
+        == 255
+    )

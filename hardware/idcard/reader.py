@@ -63,10 +63,16 @@ class PcscChannel:
         return bytes(self._connection.getATR())
 
     def close(self) -> None:
-        try:
-            self._connection.disconnect()
-        except Exception:  # noqa: S110 - the card may already be gone; nothing to release then
-            pass
+        _release(self._connection)
+
+
+def _release(connection) -> None:  # type: ignore[no-untyped-def]
+    """Disconnect and release the connection's own PC/SC context now, not in a destructor
+    that may run after pcscd is gone."""
+    try:
+        connection.release()
+    except Exception:  # noqa: S110 - the card or pcscd may already be gone: nothing left to free
+        pass
 
 
 class PcscReader:
@@ -135,8 +141,10 @@ class PcscReader:
         try:
             connection.connect(mode=exclusive)
         except Exceptions.NoCardException:
+            _release(connection)
             raise NoCard("no card in the reader: ask the voter to insert the ID card") from None
         except Exceptions.CardConnectionException as exc:
+            _release(connection)
             raise CardRemoved(f"cannot reach the card: {exc}") from None
         return PcscChannel(connection, self)
 

@@ -38,6 +38,31 @@ class PrinterProfile:
             )
 
 
+def wrap(text: str, dots: int, scale: int = 1, bold: bool = False) -> list[str]:
+    """Split `text` into lines that fit the paper: at spaces if it can, else between characters."""
+    font = cjk_font(BASE_SIZE * scale)
+    room = dots - 2 * EDGE
+    stroke = 1 if bold else 0
+
+    def fits(candidate: str) -> bool:
+        left, _, right, _ = font.getbbox(candidate or " ", stroke_width=stroke)
+        return right - left <= room
+
+    lines: list[str] = []
+    rest = text
+    while rest and not fits(rest):
+        cut = len(rest)
+        while cut > 1 and not fits(rest[:cut]):
+            cut -= 1
+        space = rest.rfind(" ", 0, cut + 1)
+        if space > 0 and rest[cut : cut + 1] not in ("", " ") and space > cut // 2:
+            cut = space
+        lines.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    lines.append(rest)
+    return lines
+
+
 def render_line(
     text: str, dots: int, scale: int = 1, bold: bool = False, align: Align = Align.LEFT
 ):  # type: ignore[no-untyped-def]
@@ -78,8 +103,14 @@ class Job:
     def text(
         self, line: str, *, bold: bool = False, scale: int = 1, align: Align = Align.LEFT
     ) -> Job:
+        """A line of text; wider than the paper, it is wrapped (never cut off)."""
         if "\n" in line or "\r" in line:
             raise ValueError("one line at a time")
+        for part in wrap(line, self.profile.dots, scale, bold):
+            self._line(part, bold, scale, align)
+        return self
+
+    def _line(self, line: str, bold: bool, scale: int, align: Align) -> None:
         if self.profile.text == "big5":
             try:
                 encoded = line.encode("big5")
@@ -97,9 +128,8 @@ class Job:
                     escpos.bold(False),
                     escpos.size(1, 1),
                 ]
-                return self
+                return
         self.parts.append(image_to_raster(render_line(line, self.profile.dots, scale, bold, align)))
-        return self
 
     def qr(self, payload: str, module: int = 6, align: Align = Align.CENTER) -> Job:
         self.parts += [

@@ -68,6 +68,15 @@ class VirtualPrinter:
     def set_paper_out(self, out: bool = True) -> None:
         self._paper_out = out
 
+    def replace_paper(self) -> None:
+        """A poll worker tears off what was half printed and loads a new roll."""
+        with self._lock:
+            self._paper_out = False
+            self.paper_out_at = None
+            self._rows = []
+            self._buffer.clear()
+            self._reset_modes()
+
     def set_cover_open(self, open_: bool = True) -> None:
         self._cover_open = open_
 
