@@ -279,19 +279,7 @@ class Results:
                     }
                     for t in self.totals
                 ],
-                "outcomes": [
-                    {
-                        "question_id": qid,
-                        "eligible": o.eligible,
-                        "yes": o.yes,
-                        "no": o.no,
-                        "threshold": o.threshold,
-                        "passed": o.passed,
-                        "yes_missing_for_threshold": o.yes_missing_for_threshold,
-                        "yes_missing_for_majority": o.yes_missing_for_majority,
-                    }
-                    for qid, o in self.outcomes
-                ],
+                "outcomes": [{"question_id": qid, **o.to_obj()} for qid, o in self.outcomes],
             }
         )
 

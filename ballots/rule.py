@@ -20,6 +20,18 @@ class Article29:
     yes_missing_for_threshold: int  # yes votes still needed to reach the threshold (0 if reached)
     yes_missing_for_majority: int  # yes votes still needed to exceed no (0 if yes > no)
 
+    def to_obj(self) -> dict[str, int | bool]:
+        """The outcome as JSON members (results.json, `refvote tally rule --json`, reports)."""
+        return {
+            "eligible": self.eligible,
+            "yes": self.yes,
+            "no": self.no,
+            "threshold": self.threshold,
+            "passed": self.passed,
+            "yes_missing_for_threshold": self.yes_missing_for_threshold,
+            "yes_missing_for_majority": self.yes_missing_for_majority,
+        }
+
 
 def article29(eligible: int, yes: int, no: int) -> Article29:
     """Decide one question under Art. 29 from national totals."""

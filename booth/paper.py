@@ -21,7 +21,8 @@ def paper_record_job(record: PaperRecord, profile: PrinterProfile) -> Job:
         job.text(f"{line.case_number} {line.short_title_zh}")
         job.text(line.answer_zh, bold=True, scale=2, align=Align.CENTER)
         job.text(line.answer_en, align=Align.CENTER)
-    job.text(f"選票編號 Ballot ID {record.ballot_id}", align=Align.CENTER)
+    job.text("選票編號 Ballot ID", align=Align.CENTER)
+    job.text(record.ballot_id, align=Align.CENTER)
     job.qr(record.qr_payload, module=3)
     return job.feed(2).cut()
 

@@ -266,19 +266,7 @@ def rule(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(str(exc), 2)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "eligible": o.eligible,
-                    "yes": o.yes,
-                    "no": o.no,
-                    "threshold": o.threshold,
-                    "passed": o.passed,
-                    "yes_missing_for_threshold": o.yes_missing_for_threshold,
-                    "yes_missing_for_majority": o.yes_missing_for_majority,
-                }
-            )
-        )
+        print(json.dumps(o.to_obj()))
         return 0
     print("PASSED" if o.passed else "FAILED")
     print(f"threshold (ceil(eligible / 4)): {o.threshold:,}")

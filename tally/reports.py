@@ -374,17 +374,7 @@ def write_tables(ctx: ReportContext, folder: Path) -> None:
         rows.append(dict(zip(header, row, strict=True)))
     (folder / "results.csv").write_text(buffer.getvalue(), encoding="utf-8")
     outcomes = [
-        {
-            "question_id": q,
-            "case_number": ctx.definition.question(q).case_number,
-            "eligible": o.eligible,
-            "yes": o.yes,
-            "no": o.no,
-            "threshold": o.threshold,
-            "passed": o.passed,
-            "yes_missing_for_threshold": o.yes_missing_for_threshold,
-            "yes_missing_for_majority": o.yes_missing_for_majority,
-        }
+        {"question_id": q, "case_number": ctx.definition.question(q).case_number, **o.to_obj()}
         for q, o in ctx.results.outcomes
     ]
     (folder / "results.json").write_text(
