@@ -9,7 +9,7 @@ a table of yes·G + r·B·G for 0 ≤ yes ≤ N_max and 0 ≤ r < 256, built onc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from crypto.ceremony.public import JointKey
@@ -86,7 +86,10 @@ def combine(ct: Ciphertext, shares: Mapping[int, Point], k: int) -> Point:
 class PackedTable:
     """Solves M = (yes + B·no)·G for yes + no ≤ N ≤ n_max, by baby steps and giant steps."""
 
-    def __init__(self, n_max: int, base_b: int = PACKING_BASE) -> None:
+    def __init__(
+        self, n_max: int, base_b: int = PACKING_BASE, on_row: Callable[[], None] | None = None
+    ) -> None:
+        """Build the table; `on_row` is called after each of its 256 rows (for progress bars)."""
         if not 0 <= n_max < base_b:
             raise ThresholdError(f"N_max = {n_max} must be below the packing base {base_b}")
         self.n_max = n_max
@@ -101,6 +104,8 @@ class PackedTable:
                 table[p.to_bytes()] = (yes, r)
                 p = p + G
             row_start = row_start + b_point
+            if on_row is not None:
+                on_row()
         self._table = table
 
     def solve(self, M: Point, n: int) -> tuple[int, int]:

@@ -93,14 +93,16 @@ def ceremony_rehearse(args: argparse.Namespace) -> int:
     try:
         definition = Definition.from_json(Path(args.definition).read_bytes())
         passphrases = read_passphrases(args.passphrase_file, "passphrase", args.n)
-        joint = rehearse(
-            Path(args.out),
-            Path(args.media),
-            definition.manifest_hash(),
-            args.n,
-            args.k,
-            passphrases,
-        )
+        with Progress("ceremony", 4 * args.n) as bar:
+            joint = rehearse(
+                Path(args.out),
+                Path(args.media),
+                definition.manifest_hash(),
+                args.n,
+                args.k,
+                passphrases,
+                on_step=bar.advance,
+            )
     except (CryptoError, PassphraseUnavailable, OSError) as exc:
         return _fail(str(exc))
     print(f"ceremony {args.k} of {args.n} complete in {args.out}/; trustee media in {args.media}/")
@@ -228,7 +230,8 @@ def publish(args: argparse.Namespace) -> int:
     out = Path(args.out)
     try:
         _, key = read_signing_key(Path(args.tally_key), "tally")
-        _, results = TallyStation(Path(args.workspace)).publish(out, key)
+        with Progress("dlog table", 256) as bar:
+            _, results = TallyStation(Path(args.workspace)).publish(out, key, bar.advance)
         package = verify_package(out / "package")
         fingerprint = file_fingerprint((out / "index.json").read_bytes())
         names = {t.index: t.name for t in package.joint_key.params.trustees}

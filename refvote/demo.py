@@ -225,9 +225,16 @@ def run(args: argparse.Namespace) -> int:
     s.say(f"definition frozen: manifest hash {group_for_reading(definition.manifest_hash())}")
 
     s.say("key ceremony 3 of 5 (REHEARSAL: all trustees on this machine, through their media)")
-    rehearse(
-        out / "ceremony", out / "trustee-media", definition.manifest_hash(), 5, 3, DEMO_PASSPHRASES
-    )
+    with Progress("ceremony", 4 * 5) as bar:
+        rehearse(
+            out / "ceremony",
+            out / "trustee-media",
+            definition.manifest_hash(),
+            5,
+            3,
+            DEMO_PASSPHRASES,
+            on_step=bar.advance,
+        )
 
     keys = out / "keys"
     authority, tally_key = SigningKey.generate(), SigningKey.generate()
@@ -306,7 +313,8 @@ def run(args: argparse.Namespace) -> int:
         "each from its own medium"
     )
 
-    _, results = station.publish(out / "record", tally_key)
+    with Progress("dlog table", 256) as bar:
+        _, results = station.publish(out / "record", tally_key, on_table_row=bar.advance)
     package = verify_package(out / "record" / "package")
     record_fp = file_fingerprint((out / "record" / "index.json").read_bytes())
     names = {t.index: t.name for t in package.joint_key.params.trustees}

@@ -8,7 +8,7 @@ folder after checking them, and tells each trustee what to do next.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,10 +190,12 @@ def rehearse(
     k: int,
     passphrases: Sequence[str],
     rng: RandomSource = SYSTEM,
+    on_step: Callable[[], None] | None = None,
 ) -> JointKey:
     """Every trustee on this one machine, through the same media and steps as a real ceremony.
 
     For rehearsals, demos and tests only: this machine sees every trustee's passphrase.
+    `on_step` is called after each trustee's step (4 rounds × n), for progress bars.
     """
     media = [TrusteeMedium(media_root / f"trustee-{i:02d}") for i in range(1, n + 1)]
     keys = [m.init(f"Trustee {i}", passphrases[i - 1], rng) for i, m in enumerate(media, start=1)]
@@ -203,6 +205,8 @@ def rehearse(
     for _ in range(4):  # commit; reveal; confirm + round 2; receive
         for m, passphrase in zip(media, passphrases, strict=False):
             ceremony_step(m, folder, passphrase, rng=rng)
+            if on_step is not None:
+                on_step()
         report = collect(folder, [m.folder for m in media])
         if report.named is not None:
             raise CeremonyError(report.status)

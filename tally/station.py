@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +85,11 @@ class TallyStation:
     def __init__(self, workspace: Path) -> None:
         self.workspace = workspace
         self._package: VerifiedPackage | None = None
+        # Per-process caches, so importing n exports costs O(n), not O(n²): the imported
+        # exports (parsed once), the ballot IDs and α they hold, and the sums (until an import).
+        self._imported: dict[str, BoothExport] | None = None
+        self._seen: Seen | None = None
+        self._sums: list[SumSpec] | None = None
 
     # Setup ---------------------------------------------------------------------------------
 
@@ -111,13 +116,17 @@ class TallyStation:
         return self._package
 
     def imported(self) -> dict[str, BoothExport]:
+        if self._imported is not None:
+            return dict(self._imported)
         folder = self.workspace / "imports"
         if not folder.is_dir():
+            self._imported = {}
             return {}
-        return {
+        self._imported = {
             p.stem: BoothExport.from_json(p.read_bytes(), p.name)
             for p in sorted(folder.glob("*.json"))
         }
+        return dict(self._imported)
 
     # Import --------------------------------------------------------------------------------
 
@@ -146,28 +155,58 @@ class TallyStation:
         try:
             export = check_export_identity(pkg, booth_id, data, f"export of booth {booth_id}")
             check_chain(export)
-            seen = Seen()
-            for other in self.imported().values():
-                check_validity(pkg, other, seen)
-            check_validity(pkg, export, seen)
+            fresh = Seen()  # this export alone; the record-wide sets change only on success
+            check_validity(pkg, export, fresh)
+            self._check_unique(export)
             check_proofs(pkg, export)
             check_chain_membership(pkg, export)
             check_challenged(pkg, export)
         except VerificationFailed as exc:
             raise ImportRejected(str(exc)) from None
         write_atomically(target, data)
+        seen = self._record_seen()
+        seen.ballot_ids |= fresh.ballot_ids
+        seen.alphas |= fresh.alphas
+        assert self._imported is not None
+        self._imported[booth_id] = export
+        self._sums = None
         c = export.counts
         return ImportResult(ImportStatus.ADDED, booth_id, c.cast, c.challenged, c.voided)
+
+    def _record_seen(self) -> Seen:
+        """Ballot IDs and α of every export imported so far (built once per process)."""
+        if self._seen is None:
+            seen = Seen()
+            for other in self.imported().values():
+                check_validity(self.package, other, seen)
+            self._seen = seen
+        return self._seen
+
+    def _check_unique(self, export: BoothExport) -> None:
+        """No ballot ID or α of `export` may already be in an imported export."""
+        seen = self._record_seen()
+        for b in export.ballots:
+            label = f"ballot {b.ballot.ballot_id.hex()} (booth {export.booth_id})"
+            if b.ballot.ballot_id in seen.ballot_ids:
+                raise VerificationFailed(f"{label}: ballot_id appears twice in the record")
+            for q in b.ballot.questions:
+                if q.ciphertext.alpha in seen.alphas:
+                    raise VerificationFailed(
+                        f"{label}: question {q.question_id}: α appears twice in the record"
+                    )
 
     def missing_booths(self) -> list[str]:
         imported = self.imported()
         return [b for b in self.package.definition.booth_ids() if b not in imported]
 
     def sums(self) -> list[SumSpec]:
+        if self._sums is not None:
+            return list(self._sums)
         cast = [
             b.ballot for e in self.imported().values() for b in e.ballots if b.status is Status.CAST
         ]
-        return compute_sums(self.package.definition, cast)
+        self._sums = compute_sums(self.package.definition, cast)
+        return list(self._sums)
 
     def _exports_in_order(self) -> list[BoothExport]:
         imported = self.imported()
@@ -218,7 +257,7 @@ class TallyStation:
             files[f.trustee] = f
         return files
 
-    def results(self) -> Results:
+    def results(self, on_table_row: Callable[[], None] | None = None) -> Results:
         pkg = self.package
         sums = self.sums()
         decryption = ThresholdDecryption(pkg.joint_key, [(s.ciphertext, s.ballots) for s in sums])
@@ -229,7 +268,7 @@ class TallyStation:
                 f"{len(decryption.valid)} trustees have given valid shares; "
                 f"k = {pkg.joint_key.k} are needed"
             )
-        table = PackedTable(max((s.ballots for s in sums), default=0))
+        table = PackedTable(max((s.ballots for s in sums), default=0), on_row=on_table_row)
         decrypted = [
             DecryptedCount(s.station_id, s.question_id, d.packed, Count(d.ballots, d.yes, d.no))
             for s, d in zip(sums, decryption.decrypt(table), strict=True)
@@ -246,14 +285,16 @@ class TallyStation:
             tuple(outcomes(pkg.definition, all_totals)),
         )
 
-    def publish(self, out: Path, tally_key: SigningKey) -> tuple[RecordIndex, Results]:
+    def publish(
+        self, out: Path, tally_key: SigningKey, on_table_row: Callable[[], None] | None = None
+    ) -> tuple[RecordIndex, Results]:
         """Decrypt with the shares collected and write the final record."""
         missing = self.missing_booths()
         if missing:
             raise ImportRejected(
                 f"{len(missing)} booths not imported yet: {', '.join(missing[:5])}"
             )
-        results = self.results()
+        results = self.results(on_table_row)
         shares = [f for t, f in sorted(self.shares().items())]
         index = write_record(
             out,

@@ -425,6 +425,28 @@ def test_export_reusing_ballots_of_another_booth_is_refused(
     assert list(workspace.imported()) == [a.booth_id]
 
 
+def test_a_rejected_import_leaves_nothing_behind(
+    election: Election, workspace: TallyStation
+) -> None:
+    """A refused export adds no ballot ID or α to what later imports are checked against."""
+    good = election.exports[1]
+    key = read_signing_key(election.tmp / "keys/booths" / f"{good.booth_id}.key.json", "booth")[1]
+    obj = parse_canonical_json(good.to_json())
+    proof = obj["ballots"][0]["questions"][0]["proof"]
+    proof[1] = proof[3]  # a broken proof: refused at V7, after its IDs and α were collected
+    obj["signature"] = "00" * 64
+    unsigned = BoothExport(
+        **{**BoothExport.from_json(canonical_json(obj)).__dict__, "signature": b""}
+    )
+    broken = BoothExport(
+        **{**unsigned.__dict__, "signature": key.sign("export", *unsigned.payload())}
+    )
+    with pytest.raises(ImportRejected, match="membership proof does not verify"):
+        workspace.import_export(broken.to_json())
+    # The same booth's intact export shares every ballot ID and α with the refused one.
+    assert workspace.import_export(good.to_json()).status.value == "added"
+
+
 @pytest.fixture
 def counted(election: Election, workspace: TallyStation, tmp_path: Path) -> TallyStation:
     for e in election.exports:
