@@ -143,8 +143,9 @@ def parse_json(data: bytes, *, what: str = "document") -> JsonValue:
         )
     except EncodingError as exc:
         raise EncodingError(f"{what}: {exc}") from None
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise EncodingError(f"{what}: not valid JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:
+        # JSONDecodeError, and Python's refusal of integers over 4,300 digits, are ValueErrors.
+        raise EncodingError(f"{what}: not valid JSON ({str(exc)[:120]})") from None
 
 
 def parse_canonical_json(data: bytes, *, what: str = "document") -> JsonValue:

@@ -7,7 +7,6 @@ folder after checking them, and tells each trustee what to do next.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ from crypto.ceremony.public import (
     judge_complaint,
     restart_parameters,
 )
-from crypto.errors import CeremonyError, CryptoError, TrusteeFault
+from crypto.errors import CeremonyError, TrusteeFault
 from crypto.randomness import SYSTEM, RandomSource
 from crypto.signing import VerifyKey
 from tally.trustee import OUTBOX, TrusteeMedium, ceremony_step
@@ -227,13 +226,8 @@ def describe(params: CeremonyParameters) -> list[str]:
     return lines
 
 
-def copy_ceremony(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst)
-
-
 __all__ = [
     "CollectReport",
-    "CryptoError",
     "collect",
     "describe",
     "open_ceremony",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +26,6 @@ from ballots.record import (
     RecordIndex,
     Results,
     SharesFile,
-    sums_from_json,
     write_record,
 )
 from ballots.results import Count, StationCount, SumSpec, compute_sums, outcomes, totals
@@ -308,15 +307,10 @@ class TallyStation:
         return index, results
 
 
-def read_pre_decryption_sums(record: Path) -> tuple[bytes, list[SumSpec]]:
-    return sums_from_json((record / "tally/sums.json").read_bytes())
-
-
 __all__ = [
     "ImportRejected",
     "ImportResult",
     "ImportStatus",
-    "Sequence",
     "TallyStation",
     "write_atomically",
 ]

@@ -91,6 +91,7 @@ def test_canonical_json_known_answers() -> None:
         (b'{"a":"e\xcc\x81"}', "NFC"),
         (b'{"a":', "not valid JSON"),
         (b"[" * 100000, "not valid JSON"),
+        (b'{"a":' + b"9" * 5000 + b"}", "not valid JSON"),
     ],
 )
 def test_non_canonical_or_invalid_json_is_rejected(data: bytes, reason: str) -> None:

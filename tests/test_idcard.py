@@ -303,3 +303,13 @@ def test_make_cards_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
         check=False,
     )
     assert again.returncode == 2 and "not empty" in again.stderr
+
+
+@given(st.binary(min_size=4, max_size=600))
+def test_certificate_checks_survive_any_der(der: bytes) -> None:
+    from hardware.idcard.eid import check_certificate
+
+    try:
+        check_certificate(b"\x30\x82" + der, [], [], TODAY)
+    except CardError:
+        pass

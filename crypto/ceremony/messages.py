@@ -38,11 +38,6 @@ def _open(data: bytes, type_: str, what: str) -> Fields:
     return f
 
 
-def unsigned_bytes(obj: dict[str, Any]) -> bytes:
-    """Canonical bytes of a signed object without its signature (the "message bytes")."""
-    return canonical_json({k: v for k, v in obj.items() if k != "signature"})
-
-
 # The roster ---------------------------------------------------------------------------------
 
 
@@ -435,5 +430,4 @@ __all__ = [
     "TrusteeEntry",
     "ceremony_nonce_read_aloud",
     "transcript_hash",
-    "unsigned_bytes",
 ]

@@ -37,7 +37,7 @@ from crypto.fields import Fields, decode_scalar
 from crypto.hazmat.group import Point, Scalar
 from crypto.hazmat.proofs import schnorr_prove
 from crypto.randomness import SYSTEM, RandomSource, random_scalar
-from crypto.sealing import SealedShare, TransportKey, seal_to
+from crypto.sealing import TransportKey, seal_to
 from crypto.signing import SigningKey
 
 
@@ -298,4 +298,4 @@ class TrusteeDevice:
         self._transport = None
 
 
-__all__ = ["ReceiveOutcome", "SealedShare", "Stage", "TrusteeDevice"]
+__all__ = ["ReceiveOutcome", "Stage", "TrusteeDevice"]

@@ -185,11 +185,3 @@ class Point:
 
 IDENTITY: Final = Point(IDENTITY_BYTES)
 G: Final = Point(sodium.crypto_scalarmult_ed25519_base_noclamp((1).to_bytes(32, "little")))
-
-
-def multi_add(points: list[Point]) -> Point:
-    """The sum of a list of points (the identity for an empty list)."""
-    total = IDENTITY
-    for p in points:
-        total = total + p
-    return total

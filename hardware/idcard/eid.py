@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -86,8 +86,9 @@ def check_certificate(
 ) -> x509.Certificate:
     try:
         cert = x509.load_der_x509_certificate(der)
-    except ValueError:
-        raise CardMalformed("the card's certificate is not valid DER") from None
+        cert.public_key()  # a key algorithm cryptography cannot use is a malformed card for us
+    except (ValueError, UnsupportedAlgorithm):
+        raise CardMalformed("the card's certificate is not valid DER with a usable key") from None
     issuer = next((r for r in roots if r.subject == cert.issuer), None)
     if issuer is None:
         raise UnknownIssuer(
