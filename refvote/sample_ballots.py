@@ -18,6 +18,7 @@ from crypto.hazmat.group import Point, Scalar
 from crypto.hazmat.proofs import (
     ChallengeResponse,
     MembershipProof,
+    PreparedEncryption,
     membership_prove,
     membership_verify,
 )
@@ -48,6 +49,31 @@ def encrypt_sample(
         ct, r = encrypt_random(key, m, rng)
         proof = membership_prove(key, ct, r, m, VALUES, base, (ballot_id, qid), rng)
         questions.append((qid, ct, proof))
+    return SampleBallot(ballot_id, tuple(questions))
+
+
+def prepare_sample(key: PublicKey, rng: RandomSource = SYSTEM) -> list[PreparedEncryption]:
+    """The K-multiplications of a whole ballot, done while the voter is still choosing."""
+    return [PreparedEncryption(key, len(VALUES), rng) for _ in QUESTION_IDS]
+
+
+def encrypt_prepared_sample(
+    key: PublicKey,
+    base: bytes,
+    choices: dict[str, int],
+    prepared: list[PreparedEncryption],
+    rng: RandomSource = SYSTEM,
+) -> SampleBallot:
+    """The same ballot as `encrypt_sample`, from prepared randomness: what is left to do
+    after the voter chooses."""
+    ballot_id = rng.bytes(16)
+    questions = []
+    for qid, ready in zip(QUESTION_IDS, prepared, strict=True):
+        if qid in choices:
+            ct, proof, _ = ready.encrypt(
+                key, choices[qid], VALUES, VALUE_POINTS, base, (ballot_id, qid)
+            )
+            questions.append((qid, ct, proof))
     return SampleBallot(ballot_id, tuple(questions))
 
 

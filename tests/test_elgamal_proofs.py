@@ -290,3 +290,20 @@ def test_membership_with_a_changed_commitment_fails(position: int | None) -> Non
         return
     with pytest.raises(InvalidProof):
         membership_verify(key, ct, forged, S, BASE, BIND)
+
+
+@given(st.sampled_from(S), nonzero)
+def test_prepared_encryption_verifies_and_decrypts(m: int, secret: int) -> None:
+    from crypto.hazmat.proofs import PreparedEncryption
+
+    s, key = keypair(secret)
+    points = [Point.base_mul(Scalar.from_int(v)) for v in S]
+    prepared = PreparedEncryption(key, len(S))
+    ct, proof, r = prepared.encrypt(key, m, S, points, BASE, BIND)
+    membership_verify(key, ct, proof, S, BASE, BIND)
+    assert ct == encrypt(key, m, r)
+    assert plaintext_point(ct, s) == points[S.index(m)]
+    with pytest.raises(ValueError, match="used once"):
+        prepared.encrypt(key, m, S, points, BASE, BIND)
+    with pytest.raises(InvalidProof):
+        membership_verify(key, ct, proof, S, BASE, (BIND[0], "18"))

@@ -166,3 +166,65 @@ def membership_verify(
         total = total + branch.c
     if _membership_challenge(base, key, bind, ct, values, commitments) != total:
         raise InvalidProof("membership proof does not verify")
+
+
+# Encryption prepared before the voter chooses ------------------------------------------------
+
+
+class PreparedEncryption:
+    """The randomness of one question's encryption and proof, with every multiplication by K
+    done before the plaintext is known: r·K, u·K, and w_j·K for each possible simulated branch
+    (w_j = v_j − c_j·r, drawn uniformly). After the voter chooses, only fixed-base
+    multiplications remain. Single use: `encrypt` consumes it. It holds secrets (r, u).
+    """
+
+    __slots__ = ("_used", "alpha", "c", "r", "r_k", "u", "u_g", "u_k", "w", "w_g", "w_k")
+
+    def __init__(self, key: PublicKey, size: int, rng: RandomSource = SYSTEM) -> None:
+        self.r = random_scalar(rng)
+        self.alpha = Point.base_mul(self.r)
+        self.r_k = key.point * self.r
+        self.u = random_scalar(rng)
+        self.u_g, self.u_k = Point.base_mul(self.u), key.point * self.u
+        self.c = [random_scalar(rng) for _ in range(size)]
+        self.w = [random_scalar(rng) for _ in range(size)]
+        self.w_g = [Point.base_mul(w) for w in self.w]
+        self.w_k = [key.point * w for w in self.w]
+        self._used = False
+
+    def encrypt(
+        self,
+        key: PublicKey,
+        m: int,
+        values: Sequence[int],
+        value_points: Sequence[Point],
+        base: bytes,
+        bind: Sequence[HashItem],
+    ) -> tuple[Ciphertext, MembershipProof, Scalar]:
+        """Enc(m; r) and its membership proof; returns the nonce r too (for a challenge)."""
+        if self._used:
+            raise ValueError("a prepared encryption is used once")
+        if len(values) != len(self.c) or m not in values:
+            raise ValueError("the plaintext is not in the list of allowed values")
+        self._used = True
+        i = list(values).index(m)
+        ct = Ciphertext(self.alpha, value_points[i] + self.r_k)
+        commitments: list[tuple[Point, Point]] = []
+        for j, s_j in enumerate(values):
+            if j == i:
+                commitments.append((self.u_g, self.u_k))
+            else:
+                c_term = Point.base_mul(self.c[j] * Scalar.from_int(m - s_j))
+                commitments.append((self.w_g[j], self.w_k[j] - c_term))
+        c = _membership_challenge(base, key, bind, ct, values, commitments)
+        c_i = c
+        for j in range(len(values)):
+            if j != i:
+                c_i = c_i - self.c[j]
+        branches = tuple(
+            ChallengeResponse(c_i, self.u + c_i * self.r)
+            if j == i
+            else ChallengeResponse(self.c[j], self.w[j] + self.c[j] * self.r)
+            for j in range(len(values))
+        )
+        return ct, MembershipProof(branches), self.r
