@@ -22,11 +22,10 @@ from typing import Any
 from ballots.ballot import EncryptedBallot, QuestionReveal
 from ballots.chain import ChainEntry, EntryKind, chain_close, chain_next, chain_open, chain_void
 from ballots.errors import ExportError
-from crypto.encoding import canonical_json, parse_canonical_json, to_hex
+from crypto.encoding import parse_canonical_json, to_hex
 from crypto.errors import CryptoError
 from crypto.fields import Fields
-from crypto.hashing import file_fingerprint
-from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey
+from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey, message_fingerprint, signed_json
 
 MAX_BALLOTS = 65535
 
@@ -97,11 +96,11 @@ class BoothExport:
             self.booth_id,
             self.opening_nonce,
             self.close,
-            file_fingerprint(canonical_json(self.body())),
+            message_fingerprint(self.body()),
         )
 
     def to_json(self) -> bytes:
-        return canonical_json({**self.body(), "signature": to_hex(self.signature)})
+        return signed_json(self.body(), self.signature)
 
     def verify_signature(self, key: VerifyKey) -> None:
         try:

@@ -34,12 +34,12 @@ from ballots.definition import Definition
 from ballots.errors import PackageError
 from crypto.ceremony.folder import CeremonyFiles, verify_ceremony
 from crypto.ceremony.public import JointKey
-from crypto.encoding import canonical_json, from_hex, parse_canonical_json, to_hex
+from crypto.encoding import from_hex, parse_canonical_json, to_hex
 from crypto.errors import CryptoError, EncodingError
 from crypto.fields import Fields
 from crypto.hashing import file_fingerprint, read_aloud
 from crypto.randomness import SYSTEM, RandomSource
-from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey
+from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey, message_fingerprint, signed_json
 
 MAX_PACKAGE_FILE = 64 << 20
 ROLL_KEY_BYTES = 32
@@ -90,10 +90,10 @@ class PublicPackage:
         }
 
     def payload(self) -> tuple[bytes, bytes, bytes]:
-        return (self.manifest_hash, self.base, file_fingerprint(canonical_json(self.body())))
+        return (self.manifest_hash, self.base, message_fingerprint(self.body()))
 
     def to_json(self) -> bytes:
-        return canonical_json({**self.body(), "signature": to_hex(self.signature)})
+        return signed_json(self.body(), self.signature)
 
     def booth_key(self, booth_id: str) -> VerifyKey:
         for b, k in self.booth_keys:
@@ -164,10 +164,10 @@ class ConfidentialPackage:
         }
 
     def payload(self) -> tuple[bytes, bytes, bytes]:
-        return (self.manifest_hash, self.base, file_fingerprint(canonical_json(self.body())))
+        return (self.manifest_hash, self.base, message_fingerprint(self.body()))
 
     def to_json(self) -> bytes:
-        return canonical_json({**self.body(), "signature": to_hex(self.signature)})
+        return signed_json(self.body(), self.signature)
 
     def roll_of(self, station_id: str) -> frozenset[bytes]:
         for s, entries in self.voter_roll:

@@ -36,7 +36,7 @@ from crypto.errors import CryptoError, EncodingError
 from crypto.fields import Fields
 from crypto.hashing import file_fingerprint
 from crypto.hazmat.proofs import ChallengeResponse
-from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey
+from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey, message_fingerprint, signed_json
 from crypto.threshold import PartialDecryption
 
 PRE_DECRYPTION = "pre-decryption"
@@ -71,10 +71,10 @@ class RecordIndex:
         }
 
     def payload(self) -> tuple[bytes, bytes]:
-        return (self.base, file_fingerprint(canonical_json(self.body())))
+        return (self.base, message_fingerprint(self.body()))
 
     def to_json(self) -> bytes:
-        return canonical_json({**self.body(), "signature": to_hex(self.signature)})
+        return signed_json(self.body(), self.signature)
 
     def verify_signature(self, key: VerifyKey) -> None:
         try:

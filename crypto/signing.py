@@ -7,14 +7,17 @@ cofactorless, as OpenSSL does it; public keys must be valid subgroup points and 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature as _CryptographyInvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from crypto.encoding import canonical_json, to_hex
 from crypto.errors import InvalidKey, InvalidPoint, InvalidSignature
-from crypto.hashing import HashItem, fingerprint, read_aloud
+from crypto.hashing import HashItem, file_fingerprint, fingerprint, read_aloud
 from crypto.hazmat.group import Point
 from crypto.randomness import SYSTEM, RandomSource
 
@@ -33,6 +36,19 @@ PURPOSES = frozenset(
         "record",
     }
 )
+
+
+def message_fingerprint(body: Mapping[str, Any]) -> bytes:
+    """H("file", message bytes) of a signed file (PROTOCOL §8): its canonical JSON without the
+    `signature` member, i.e. exactly the file with that member cut out."""
+    return file_fingerprint(canonical_json(body))
+
+
+def signed_json(body: Mapping[str, Any], signature: bytes) -> bytes:
+    """The signed file: the body with its `signature` member, as canonical JSON."""
+    if "signature" in body:
+        raise ValueError("the body of a signed file has no signature member")
+    return canonical_json({**body, "signature": to_hex(signature)})
 
 
 def signed_digest(purpose: str, payload: tuple[HashItem, ...]) -> bytes:

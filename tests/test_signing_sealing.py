@@ -149,3 +149,17 @@ def test_passphrase_sealing_hides_any_plaintext(plain: bytes) -> None:
     sealed = seal_with_passphrase("pw", plain, AD)
     assert plain not in sealed.ciphertext or len(plain) < 4
     assert bytes(open_with_passphrase("pw", sealed, AD)) == plain
+
+
+def test_message_bytes_are_the_file_without_its_signature() -> None:
+    from crypto.encoding import canonical_json
+    from crypto.hashing import file_fingerprint
+    from crypto.signing import message_fingerprint, signed_json
+
+    body = {"type": "refvote/x", "version": 1, "z": "末", "a": 1}
+    data = signed_json(body, b"\x07" * 64)
+    cut = data.replace(b',"signature":"' + b"07" * 64 + b'"', b"")
+    assert cut == canonical_json(body)
+    assert message_fingerprint(body) == file_fingerprint(cut)
+    with pytest.raises(ValueError, match="no signature member"):
+        signed_json({**body, "signature": "00"}, b"\x07" * 64)

@@ -18,10 +18,10 @@ from typing import Any
 from crypto.encoding import canonical_json, parse_canonical_json, to_hex
 from crypto.errors import EncodingError
 from crypto.fields import Fields, decode_point
-from crypto.hashing import file_fingerprint, fingerprint, preimage, read_aloud
+from crypto.hashing import fingerprint, preimage, read_aloud
 from crypto.hazmat.group import Point
 from crypto.hazmat.proofs import ChallengeResponse
-from crypto.signing import SIGNATURE_BYTES, VerifyKey
+from crypto.signing import SIGNATURE_BYTES, VerifyKey, message_fingerprint, signed_json
 
 MAX_TRUSTEES = 255
 VERSION = 1
@@ -201,16 +201,15 @@ class Round1Message:
         )
 
     def payload(self, params: CeremonyParameters) -> tuple[Any, ...]:
-        message_bytes = canonical_json(self.body(params))
         return (
             *params.context(),
             self.trustee,
             self.round1_hash(params),
-            file_fingerprint(message_bytes),
+            message_fingerprint(self.body(params)),
         )
 
     def to_json(self, params: CeremonyParameters) -> bytes:
-        return canonical_json({**self.body(params), "signature": to_hex(self.signature)})
+        return signed_json(self.body(params), self.signature)
 
     @classmethod
     def from_json(cls, data: bytes, params: CeremonyParameters) -> Round1Message:
