@@ -22,9 +22,9 @@ from typing import Any
 from ballots.ballot import EncryptedBallot, QuestionReveal
 from ballots.chain import ChainEntry, EntryKind, chain_close, chain_next, chain_open, chain_void
 from ballots.errors import ExportError
-from crypto.encoding import parse_canonical_json, to_hex
+from crypto.encoding import to_hex
 from crypto.errors import CryptoError
-from crypto.fields import Fields
+from crypto.fields import Fields, open_document
 from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey, message_fingerprint, signed_json
 
 MAX_BALLOTS = 65535
@@ -111,9 +111,7 @@ class BoothExport:
     @classmethod
     def from_json(cls, data: bytes, what: str = "booth export") -> BoothExport:
         """Parse an export (form only: signatures, chain and proofs are the verifier's)."""
-        f = Fields(parse_canonical_json(data, what=what), what)
-        f.constant("type", "refvote/booth-export")
-        f.constant("version", 1)
+        f = open_document(data, "refvote/booth-export", what)
         chain = []
         for n, item in enumerate(f.array("chain")):
             e = Fields(item, f"{what}: chain entry {n}")

@@ -34,9 +34,9 @@ from ballots.definition import Definition
 from ballots.errors import PackageError
 from crypto.ceremony.folder import CeremonyFiles, verify_ceremony
 from crypto.ceremony.public import JointKey
-from crypto.encoding import from_hex, parse_canonical_json, to_hex
+from crypto.encoding import from_hex, to_hex
 from crypto.errors import CryptoError, EncodingError
-from crypto.fields import Fields
+from crypto.fields import Fields, open_document
 from crypto.hashing import file_fingerprint, read_aloud
 from crypto.randomness import SYSTEM, RandomSource
 from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey, message_fingerprint, signed_json
@@ -104,9 +104,7 @@ class PublicPackage:
     @classmethod
     def from_json(cls, data: bytes) -> PublicPackage:
         what = "package.json"
-        f = Fields(parse_canonical_json(data, what=what), what)
-        f.constant("type", "refvote/package")
-        f.constant("version", 1)
+        f = open_document(data, "refvote/package", what)
         ceremony = []
         for item in f.array("ceremony"):
             c = Fields(item, f"{what}: ceremony file")
@@ -178,9 +176,7 @@ class ConfidentialPackage:
     @classmethod
     def from_json(cls, data: bytes) -> ConfidentialPackage:
         what = "confidential.json"
-        f = Fields(parse_canonical_json(data, what=what), what)
-        f.constant("type", "refvote/package-confidential")
-        f.constant("version", 1)
+        f = open_document(data, "refvote/package-confidential", what)
         roll = []
         for item in f.array("voter_roll"):
             r = Fields(item, f"{what}: voter roll")

@@ -31,9 +31,9 @@ from ballots.package import PublicPackage
 from ballots.results import Count, SumSpec, Total
 from ballots.rule import Article29
 from crypto.elgamal import Ciphertext
-from crypto.encoding import canonical_json, from_hex, parse_canonical_json, to_hex
+from crypto.encoding import canonical_json, from_hex, to_hex
 from crypto.errors import CryptoError, EncodingError
-from crypto.fields import Fields
+from crypto.fields import Fields, open_document
 from crypto.hashing import file_fingerprint
 from crypto.hazmat.proofs import ChallengeResponse
 from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey, message_fingerprint, signed_json
@@ -84,9 +84,7 @@ class RecordIndex:
 
     @classmethod
     def from_json(cls, data: bytes) -> RecordIndex:
-        f = Fields(parse_canonical_json(data, what="index.json"), "index.json")
-        f.constant("type", "refvote/record-index")
-        f.constant("version", 1)
+        f = open_document(data, "refvote/record-index", "index.json")
         files = []
         for item in f.array("files"):
             e = Fields(item, "index.json: file")
@@ -135,9 +133,7 @@ def sums_to_json(base: bytes, sums: Sequence[SumSpec]) -> bytes:
 
 
 def sums_from_json(data: bytes) -> tuple[bytes, list[SumSpec]]:
-    f = Fields(parse_canonical_json(data, what="tally/sums.json"), "tally/sums.json")
-    f.constant("type", "refvote/sums")
-    f.constant("version", 1)
+    f = open_document(data, "refvote/sums", "tally/sums.json")
     base = f.hex("base", 32)
     sums = []
     for n, item in enumerate(f.array("sums")):
@@ -208,9 +204,7 @@ class SharesFile:
 
     @classmethod
     def from_json(cls, data: bytes, what: str = "decryption shares") -> SharesFile:
-        f = Fields(parse_canonical_json(data, what=what), what)
-        f.constant("type", "refvote/decryption-shares")
-        f.constant("version", 1)
+        f = open_document(data, "refvote/decryption-shares", what)
         shares = []
         for n, item in enumerate(f.array("shares")):
             s = Fields(item, f"{what}: share {n}")
@@ -286,9 +280,7 @@ class Results:
     @classmethod
     def from_json(cls, data: bytes) -> Results:
         what = "tally/results.json"
-        f = Fields(parse_canonical_json(data, what=what), what)
-        f.constant("type", "refvote/results")
-        f.constant("version", 1)
+        f = open_document(data, "refvote/results", what)
         base = f.hex("base", 32)
         quorum = tuple(_int(q, "quorum") for q in f.array("quorum"))
         decrypted = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crypto.encoding import check_text, from_hex
+from crypto.encoding import check_text, from_hex, parse_canonical_json
 from crypto.errors import EncodingError, InvalidPoint, InvalidScalar
 from crypto.hazmat.group import Point, Scalar
 
@@ -91,6 +91,14 @@ class Fields:
         extra = sorted(set(self._obj) - self._read)
         if extra:
             raise EncodingError(f"{self._what}: unexpected field {extra[0]!r}")
+
+
+def open_document(data: bytes, kind: str, what: str, version: int = 1) -> Fields:
+    """A hashed or signed file: canonical JSON whose `type` is `kind` and `version` is `version`."""
+    f = Fields(parse_canonical_json(data, what=what), what)
+    f.constant("type", kind)
+    f.constant("version", version)
+    return f
 
 
 def decode_point(value: object, what: str) -> Point:

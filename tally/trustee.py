@@ -28,9 +28,9 @@ from crypto.ceremony.sealed_share import (
     unseal_key_share,
 )
 from crypto.ceremony.trustee import Stage, TrusteeDevice
-from crypto.encoding import canonical_json, parse_canonical_json, to_hex
+from crypto.encoding import canonical_json, to_hex
 from crypto.errors import CeremonyError, DecryptionFailed
-from crypto.fields import Fields
+from crypto.fields import open_document
 from crypto.hashing import preimage
 from crypto.keyfile import write_public_key
 from crypto.randomness import SYSTEM, RandomSource
@@ -78,9 +78,7 @@ class TrusteeMedium:
             raise CeremonyError(
                 f"{self.folder} holds no trustee identity: run `refvote trustee init`"
             )
-        f = Fields(parse_canonical_json(path.read_bytes(), what=IDENTITY), IDENTITY)
-        f.constant("type", "refvote/trustee-identity")
-        f.constant("version", 1)
+        f = open_document(path.read_bytes(), "refvote/trustee-identity", IDENTITY)
         name, public = f.text("name", max_length=200), f.hex("public_key", 32)
         sealed = read_sealed_members(f, plaintext_bytes=32)
         f.finish()
@@ -129,9 +127,7 @@ class TrusteeMedium:
         path = self.folder / STATE
         if not path.is_file():
             return None
-        f = Fields(parse_canonical_json(path.read_bytes(), what=STATE), STATE)
-        f.constant("type", "refvote/sealed-trustee-state")
-        f.constant("version", 1)
+        f = open_document(path.read_bytes(), "refvote/sealed-trustee-state", STATE)
         manifest_hash, nonce = f.hex("manifest_hash", 32), f.hex("ceremony_nonce", 32)
         index = f.integer("trustee", 1, 255)
         sealed = read_sealed_members(f)

@@ -17,7 +17,7 @@ from typing import Any
 
 from crypto.encoding import canonical_json, parse_canonical_json, to_hex
 from crypto.errors import EncodingError
-from crypto.fields import Fields, decode_point
+from crypto.fields import Fields, decode_point, open_document
 from crypto.hashing import fingerprint, preimage, read_aloud
 from crypto.hazmat.group import Point
 from crypto.hazmat.proofs import ChallengeResponse
@@ -32,10 +32,7 @@ def _frame(type_: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _open(data: bytes, type_: str, what: str) -> Fields:
-    f = Fields(parse_canonical_json(data, what=what), what)
-    f.constant("type", f"refvote/{type_}")
-    f.constant("version", VERSION)
-    return f
+    return open_document(data, f"refvote/{type_}", what, VERSION)
 
 
 # The roster ---------------------------------------------------------------------------------

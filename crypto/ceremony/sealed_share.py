@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from crypto.ceremony.messages import CeremonyParameters
-from crypto.encoding import canonical_json, parse_canonical_json, to_hex
+from crypto.encoding import canonical_json, to_hex
 from crypto.errors import DecryptionFailed, EncodingError, InvalidScalar
-from crypto.fields import Fields
+from crypto.fields import Fields, open_document
 from crypto.hashing import preimage
 from crypto.hazmat.group import Point, Scalar
 from crypto.randomness import SYSTEM, RandomSource
@@ -59,9 +59,7 @@ class SealedKeyShare:
 
     @classmethod
     def from_json(cls, data: bytes) -> SealedKeyShare:
-        f = Fields(parse_canonical_json(data, what="sealed share"), "sealed share")
-        f.constant("type", "refvote/sealed-share")
-        f.constant("version", 1)
+        f = open_document(data, "refvote/sealed-share", "sealed share")
         share = cls(
             f.hex("manifest_hash", 32),
             f.hex("ceremony_nonce", 32),

@@ -31,9 +31,9 @@ from crypto.ceremony.public import (
     share_matches,
 )
 from crypto.ceremony.sealed_share import SealedKeyShare, seal_key_share
-from crypto.encoding import canonical_json, parse_canonical_json, to_hex
+from crypto.encoding import canonical_json, to_hex
 from crypto.errors import CeremonyError, DecryptionFailed, InvalidScalar, TrusteeFault
-from crypto.fields import Fields, decode_scalar
+from crypto.fields import decode_scalar, open_document
 from crypto.hazmat.group import Point, Scalar
 from crypto.hazmat.proofs import schnorr_prove
 from crypto.randomness import SYSTEM, RandomSource, random_scalar
@@ -272,9 +272,7 @@ class TrusteeDevice:
         rng: RandomSource = SYSTEM,
     ) -> TrusteeDevice:
         """Rebuild a device from `export_state` (and, from round 2 on, the checked messages)."""
-        f = Fields(parse_canonical_json(state, what="trustee state"), "trustee state")
-        f.constant("type", "refvote/trustee-state")
-        f.constant("version", 1)
+        f = open_document(state, "refvote/trustee-state", "trustee state")
         f.constant("trustee", index)
         device = cls(params, index, identity, rng)
         device.stage = Stage(f.text("stage", max_length=20))
