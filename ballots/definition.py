@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ballots.errors import DefinitionError
-from crypto.encoding import canonical_json, check_text, parse_canonical_json
+from crypto.encoding import PROTOCOL_VERSION, canonical_json, check_text, parse_canonical_json
 from crypto.errors import EncodingError
 from crypto.hashing import fingerprint
 
@@ -100,7 +100,7 @@ class Definition:
     def to_obj(self) -> dict[str, Any]:
         return {
             "type": "refvote/definition",
-            "version": 1,
+            "version": PROTOCOL_VERSION,
             "referendum_id": self.referendum_id,
             "date": self.date,
             "title_zh": self.title_zh,
@@ -160,7 +160,7 @@ def load_source(text: str, name: str = "definition.toml") -> Definition:
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError(name, f"not valid TOML: {exc}") from None
     obj.setdefault("type", "refvote/definition")
-    obj.setdefault("version", 1)
+    obj.setdefault("version", PROTOCOL_VERSION)
     obj.setdefault("packing_base", PACKING_BASE)
     if "options" not in obj:
         obj["options"] = {
@@ -250,15 +250,20 @@ class _Reader:
 
 def _from_obj(obj: Any, *, canonical: bool) -> Definition:
     r = _Reader(obj, "")
-    if r.get("type") != "refvote/definition" or r.get("version") != 1:
-        raise DefinitionError("type", "not a refvote definition, version 1")
+    version = r.get("version")
+    if (
+        r.get("type") != "refvote/definition"
+        or type(version) is not int
+        or version != PROTOCOL_VERSION
+    ):
+        raise DefinitionError("type", f"not a refvote definition, version {PROTOCOL_VERSION}")
     date = r.text("date", 10)
     try:
         datetime.date.fromisoformat(date)
     except ValueError:
         raise DefinitionError("date", "must be a date YYYY-MM-DD") from None
     if r.integer("packing_base", 0, 2**53 - 1) != PACKING_BASE:
-        raise DefinitionError("packing_base", f"version 1 requires {PACKING_BASE}")
+        raise DefinitionError("packing_base", f"version {PROTOCOL_VERSION} requires {PACKING_BASE}")
     o = _Reader(r.get("options"), "options")
     options = Options(
         o.text("yes_zh", 20), o.text("yes_en", 40), o.text("no_zh", 20), o.text("no_en", 40)

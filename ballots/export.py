@@ -1,6 +1,6 @@
 """The booth export: one booth's polling day, signed by the booth's key.
 
-    {"type": "refvote/booth-export", "version": 1, "manifest_hash", "base",
+    {"type": "refvote/booth-export", "version": PROTOCOL_VERSION, "manifest_hash", "base",
      "station_id", "booth_id", "opening_nonce",
      "chain":   [{"kind": "ballot" | "void", "ballot_hash"}, …]      in chain order
      "ballots": [{<encrypted ballot>, "status": "cast" | "challenged",
@@ -22,7 +22,7 @@ from typing import Any
 from ballots.ballot import EncryptedBallot, QuestionReveal
 from ballots.chain import ChainEntry, EntryKind, chain_close, chain_next, chain_open, chain_void
 from ballots.errors import ExportError
-from crypto.encoding import to_hex
+from crypto.encoding import PROTOCOL_VERSION, to_hex
 from crypto.errors import CryptoError
 from crypto.fields import Fields, open_document
 from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey, message_fingerprint, signed_json
@@ -65,7 +65,7 @@ class BoothExport:
     def body(self) -> dict[str, Any]:
         return {
             "type": "refvote/booth-export",
-            "version": 1,
+            "version": PROTOCOL_VERSION,
             "manifest_hash": to_hex(self.manifest_hash),
             "base": to_hex(self.base),
             "station_id": self.station_id,

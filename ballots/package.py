@@ -34,7 +34,7 @@ from ballots.definition import Definition
 from ballots.errors import PackageError
 from crypto.ceremony.folder import CeremonyFiles, verify_ceremony
 from crypto.ceremony.public import JointKey
-from crypto.encoding import from_hex, to_hex
+from crypto.encoding import PROTOCOL_VERSION, from_hex, to_hex
 from crypto.errors import CryptoError, EncodingError
 from crypto.fields import Fields, open_document
 from crypto.hashing import file_fingerprint, read_aloud
@@ -77,7 +77,7 @@ class PublicPackage:
     def body(self) -> dict[str, Any]:
         return {
             "type": "refvote/package",
-            "version": 1,
+            "version": PROTOCOL_VERSION,
             "manifest_hash": to_hex(self.manifest_hash),
             "base": to_hex(self.base),
             "definition": to_hex(self.definition),
@@ -150,7 +150,7 @@ class ConfidentialPackage:
     def body(self) -> dict[str, Any]:
         return {
             "type": "refvote/package-confidential",
-            "version": 1,
+            "version": PROTOCOL_VERSION,
             "manifest_hash": to_hex(self.manifest_hash),
             "base": to_hex(self.base),
             "roll_key": to_hex(self.roll_key),

@@ -31,7 +31,7 @@ from ballots.package import PublicPackage
 from ballots.results import Count, SumSpec, Total
 from ballots.rule import Article29
 from crypto.elgamal import Ciphertext
-from crypto.encoding import canonical_json, from_hex, to_hex
+from crypto.encoding import PROTOCOL_VERSION, canonical_json, from_hex, to_hex
 from crypto.errors import CryptoError, EncodingError
 from crypto.fields import Fields, open_document
 from crypto.hashing import file_fingerprint
@@ -63,7 +63,7 @@ class RecordIndex:
     def body(self) -> dict[str, Any]:
         return {
             "type": "refvote/record-index",
-            "version": 1,
+            "version": PROTOCOL_VERSION,
             "manifest_hash": to_hex(self.manifest_hash),
             "base": to_hex(self.base),
             "state": self.state,
@@ -116,7 +116,7 @@ def sums_to_json(base: bytes, sums: Sequence[SumSpec]) -> bytes:
     return canonical_json(
         {
             "type": "refvote/sums",
-            "version": 1,
+            "version": PROTOCOL_VERSION,
             "base": to_hex(base),
             "sums": [
                 {
@@ -175,7 +175,7 @@ class SharesFile:
         return canonical_json(
             {
                 "type": "refvote/decryption-shares",
-                "version": 1,
+                "version": PROTOCOL_VERSION,
                 "base": to_hex(self.base),
                 "trustee": self.trustee,
                 "shares": [
@@ -245,7 +245,7 @@ class Results:
         return canonical_json(
             {
                 "type": "refvote/results",
-                "version": 1,
+                "version": PROTOCOL_VERSION,
                 "base": to_hex(self.base),
                 "quorum": list(self.quorum),
                 "sums": [

@@ -19,6 +19,8 @@ from typing import Any
 
 from crypto.errors import EncodingError
 
+# The protocol version (docs/protocol.md): the hash tag prefix and every file's "version".
+PROTOCOL_VERSION = 2
 MAX_SAFE_INTEGER = 2**53 - 1
 _HEX = re.compile(r"[0-9a-f]*")
 

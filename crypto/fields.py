@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crypto.encoding import check_text, from_hex, parse_canonical_json
+from crypto.encoding import PROTOCOL_VERSION, check_text, from_hex, parse_canonical_json
 from crypto.errors import EncodingError, InvalidPoint, InvalidScalar
 from crypto.hazmat.group import Point, Scalar
 
@@ -93,7 +93,7 @@ class Fields:
             raise EncodingError(f"{self._what}: unexpected field {extra[0]!r}")
 
 
-def open_document(data: bytes, kind: str, what: str, version: int = 1) -> Fields:
+def open_document(data: bytes, kind: str, what: str, version: int = PROTOCOL_VERSION) -> Fields:
     """A hashed or signed file: canonical JSON whose `type` is `kind` and `version` is `version`."""
     f = Fields(parse_canonical_json(data, what=what), what)
     f.constant("type", kind)

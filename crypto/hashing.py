@@ -7,7 +7,7 @@ enc(x) is a 4-byte big-endian length followed by the item's bytes. Items are typ
 - str: UTF-8 of NFC text using only code points assigned in Unicode 14.0
 - bytes: as they are
 
-Tags are ASCII; `H("x", …)` hashes the tag `refvote/v1/x`.
+Tags are ASCII; `H("x", …)` hashes the tag `refvote/v2/x` (the protocol version).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from crypto.encoding import check_text
+from crypto.encoding import PROTOCOL_VERSION, check_text
 from crypto.errors import EncodingError
 from crypto.hazmat.group import Point, Scalar
 
-TAG_PREFIX = "refvote/v1/"
+TAG_PREFIX = f"refvote/v{PROTOCOL_VERSION}/"
 HashItem = Point | Scalar | int | str | bytes
 FINGERPRINT_BYTES = 32
 

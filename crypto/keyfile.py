@@ -1,7 +1,7 @@
 """Ed25519 key files for the authority, the tally station and booths.
 
-    private: {"type": "refvote/signing-key", "version": 1, "role", "name", "seed": hex32}
-    public:  {"type": "refvote/public-key",  "version": 1, "role", "name", "key":  hex32}
+    private: {"type": "refvote/signing-key", "version": 2, "role", "name", "seed": hex32}
+    public:  {"type": "refvote/public-key",  "version": 2, "role", "name", "key":  hex32}
 
 Private key files are written with mode 0600. They hold the seed in the clear: fit for demo
 and test keys (`refvote dev keys`); production keys belong on a token or sealed under a
@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from crypto.encoding import canonical_json, parse_canonical_json, to_hex
+from crypto.encoding import PROTOCOL_VERSION, canonical_json, parse_canonical_json, to_hex
 from crypto.errors import CryptoError, EncodingError
 from crypto.fields import Fields
 from crypto.signing import SigningKey, VerifyKey
@@ -28,7 +28,7 @@ def write_signing_key(path: Path, role: str, name: str, key: SigningKey) -> None
     data = canonical_json(
         {
             "type": "refvote/signing-key",
-            "version": 1,
+            "version": PROTOCOL_VERSION,
             "role": role,
             "name": name,
             "seed": to_hex(key.seed()),
@@ -46,7 +46,7 @@ def write_public_key(path: Path, role: str, name: str, key: VerifyKey) -> None:
         canonical_json(
             {
                 "type": "refvote/public-key",
-                "version": 1,
+                "version": PROTOCOL_VERSION,
                 "role": role,
                 "name": name,
                 "key": to_hex(key.raw),
@@ -66,7 +66,7 @@ def _load(path: Path) -> Fields:
 def read_signing_key(path: Path, role: str) -> tuple[str, SigningKey]:
     f = _load(path)
     f.constant("type", "refvote/signing-key")
-    f.constant("version", 1)
+    f.constant("version", PROTOCOL_VERSION)
     f.constant("role", role)
     name = f.text("name", max_length=64)
     key = SigningKey.from_seed(f.hex("seed", 32))
@@ -81,7 +81,7 @@ def read_public_key(path: Path, role: str) -> tuple[str, VerifyKey]:
     if kind == "refvote/signing-key":
         return read_signing_key(path, role)[0], read_signing_key(path, role)[1].verify_key
     f.constant("type", "refvote/public-key")
-    f.constant("version", 1)
+    f.constant("version", PROTOCOL_VERSION)
     f.constant("role", role)
     name = f.text("name", max_length=64)
     try:

@@ -1,7 +1,7 @@
 """Sealed data: key shares in transit between trustees, and key shares at rest (PROTOCOL §6).
 
 In transit: ephemeral X25519 to the recipient's single-use transport key R_t;
-key = HKDF-SHA-256(X25519(e, R_t), salt none, info "refvote/v1/share-seal" ‖ E ‖ R_t, 32);
+key = HKDF-SHA-256(X25519(e, R_t), salt none, info "refvote/v2/share-seal" ‖ E ‖ R_t, 32);
 AES-256-GCM with a 12-byte random nonce and the caller's associated data.
 
 At rest: Argon2id v0x13 (from `cryptography`: PyNaCl fixes lanes at 1) with passes 3,
@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from crypto.encoding import PROTOCOL_VERSION
 from crypto.errors import DecryptionFailed, InvalidKey
 from crypto.randomness import SYSTEM, RandomSource
 
@@ -31,7 +32,7 @@ X25519_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
 SALT_BYTES = 16
-SHARE_SEAL_INFO = b"refvote/v1/share-seal"
+SHARE_SEAL_INFO = f"refvote/v{PROTOCOL_VERSION}/share-seal".encode()
 _P25519 = 2**255 - 19
 
 

@@ -28,7 +28,7 @@ from crypto.ceremony.sealed_share import (
     unseal_key_share,
 )
 from crypto.ceremony.trustee import Stage, TrusteeDevice
-from crypto.encoding import canonical_json, to_hex
+from crypto.encoding import PROTOCOL_VERSION, canonical_json, to_hex
 from crypto.errors import CeremonyError, DecryptionFailed
 from crypto.fields import open_document
 from crypto.hashing import preimage
@@ -62,7 +62,7 @@ class TrusteeMedium:
             canonical_json(
                 {
                     "type": "refvote/trustee-identity",
-                    "version": 1,
+                    "version": PROTOCOL_VERSION,
                     "name": name,
                     "public_key": to_hex(public.raw),
                     **sealed_members(sealed),
@@ -112,7 +112,7 @@ class TrusteeMedium:
             canonical_json(
                 {
                     "type": "refvote/sealed-trustee-state",
-                    "version": 1,
+                    "version": PROTOCOL_VERSION,
                     "manifest_hash": to_hex(params.manifest_hash),
                     "ceremony_nonce": to_hex(params.ceremony_nonce),
                     "trustee": device.index,

@@ -17,7 +17,7 @@ from crypto.hazmat.group import ELL, G, Scalar
 
 def independent_hash(tag: str, parts: list[bytes]) -> bytes:
     out = hashlib.sha512()
-    for item in [("refvote/v1/" + tag).encode("ascii"), *parts]:
+    for item in [("refvote/v2/" + tag).encode("ascii"), *parts]:
         out.update(struct.pack(">I", len(item)) + item)
     return out.digest()
 

@@ -377,7 +377,7 @@ def test_second_different_export_for_the_same_booth(
     key = read_signing_key(election.tmp / "keys/booths" / f"{first.booth_id}.key.json", "booth")[1]
     other = BoothExport(**{**first.__dict__, "signature": key.sign("export", *first.payload())})
     other_bytes = other.to_json().replace(
-        b'"version":1}', b'"version":1} '
+        b'"version":2}', b'"version":2} '
     )  # not canonical: refused as such
     with pytest.raises(ImportRejected):
         workspace.import_export(other_bytes)

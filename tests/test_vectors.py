@@ -45,7 +45,7 @@ def sc(value: str) -> Scalar:
 # An independent H: hashlib and struct only.
 def ind_hash(purpose: str, parts: list[bytes]) -> bytes:
     h = hashlib.sha512()
-    for part in [f"refvote/v1/{purpose}".encode(), *parts]:
+    for part in [f"refvote/v2/{purpose}".encode(), *parts]:
         h.update(struct.pack(">I", len(part)) + part)
     return h.digest()
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from crypto.encoding import canonical_json, parse_canonical_json, to_hex
+from crypto.encoding import PROTOCOL_VERSION, canonical_json, parse_canonical_json, to_hex
 from crypto.errors import EncodingError
 from crypto.fields import Fields, decode_point, open_document
 from crypto.hashing import fingerprint, preimage, read_aloud
@@ -24,7 +24,7 @@ from crypto.hazmat.proofs import ChallengeResponse
 from crypto.signing import SIGNATURE_BYTES, VerifyKey, message_fingerprint, signed_json
 
 MAX_TRUSTEES = 255
-VERSION = 1
+VERSION = PROTOCOL_VERSION
 
 
 def _frame(type_: str, body: dict[str, Any]) -> dict[str, Any]:

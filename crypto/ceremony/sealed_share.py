@@ -2,7 +2,7 @@
 
 File (canonical JSON, on the trustee's own medium, never published):
 
-    {"type": "refvote/sealed-share", "version": 1, "manifest_hash": hex, "ceremony_nonce": hex,
+    {"type": "refvote/sealed-share", "version": 2, "manifest_hash": hex, "ceremony_nonce": hex,
      "trustee": t, "public_share": hex K_t,
      "kdf": {"algorithm": "argon2id", "version": 19, "passes": 3, "memory_kib": 65536,
              "lanes": 4, "salt": hex16},
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crypto.ceremony.messages import CeremonyParameters
-from crypto.encoding import canonical_json, to_hex
+from crypto.encoding import PROTOCOL_VERSION, canonical_json, to_hex
 from crypto.errors import DecryptionFailed, EncodingError, InvalidScalar
 from crypto.fields import Fields, open_document
 from crypto.hashing import preimage
@@ -48,7 +48,7 @@ class SealedKeyShare:
     def to_json(self) -> bytes:
         obj: dict[str, Any] = {
             "type": "refvote/sealed-share",
-            "version": 1,
+            "version": PROTOCOL_VERSION,
             "manifest_hash": to_hex(self.manifest_hash),
             "ceremony_nonce": to_hex(self.ceremony_nonce),
             "trustee": self.trustee,

@@ -31,7 +31,7 @@ from crypto.ceremony.public import (
     share_matches,
 )
 from crypto.ceremony.sealed_share import SealedKeyShare, seal_key_share
-from crypto.encoding import canonical_json, to_hex
+from crypto.encoding import PROTOCOL_VERSION, canonical_json, to_hex
 from crypto.errors import CeremonyError, DecryptionFailed, InvalidScalar, TrusteeFault
 from crypto.fields import decode_scalar, open_document
 from crypto.hazmat.group import Point, Scalar
@@ -250,7 +250,7 @@ class TrusteeDevice:
         return canonical_json(
             {
                 "type": "refvote/trustee-state",
-                "version": 1,
+                "version": PROTOCOL_VERSION,
                 "trustee": self.index,
                 "stage": self.stage.value,
                 "coefficients": [to_hex(a.to_bytes()) for a in self._coefficients],
