@@ -21,11 +21,12 @@ from ballots.ballot import (
 from ballots.chain import (
     ChainEntry,
     EntryKind,
-    chain_next,
+    chain_link,
     chain_open,
     parse_lookup,
     replay,
     short_code,
+    tracking_code,
 )
 from ballots.context import ElectionContext
 from ballots.definition import load_source
@@ -133,17 +134,17 @@ def test_export_builder_chain_and_signature(tmp_path: Path) -> None:
     export = b.close(key)
     assert (export.counts.cast, export.counts.challenged, export.counts.voided) == (2, 1, 1)
     assert [e.kind for e in export.chain] == [
-        EntryKind.BALLOT,
-        EntryKind.BALLOT,
+        EntryKind.CAST,
+        EntryKind.CHALLENGED,
         EntryKind.VOID,
-        EntryKind.BALLOT,
+        EntryKind.CAST,
     ]
     again = BoothExport.from_json(export.to_json())
     assert again == export
     again.verify_signature(key.verify_key)
     with pytest.raises(ExportError, match="signature"):
         again.verify_signature(SigningKey.generate().verify_key)
-    printed = replay(CTX.base, "S1-A", b"\x01" * 32, export.chain).printed_codes
+    printed = replay(CTX.base, "S1-A", b"\x01" * 32, export.chain).codes
     assert list(printed) == list(codes.values())
 
 
@@ -166,9 +167,12 @@ def test_builder_state_rules() -> None:
 def test_chain_codes() -> None:
     c0 = chain_open(CTX.base, "S1-A", bytes(32))
     assert c0 != chain_open(CTX.base, "S1-B", bytes(32))
-    assert chain_next(c0, b"\x01" * 32) != chain_next(c0, b"\x02" * 32)
-    r = replay(CTX.base, "S1-A", bytes(32), [ChainEntry(EntryKind.BALLOT, b"\x01" * 32)])
-    assert r.codes[0] == r.printed_codes[0] == chain_next(c0, b"\x01" * 32)
+    assert tracking_code(c0, b"\x01" * 32) != tracking_code(c0, b"\x02" * 32)
+    r = replay(CTX.base, "S1-A", bytes(32), [ChainEntry(EntryKind.CAST, b"\x01" * 32)])
+    assert r.codes[0] == tracking_code(c0, b"\x01" * 32)
+    assert r.links[0] == r.last == chain_link(r.codes[0], EntryKind.CAST)
+    fates = {chain_link(r.codes[0], kind) for kind in EntryKind}
+    assert len(fates) == 3
 
 
 # Lookup -------------------------------------------------------------------------------------
