@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 
-from ballots.chain import ChainEntry, EntryKind, chain_close, replay
+from ballots.ballot import PlaintextBallot, check_reveal
+from ballots.chain import ChainEntry, EntryKind, chain_close, replay, short_code
+from ballots.definition import load_source
 from ballots.export import BoothExport, Status
 from ballots.lookup import LookupStatus, lookup
 from ballots.package import VerifiedPackage, verify_package
 from crypto.signing import SigningKey
+from hardware.printer.escpos import Align
+from hardware.printer.job import Job, PrinterProfile
 from tally.verify import VerificationFailed, check_chain, check_chain_membership
-from tests.record_helpers import BuiltRecord, build_record
+from tests.record_helpers import DEFINITION, BuiltRecord, build_record
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +140,129 @@ def test_ballot_moved_to_another_booth_or_station_fails_its_proof(
         moved = dataclasses.replace(ballot, station_id=station_id, booth_id=booth_id)
         with pytest.raises(BallotError, match="membership proof does not verify"):
             check_ballot(pkg.context, moved)
+
+
+# Nothing printed links a vote to the record (issue 8 item 2) --------------------------------
+
+
+class RecordingJob(Job):
+    """A print job that also keeps every text line and QR payload it was given."""
+
+    def __init__(self, profile: PrinterProfile) -> None:
+        super().__init__(profile)
+        self.printed: list[str] = []
+
+    def text(
+        self, line: str, *, bold: bool = False, scale: int = 1, align: Align = Align.LEFT
+    ) -> Job:
+        self.printed.append(line)
+        return super().text(line, bold=bold, scale=scale, align=align)
+
+    def qr(self, payload: str, module: int = 6, align: Align = Align.CENTER) -> Job:
+        self.printed.append(payload)
+        return super().qr(payload, module, align)
+
+
+_HEX = re.compile(r"[0-9a-f]{16,}")
+_B32 = re.compile(r"[A-Z2-7]{16,}")
+
+
+def forms(text: str) -> set[str]:
+    """A printed string, its tokens, and their hex/base32 forms as they would appear in files
+    (lowercase hex). Short tokens (under 8 characters) identify nothing and are left out."""
+    out = set()
+    for piece in {text, re.sub(r"[\s-]", "", text), *text.split()}:
+        if len(piece) < 8:
+            continue
+        out.add(piece)
+        if _HEX.fullmatch(piece.lower()) and len(piece) % 2 == 0:
+            out.add(piece.lower())
+        if _B32.fullmatch(piece) and len(piece) % 8 == 0:
+            out.add(base64.b32decode(piece).hex())
+    return out
+
+
+class Haystack:
+    """Every file of the record as text, plus values anyone computes from it."""
+
+    def __init__(self, built: BuiltRecord) -> None:
+        self.files = {
+            str(p.relative_to(built.folder)): p.read_bytes().decode("utf-8")
+            for p in sorted(built.folder.rglob("*"))
+            if p.is_file()
+        }
+        computed = []
+        for e in built.exports:
+            replayed = replay(e.base, e.booth_id, e.opening_nonce, e.chain)
+            computed += [c.hex() for c in replayed.codes] + [x.hex() for x in replayed.links]
+        self.files["<computed chain codes and links>"] = " ".join(computed)
+        definition = load_source(DEFINITION)
+        o = definition.options
+        texts = [definition.title_zh, definition.title_en, o.yes_zh, o.yes_en, o.no_zh, o.no_en]
+        for q in definition.questions:
+            texts += [q.case_number, q.short_title_zh, q.short_title_en]
+        # The definition's own texts (and their words), the same on every paper.
+        self.public_texts = set().union(*(forms(t) for t in texts))
+
+    def leaks(self, printed: list[str], allowed: frozenset[str] = frozenset()) -> list[str]:
+        found = []
+        for text in printed:
+            for form in forms(text) - allowed:
+                if form in self.public_texts:
+                    continue
+                found += [
+                    f"{form!r} in {name}" for name, body in self.files.items() if form in body
+                ]
+        return found
+
+
+def test_nothing_printed_appears_in_the_record(
+    built: BuiltRecord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import booth.paper as layout
+    from ballots.paper import challenged_slip, paper_record, receipt, void_slip
+
+    monkeypatch.setattr(layout, "Job", RecordingJob)
+    profile = PrinterProfile()
+    definition = load_source(DEFINITION)
+    hay = Haystack(built)
+
+    def printed(job: Job) -> list[str]:
+        assert isinstance(job, RecordingJob)
+        return job.printed
+
+    ctx = verify_package(built.package_folder).context
+    answers = [PlaintextBallot(choices) for _, choices in built.cast_choices]
+    answers += [
+        PlaintextBallot(check_reveal(ctx, b.ballot, b.reveal))
+        for e in built.exports
+        for b in e.ballots
+        if b.reveal is not None
+    ]
+    assert len(answers) == sum(len(e.ballots) for e in built.exports)
+    for plain in answers:
+        job = layout.paper_record_job(paper_record(definition, plain, official=True), profile)
+        assert hay.leaks(printed(job)) == []
+    receipts = 0
+    for e in built.exports:
+        for code in replay(e.base, e.booth_id, e.opening_nonce, e.chain).codes:
+            job = layout.receipt_job(receipt(definition, code, official=True), profile)
+            own = frozenset(forms(short_code(code)) | forms(code.hex()))
+            assert hay.leaks(printed(job), own) == []
+            receipts += 1
+    assert receipts == sum(len(e.chain) for e in built.exports)
+    for slip in (challenged_slip(definition, True), void_slip(definition, True)):
+        assert hay.leaks(printed(layout.slip_job(slip, profile))) == []
+
+
+def test_the_leak_check_finds_what_the_old_paper_printed(built: BuiltRecord) -> None:
+    """The check above can fail: the version-1 paper's ballot ID, in print and in its QR, and
+    another ballot's tracking code on a receipt, are all found."""
+    hay = Haystack(built)
+    e = built.exports[0]
+    ballot_id = e.ballots[0].ballot.ballot_id.hex()
+    grouped = " ".join(ballot_id[i : i + 4] for i in range(0, 32, 4))
+    assert hay.leaks([grouped])
+    assert hay.leaks([f"RV1 {ballot_id} 17=Y 18=N"])
+    codes = replay(e.base, e.booth_id, e.opening_nonce, e.chain).codes
+    assert hay.leaks([short_code(codes[0])], frozenset(forms(short_code(codes[1]))))
