@@ -470,9 +470,12 @@ class EventLog:
     chain is verified, a torn tail is truncated and a `recovery` entry appended.
     """
 
-    def __init__(self, path: Path, fd: int, head: bytes, seq: int, clock: Callable[[], datetime]):
+    def __init__(
+        self, path: Path, fd: int, head: bytes, seq: int, size: int, clock: Callable[[], datetime]
+    ) -> None:
         self.path = path
         self._fd = fd
+        self._size = size  # bytes of the complete entries
         self._head = head
         self._seq = seq
         self._clock = clock
@@ -506,7 +509,8 @@ class EventLog:
             if verified.torn_tail:
                 os.ftruncate(fd, len(data) - verified.torn_tail)
                 os.fsync(fd)
-            log = cls(path, fd, verified.head, len(verified.entries), clock)
+            size = len(data) - verified.torn_tail
+            log = cls(path, fd, verified.head, len(verified.entries), size, clock)
             if not verified.entries:
                 _fsync_folder(path.parent)
                 log.append(EventCode.LOG_STARTED)
@@ -542,7 +546,19 @@ class EventLog:
                 view = view[os.write(self._fd, view) :]
             os.fsync(self._fd)
         except OSError as exc:
-            raise LogUnavailable(f"{self.path}: event log write failed ({exc.strerror})") from None
+            # Part of the line may be on disk: cut it off if we can, and take no more entries
+            # through this handle (after a failed fsync nothing about the file is certain).
+            # Reopening verifies the chain and truncates a torn tail.
+            try:
+                os.ftruncate(self._fd, self._size)
+            except OSError:
+                pass
+            self.close()
+            raise LogUnavailable(
+                f"{self.path}: event log write failed ({exc.strerror}); the booth stops "
+                "taking voters until the log is reopened"
+            ) from None
+        self._size += len(line) + 1
         self._seq += 1
         self._head = entry_hash(line)
         return self._head

@@ -300,17 +300,80 @@ def test_entries_are_fsynced_before_append_returns(
     assert synced  # a crash after append returns cannot lose the entry
 
 
-def test_a_failing_disk_is_a_named_error(log: EventLog, monkeypatch: pytest.MonkeyPatch) -> None:
-    def full(fd: int, data: object) -> int:
+def test_a_failing_disk_is_a_named_error_and_leaves_no_partial_line(
+    log: EventLog, log_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log.append(EventCode.POLLS_OPENED)
+    before = log_path.read_bytes()
+    real = os.write
+    calls: list[int] = []
+
+    def half_then_full(fd: int, data: bytes) -> int:
+        calls.append(len(data))
+        if len(calls) == 1:
+            return real(fd, bytes(data[: len(data) // 2]))
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(os, "write", full)
+    monkeypatch.setattr(os, "write", half_then_full)
     head = log.head()
     with pytest.raises(LogUnavailable, match="No space"):
-        log.append(EventCode.POLLS_OPENED)
-    assert log.head() == head
+        log.append(EventCode.POLLS_PAUSED)
+    monkeypatch.undo()
+    assert log.head() == head and log_path.read_bytes() == before
+    with pytest.raises(LogUnavailable, match="closed"):  # no more entries through this handle
+        log.append(EventCode.POLLS_PAUSED)
+    with EventLog.open(log_path, Clock()) as again:
+        again.append(EventCode.POLLS_PAUSED)
+    assert [e.code for e in read_log(log_path).entries][-2:] == [
+        EventCode.POLLS_OPENED,
+        EventCode.POLLS_PAUSED,
+    ]
+
+
+def test_a_partial_line_left_by_a_failed_write_is_cut_on_reopening(
+    log: EventLog, log_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = os.write
+
+    def half(fd: int, data: bytes) -> int:
+        real(fd, bytes(data[: len(data) // 2]))
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "write", half)
+    monkeypatch.setattr(os, "ftruncate", lambda fd, size: (_ for _ in ()).throw(OSError(5, "x")))
+    with pytest.raises(LogUnavailable):
+        log.append(EventCode.POLLS_PAUSED)
+    monkeypatch.undo()
+    assert verify(log_path.read_bytes()).torn_tail > 0
+    with EventLog.open(log_path, Clock()):
+        pass
+    assert read_log(log_path).entries[-1].code is EventCode.RECOVERY
 
 
 def test_a_naive_clock_is_refused(log_path: Path) -> None:
     with pytest.raises(Exception, match="aware"):
         EventLog.open(log_path, lambda: datetime(2026, 12, 3))
+
+
+def test_a_crash_at_any_byte_loses_no_complete_entry(tmp_path: Path) -> None:
+    """Cut a short day at every 11th byte (a power cut mid-write, at any point) and reopen it."""
+    source = tmp_path / "day.log"
+    with EventLog.open(source, Clock()) as log:
+        a_day(log)
+    data = source.read_bytes()
+    ends = [i + 1 for i, byte in enumerate(data) if byte == 0x0A]
+    for cut in range(0, len(data) + 1, 11):
+        path = tmp_path / f"cut-{cut}.log"
+        path.write_bytes(data[:cut])
+        complete = sum(1 for end in ends if end <= cut)
+        with EventLog.open(path, Clock()) as reopened:
+            assert reopened.entries >= complete
+        entries = read_log(path).entries
+        # Every complete line survives as it was; a torn one is replaced by a recovery entry.
+        if complete:
+            expected = data[: ends[complete - 1]].split(b"\n")[:-1]
+            assert [e.line() for e in entries[:complete]] == expected
+        torn = cut - (ends[complete - 1] if complete else 0)
+        if torn:
+            assert entries[-1].details == {"kind": RecoveryKind.LOG_TAIL_TRUNCATED, "count": torn}
+        path.unlink()
