@@ -382,7 +382,7 @@ class PollWorkerAuth:
             raise AuthError("a poll worker's role is chief-officer or chief-supervisor")
         if self._card is not None and self._card.role_present(self.station_id) is not role:
             raise SecondFactorMissing(f"insert the {role.value}'s poll-worker card")
-        _pin_bytes(pin)  # a malformed PIN is refused before it costs a try
+        wipe(_pin_bytes(pin))  # a malformed PIN is refused before it costs a try
         now = self._begin_try()
         if not pin_matches(self._pins[role], pin):
             raise self._wrong((role,), now)
@@ -392,8 +392,8 @@ class PollWorkerAuth:
 
     def authenticate_two(self, officer_pin: str, supervisor_pin: str) -> TwoPersonAuthorization:
         """Both roles at once (one try): both PINs are checked, whichever is wrong."""
-        _pin_bytes(officer_pin)
-        _pin_bytes(supervisor_pin)
+        wipe(_pin_bytes(officer_pin))
+        wipe(_pin_bytes(supervisor_pin))
         if unicodedata.normalize("NFC", officer_pin) == unicodedata.normalize(
             "NFC", supervisor_pin
         ):

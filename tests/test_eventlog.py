@@ -191,6 +191,14 @@ def test_tampering_with_a_middle_line_is_named(log: EventLog, log_path: Path) ->
         (lambda ls: [*ls[:6], b"not json", *ls[7:]], 7),
         (lambda ls: [*ls[:6], ls[6].replace(b'"seq":7', b'"seq":8'), *ls[7:]], 7),
         (lambda ls: [*ls[:2], ls[2].replace(b'"details":{', b'"details":{"x":1,'), *ls[3:]], 3),
+        (
+            lambda ls: [
+                *ls[:1],
+                ls[1].replace(b'"time":"2026-12-03', b'"time":"2026-12-3'),
+                *ls[2:],
+            ],
+            2,
+        ),
     ],
 )
 def test_other_damage_names_its_line(log: EventLog, log_path: Path, damage, line: int) -> None:  # type: ignore[no-untyped-def]
