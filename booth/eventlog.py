@@ -9,7 +9,10 @@ One file of canonical JSON lines (RFC 8785), one entry a line:
   (`crypto.hashing.fingerprint`, the line's bytes without its newline); line 1 has `prev` =
   32 zero bytes. `head()` is the hash of the last line: it goes on the closing report and into
   the export, which is how the last line is vouched for.
-- `time` is UTC to the second, taken from the log's clock, never from the caller.
+- `time` is UTC to the second, taken from the log's clock, never from the caller, or `null`
+  for the events of a voter's session and ballot (`timed=False` in the catalog): a time beside
+  each cast, challenge or void would let anyone who watched the voters come and go map a
+  voter to a position in the published chain, so those entries carry only their order.
 - `details` hold only what the catalog declares for the code, each field typed as a count
   (an integer 0 … 2^32 − 1) or a member of a closed vocabulary below (reason codes). There is
   no text field and no byte field, so a choice, a card identifier, a roll hash, a session id,
@@ -239,10 +242,15 @@ class EventSpec:
     meaning_zh: str
     meaning_en: str
     details: Mapping[str, DetailType]
+    timed: bool = True  # False: a voter's session or ballot; the entry carries no time
 
 
 def _spec(severity: Severity, zh: str, en: str, **details: DetailType) -> EventSpec:
     return EventSpec(severity, zh, en, MappingProxyType(details))
+
+
+def _untimed(severity: Severity, zh: str, en: str, **details: DetailType) -> EventSpec:
+    return EventSpec(severity, zh, en, MappingProxyType(details), timed=False)
 
 
 INFO, WARNING, ERROR = Severity.INFO, Severity.WARNING, Severity.ERROR
@@ -275,21 +283,21 @@ CATALOG: Mapping[EventCode, EventSpec] = MappingProxyType(
             "經兩人授權重新開啟已結束之投票機",
             "Closed booth reset to paused by two poll workers",
         ),
-        EventCode.SESSION_STARTED: _spec(
+        EventCode.SESSION_STARTED: _untimed(
             INFO, "選舉人開始投票", "Voter session started", kind=OneOf(SessionKind)
         ),
-        EventCode.SESSION_TIMEOUT_WARNING: _spec(
+        EventCode.SESSION_TIMEOUT_WARNING: _untimed(
             INFO, "逾時警告", "Voter session timeout warning shown"
         ),
-        EventCode.SESSION_REFUSED: _spec(
+        EventCode.SESSION_REFUSED: _untimed(
             WARNING, "拒絕選舉人投票", "Voter refused", reason=OneOf(Refusal)
         ),
-        EventCode.SESSION_ENDED: _spec(
+        EventCode.SESSION_ENDED: _untimed(
             INFO, "選舉人投票階段結束", "Voter session ended", reason=OneOf(SessionEnd)
         ),
-        EventCode.BALLOT_CAST: _spec(INFO, "選票已投入", "Ballot cast"),
-        EventCode.BALLOT_CHALLENGED: _spec(INFO, "選票已挑戰（不計票）", "Ballot challenged"),
-        EventCode.BALLOT_VOIDED: _spec(
+        EventCode.BALLOT_CAST: _untimed(INFO, "選票已投入", "Ballot cast"),
+        EventCode.BALLOT_CHALLENGED: _untimed(INFO, "選票已挑戰（不計票）", "Ballot challenged"),
+        EventCode.BALLOT_VOIDED: _untimed(
             WARNING, "選票作廢", "Ballot voided", reason=OneOf(VoidReason)
         ),
         EventCode.LINK_DOWN: _spec(ERROR, "選舉人名冊連線中斷", "Poll book unreachable"),
@@ -363,7 +371,7 @@ def encode_details(code: EventCode, details: Mapping[str, object]) -> dict[str, 
 @dataclass(frozen=True)
 class Entry:
     seq: int
-    time: datetime
+    time: datetime | None  # None exactly for the catalog's untimed codes
     code: EventCode
     details: Mapping[str, object]  # int or vocabulary member, as declared
     prev: bytes
@@ -376,7 +384,7 @@ class Entry:
                 "details": details,
                 "prev": self.prev.hex(),
                 "seq": self.seq,
-                "time": self.time.strftime(TIME_FORMAT),
+                "time": None if self.time is None else self.time.strftime(TIME_FORMAT),
             }
         )
 
@@ -406,10 +414,17 @@ def parse_line(line: bytes, seq: int) -> Entry:
         prev = f.hex("prev", FINGERPRINT_BYTES)
         if f.integer("seq", 1, 2**53 - 1) != seq:
             raise EncodingError(f"{what}: seq is not {seq}")
-        try:
-            time = datetime.strptime(f.text("time", max_length=20), TIME_FORMAT).replace(tzinfo=UTC)
-        except ValueError:
-            raise EncodingError(f"{what}: time is not YYYY-MM-DDTHH:MM:SSZ") from None
+        time: datetime | None = None
+        if not CATALOG[code].timed:
+            if f.raw("time") is not None:
+                raise EncodingError(f"{what}: a {code.value} entry carries no time")
+        else:
+            try:
+                time = datetime.strptime(f.text("time", max_length=20), TIME_FORMAT).replace(
+                    tzinfo=UTC
+                )
+            except ValueError:
+                raise EncodingError(f"{what}: time is not YYYY-MM-DDTHH:MM:SSZ") from None
         f.finish()
     except (EncodingError, DetailRefused) as exc:
         raise LogBroken(seq, str(exc)) from None
@@ -529,12 +544,17 @@ class EventLog:
         """Append one entry durably (written and fsynced); returns the new head."""
         if self._fd < 0:
             raise LogUnavailable(f"{self.path}: the event log is closed")
-        time = self._clock()
-        if time.tzinfo is None:
-            raise EventLogError("the log's clock must give aware (UTC) times")
+        if code not in CATALOG:
+            raise DetailRefused(f"{code!r} is not an event code")
+        time: datetime | None = None
+        if CATALOG[code].timed:
+            now = self._clock()
+            if now.tzinfo is None:
+                raise EventLogError("the log's clock must give aware (UTC) times")
+            time = now.astimezone(UTC).replace(microsecond=0)
         entry = Entry(
             self._seq + 1,
-            time.astimezone(UTC).replace(microsecond=0),
+            time,
             code,
             dict(details),
             self._head,

@@ -106,6 +106,30 @@ def test_lines_are_canonical_json_chained_by_an_independent_hash(
     assert verify(log_path.read_bytes(), expected_head=prev).head == prev
 
 
+def test_a_voters_session_and_ballot_events_carry_no_time(log: EventLog, log_path: Path) -> None:
+    """A time beside each cast would map voters seen entering to chain positions."""
+    a_day(log)
+    lines = [json.loads(x) for x in log_path.read_bytes().split(b"\n")[:-1]]
+    voter = {"session-started", "session-timeout-warning", "session-refused", "session-ended",
+             "ballot-cast", "ballot-challenged", "ballot-voided"}  # fmt: skip
+    seen = {x["code"] for x in lines} & voter
+    assert {"ballot-cast", "ballot-voided"} <= seen  # a_day holds voter events
+    for x in lines:
+        assert (x["time"] is None) == (x["code"] in voter), x
+    assert {c.value for c, spec in CATALOG.items() if not spec.timed} == voter
+
+
+def test_a_time_written_onto_a_ballot_event_is_refused(log: EventLog, log_path: Path) -> None:
+    log.append(EventCode.BALLOT_CAST)
+    data = log_path.read_bytes()
+    forged = data.replace(
+        b'"code":"ballot-cast","details":{},', b'"code":"ballot-cast","details":{},', 1
+    ).replace(b'"time":null', b'"time":"2026-12-03T08:00:00Z"', 1)
+    assert forged != data
+    with pytest.raises(LogBroken, match="carries no time"):
+        verify(forged)
+
+
 def test_every_code_is_declared_once_with_meanings_and_closed_detail_types() -> None:
     assert set(CATALOG) == set(EventCode)
     assert len({c.value for c in EventCode}) == len(EventCode)
