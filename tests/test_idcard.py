@@ -7,8 +7,11 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,14 +22,16 @@ from hardware.errors import (
     CardSignatureInvalid,
     CertificateExpired,
     CertificateRevoked,
+    CertificateUnsuitable,
     NoCard,
     PinBlocked,
     PinWrong,
+    RevocationUnavailable,
     UnknownIssuer,
 )
 from hardware.idcard import apdu
 from hardware.idcard.apdu import Command, Ins, Response
-from hardware.idcard.eid import read_certificate, read_identity
+from hardware.idcard.eid import check_certificate, read_certificate, read_identity
 from hardware.idcard.reader import CardEvents, PcscReader
 from hardware.idcard.testca import TestCA
 from hardware.idcard.virtual_card import VirtualCard, bounce_contact
@@ -122,9 +127,21 @@ def test_blocked_card(slot: Slot, ca: TestCA, rsa_card_material) -> None:  # typ
 
 def test_malformed_pin_costs_no_try(slot: Slot, ca: TestCA, rsa_card_material) -> None:  # type: ignore[no-untyped-def]
     virtual = slot.insert(card(*rsa_card_material))
-    with pytest.raises(PinWrong) as info:
-        identity(slot, ca, pin="12a4")
-    assert info.value.tries_left == 3 and virtual.tries == 3
+    # Letters, and digits that str.isdigit() accepts but are not ASCII: full-width, Arabic-Indic,
+    # Extended Arabic-Indic, Devanagari. None reaches the card, none costs a try.
+    for pin in (
+        "12a4",
+        "\uff11\uff12\uff13\uff14",
+        "\u0661\u0662\u0663\u0664",
+        "\u06f1\u06f2\u06f3\u06f4",
+        "\u0967\u0968\u0969\u096a",
+        "123",
+        "1" * 13,
+    ):
+        with pytest.raises(PinWrong) as info:
+            identity(slot, ca, pin=pin)
+        assert info.value.tries_left == 3 and virtual.tries == 3
+    assert identity(slot, ca).identifier == "A123456789"
 
 
 @pytest.mark.parametrize("during", [Ins.READ_BINARY, Ins.PSO])
@@ -207,6 +224,102 @@ def test_insertion_and_removal_events(slot: Slot, rsa_card_material) -> None:  #
     finally:
         events.stop()
     assert seen[-2:] == [True, False]
+
+
+# Certificate and revocation checks (no card needed) ----------------------------------------
+
+
+def _der(cert) -> bytes:  # type: ignore[no-untyped-def]
+    return cert.public_bytes(Encoding.DER)
+
+
+def test_a_card_revoked_in_a_second_crl_of_its_ca_is_refused(ca: TestCA) -> None:
+    _, cert = ca.issue("G123456789", "ec")
+    _, other = ca.issue("G123456780", "ec")
+    first, second = ca.crl([other]), ca.crl([cert])
+    for crls in ([first, second], [second, first]):
+        with pytest.raises(CertificateRevoked):
+            check_certificate(_der(cert), [ca.certificate], crls, TODAY)
+    assert check_certificate(_der(cert), [ca.certificate], [first], TODAY) == cert
+    with pytest.raises(CertificateRevoked):  # a CRL of another CA in front changes nothing
+        check_certificate(_der(other), [ca.certificate], [TestCA.create("X").crl(), first], TODAY)
+
+
+def test_revocation_unavailable_without_a_current_complete_crl_of_the_ca(ca: TestCA) -> None:
+    _, cert = ca.issue("H123456789", "ec")
+    same_name = TestCA.create("refvote TEST eID CA")  # same name, another key
+    delta = x509.DeltaCRLIndicator(1)
+    partition = x509.IssuingDistributionPoint(
+        full_name=None,
+        relative_name=None,
+        only_contains_user_certs=True,
+        only_contains_ca_certs=False,
+        only_some_reasons=None,
+        indirect_crl=False,
+        only_contains_attribute_certs=False,
+    )
+    for crls in (
+        [],
+        [TestCA.create("Someone Else's CA").crl()],
+        [same_name.crl()],  # right name, signed by another key
+        [ca.crl(extensions=[delta])],
+        [ca.crl(extensions=[partition])],
+        [ca.crl(days=-2)],  # due for renewal before the polling day
+    ):
+        with pytest.raises(RevocationUnavailable, match="no valid revocation snapshot"):
+            check_certificate(_der(cert), [ca.certificate], crls, TODAY)
+    # A CRL due for renewal during the polling day does not cover its end either.
+    assert check_certificate(_der(cert), [ca.certificate], [ca.crl()], TODAY) == cert
+    with pytest.raises(RevocationUnavailable):
+        check_certificate(
+            _der(cert), [ca.certificate], [ca.crl()], TODAY + datetime.timedelta(days=31)
+        )
+
+
+def test_every_trusted_root_of_the_issuers_name_is_tried(ca: TestCA) -> None:
+    renewed = TestCA.create("refvote TEST eID CA")  # the CA's next key, same name
+    _, cert = ca.issue("J123456789", "ec")
+    roots = [renewed.certificate, ca.certificate]
+    assert check_certificate(_der(cert), roots, [renewed.crl(), ca.crl()], TODAY) == cert
+    # The CRL must be the issuing key's: the other key's CRL does not speak for this card.
+    with pytest.raises(RevocationUnavailable):
+        check_certificate(_der(cert), roots, [renewed.crl()], TODAY)
+    with pytest.raises(CertificateRevoked):
+        check_certificate(_der(cert), roots, [renewed.crl(), ca.crl([cert])], TODAY)
+    with pytest.raises(UnknownIssuer, match="any trusted CA of that name"):
+        check_certificate(_der(cert), [renewed.certificate], [renewed.crl()], TODAY)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"digital_signature": False}, "digitalSignature"),
+        ({"ca": True}, "is a CA certificate"),
+    ],
+)
+def test_card_certificate_must_be_an_end_entity_signing_certificate(
+    ca: TestCA, options: dict[str, bool], message: str
+) -> None:
+    _, cert = ca.issue("K123456789", "ec", **options)
+    with pytest.raises(CertificateUnsuitable, match=message):
+        check_certificate(_der(cert), [ca.certificate], [ca.crl()], TODAY)
+
+
+def test_card_certificate_without_key_usage_is_refused(ca: TestCA) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.SERIAL_NUMBER, "L123456789")]))
+        .issuer_name(ca.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=30))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(ca.key, hashes.SHA256())
+    )
+    with pytest.raises(CertificateUnsuitable, match="digitalSignature"):
+        check_certificate(_der(cert), [ca.certificate], [ca.crl()], TODAY)
 
 
 # Decoders, fuzzed --------------------------------------------------------------------------
