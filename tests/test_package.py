@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +30,7 @@ from crypto.ceremony.rehearsal import open_ceremony, rehearse
 from crypto.encoding import canonical_json, parse_canonical_json
 from crypto.errors import CryptoError
 from crypto.signing import SigningKey
+from hardware.idcard.testca import TAIWAN, TestCA
 from tests.record_helpers import DEFINITION, PASSPHRASES, build_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,6 +177,97 @@ def test_roll_must_match_the_eligible_counts(made, tmp_path: Path) -> None:  # t
             [],
             roll,
             [],
+        )
+
+
+# The revocation snapshot --------------------------------------------------------------------
+
+POLLING_DAY_END = datetime.datetime(2021, 12, 18, 23, 59, 59, tzinfo=TAIWAN)
+
+
+def _der(value) -> bytes:  # type: ignore[no-untyped-def]
+    return value.public_bytes(Encoding.DER)
+
+
+@pytest.fixture(scope="module")
+def eid_ca() -> TestCA:
+    return TestCA.create()
+
+
+def _build_with(made, tmp_path: Path, cas, crls) -> None:  # type: ignore[no-untyped-def]
+    tmp, definition, authority, roll = made
+    build_package(
+        tmp_path / "p",
+        definition.to_json(),
+        tmp / "ceremony",
+        authority,
+        authority.verify_key,
+        {b: authority.verify_key for b in definition.booth_ids()},
+        [(f"ca-{n}.der", _der(c.certificate)) for n, c in enumerate(cas)],
+        roll,
+        [(f"crl-{n}.der", _der(c)) for n, c in enumerate(crls)],
+    )
+
+
+def test_a_ca_may_have_several_crls(made, tmp_path: Path, eid_ca: TestCA) -> None:  # type: ignore[no-untyped-def]
+    _, cert = eid_ca.issue("A123456789", "ec")
+    _build_with(made, tmp_path, [eid_ca], [eid_ca.crl(), eid_ca.crl([cert])])
+    confidential = ConfidentialPackage.from_json((tmp_path / "p/confidential.json").read_bytes())
+    assert len(confidential.revocation) == 2
+
+
+def test_revocation_snapshot_a_booth_could_misread_is_refused(
+    made, tmp_path: Path, eid_ca: TestCA
+) -> None:  # type: ignore[no-untyped-def]
+    partition = x509.IssuingDistributionPoint(
+        full_name=None,
+        relative_name=None,
+        only_contains_user_certs=True,
+        only_contains_ca_certs=False,
+        only_some_reasons=None,
+        indirect_crl=False,
+        only_contains_attribute_certs=False,
+    )
+    stranger = TestCA.create("Someone Else's CA")
+    same_name = TestCA.create("refvote TEST eID CA")
+    cases = [
+        ([eid_ca.crl(extensions=[x509.DeltaCRLIndicator(4)])], "delta CRL"),
+        ([eid_ca.crl(extensions=[partition])], "partitioned CRL"),
+        ([eid_ca.crl(), eid_ca.crl(extensions=[partition])], "partitioned CRL"),
+        # due for renewal at noon of the polling day (Taiwan time), or the day before
+        (
+            [eid_ca.crl(next_update=POLLING_DAY_END - datetime.timedelta(hours=12))],
+            "before the polling day 2021-12-18 ends",
+        ),
+        (
+            [eid_ca.crl(), eid_ca.crl(next_update=POLLING_DAY_END - datetime.timedelta(days=1))],
+            "before the polling day",
+        ),
+        ([eid_ca.crl(), stranger.crl()], "not signed by a trusted eID CA"),
+        ([same_name.crl()], "not signed by a trusted eID CA"),
+        ([], "no revocation list for the eID CA ca-0.der"),
+    ]
+    for crls, message in cases:
+        with pytest.raises(PackageError, match=message):
+            _build_with(made, tmp_path, [eid_ca], crls)
+        assert not (tmp_path / "p").exists()
+    # Due exactly at the end of the polling day is current enough.
+    _build_with(made, tmp_path, [eid_ca], [eid_ca.crl(next_update=POLLING_DAY_END)])
+
+
+def test_a_crl_that_is_not_der_is_refused(made, tmp_path: Path, eid_ca: TestCA) -> None:  # type: ignore[no-untyped-def]
+    tmp, definition, authority, roll = made
+    with pytest.raises(PackageError, match=r"crl\.der: not a valid DER CRL"):
+        build_package(
+            tmp_path / "p",
+            definition.to_json(),
+            tmp / "ceremony",
+            authority,
+            authority.verify_key,
+            {b: authority.verify_key for b in definition.booth_ids()},
+            [("ca.der", _der(eid_ca.certificate))],
+            roll,
+            [("crl.der", b"\x30\x03\x02\x01\x00")],
         )
 
 

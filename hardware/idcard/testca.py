@@ -121,11 +121,12 @@ class TestCA:
         days: int = 30,
         *,
         extensions: Sequence[x509.ExtensionType] = (),
+        next_update: datetime.datetime | None = None,
     ) -> x509.CertificateRevocationList:
-        """A CRL listing `revoked`, due for renewal in `days`; `extensions` make the delta or
-        partitioned CRLs a package build must refuse."""
+        """A CRL listing `revoked`, due for renewal in `days` (or at `next_update`);
+        `extensions` make the delta or partitioned CRLs a package build must refuse."""
         now = datetime.datetime.now(datetime.UTC)
-        next_update = now + datetime.timedelta(days=days)
+        next_update = next_update or now + datetime.timedelta(days=days)
         builder = (
             x509.CertificateRevocationListBuilder()
             .issuer_name(self.certificate.subject)
