@@ -43,7 +43,14 @@ from crypto.errors import CryptoError, EncodingError
 from crypto.fields import Fields, open_document
 from crypto.hashing import file_fingerprint, read_aloud
 from crypto.randomness import SYSTEM, RandomSource
-from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey, message_fingerprint, signed_json
+from crypto.signing import (
+    SIGNATURE_BYTES,
+    SigningKey,
+    VerifyKey,
+    check_signed_as_read,
+    message_fingerprint,
+    signed_json,
+)
 
 MAX_PACKAGE_FILE = 64 << 20
 ROLL_KEY_BYTES = 32
@@ -139,6 +146,7 @@ class PublicPackage:
         f.finish()
         if [p for p, _ in package.ceremony] != sorted({p for p, _ in package.ceremony}):
             raise EncodingError(f"{what}: ceremony files must be sorted and unique")
+        check_signed_as_read(data, package.body(), what)
         return package
 
 
@@ -204,6 +212,7 @@ class ConfidentialPackage:
             f.hex("signature", SIGNATURE_BYTES),
         )
         f.finish()
+        check_signed_as_read(data, package.body(), what)
         return package
 
 
