@@ -131,7 +131,7 @@ def _issuing_root(cert: x509.Certificate, roots: Sequence[x509.Certificate]) -> 
     for root in named:
         try:
             cert.verify_directly_issued_by(root)
-        except (ValueError, TypeError, InvalidSignature):
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
             continue
         return root
     raise UnknownIssuer("the certificate is not signed by any trusted CA of that name")
