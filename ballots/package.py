@@ -19,6 +19,7 @@ certificate subject's serialNumber, NFC, upper case: the roll never holds an ID 
 
 from __future__ import annotations
 
+import datetime
 import shutil
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -26,8 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
+from cryptography.x509.oid import ExtensionOID
 
 from ballots.context import ElectionContext
 from ballots.definition import Definition
@@ -39,7 +43,14 @@ from crypto.errors import CryptoError, EncodingError
 from crypto.fields import Fields, open_document
 from crypto.hashing import file_fingerprint, read_aloud
 from crypto.randomness import SYSTEM, RandomSource
-from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey, message_fingerprint, signed_json
+from crypto.signing import (
+    SIGNATURE_BYTES,
+    SigningKey,
+    VerifyKey,
+    check_signed_as_read,
+    message_fingerprint,
+    signed_json,
+)
 
 MAX_PACKAGE_FILE = 64 << 20
 ROLL_KEY_BYTES = 32
@@ -135,6 +146,7 @@ class PublicPackage:
         f.finish()
         if [p for p, _ in package.ceremony] != sorted({p for p, _ in package.ceremony}):
             raise EncodingError(f"{what}: ceremony files must be sorted and unique")
+        check_signed_as_read(data, package.body(), what)
         return package
 
 
@@ -200,6 +212,7 @@ class ConfidentialPackage:
             f.hex("signature", SIGNATURE_BYTES),
         )
         f.finish()
+        check_signed_as_read(data, package.body(), what)
         return package
 
 
@@ -208,6 +221,72 @@ def _key(f: Fields, name: str) -> VerifyKey:
         return VerifyKey(f.hex(name, 32))
     except CryptoError as exc:
         raise f.error(name, str(exc)) from None
+
+
+# The revocation snapshot -------------------------------------------------------------------
+
+TAIWAN = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def check_revocation_snapshot(
+    ca_certificates: Sequence[tuple[str, bytes]],
+    revocation: Sequence[tuple[str, bytes]],
+    polling_day: str,
+) -> None:
+    """Refuse a snapshot a booth could misread (docs/hardware.md, "Revocation").
+
+    Every CRL must be a complete CRL of a trusted CA: DER, signed by one of `ca_certificates`,
+    no DeltaCRLIndicator (a delta means nothing without its base) and no
+    IssuingDistributionPoint (a partition covers only some certificates, and booths read a
+    CRL as covering them all), with a nextUpdate no earlier than the end of the polling day
+    (Taiwan time). Every CA must have at least one, or each of its cards would meet
+    RevocationUnavailable at the booth.
+    """
+    try:
+        cas = [(name, x509.load_der_x509_certificate(der)) for name, der in ca_certificates]
+    except ValueError:
+        raise PackageError("a trusted eID CA certificate is not valid DER") from None
+    day = datetime.date.fromisoformat(polling_day)
+    day_end = datetime.datetime.combine(day, datetime.time(23, 59, 59), TAIWAN)
+    covered: set[str] = set()
+    for name, der in revocation:
+        try:
+            crl = x509.load_der_x509_crl(der)
+            extensions = {e.oid for e in crl.extensions}
+        except ValueError:
+            raise PackageError(f"revocation list {name}: not a valid DER CRL") from None
+        if ExtensionOID.DELTA_CRL_INDICATOR in extensions:
+            raise PackageError(f"revocation list {name} is a delta CRL: give the complete CRL")
+        if ExtensionOID.ISSUING_DISTRIBUTION_POINT in extensions:
+            raise PackageError(
+                f"revocation list {name} is a partitioned CRL (IssuingDistributionPoint): "
+                "give the CA's complete CRL"
+            )
+        next_update = crl.next_update_utc
+        if next_update is None or next_update < day_end:
+            raise PackageError(
+                f"revocation list {name} is due for renewal "
+                f"({next_update or 'no nextUpdate'}) before the polling day {day} ends: "
+                "fetch a current CRL"
+            )
+        issuers = [ca_name for ca_name, ca in cas if _signed_by(crl, ca)]
+        if not issuers:
+            raise PackageError(f"revocation list {name} is not signed by a trusted eID CA")
+        covered.update(issuers)
+    uncovered = [ca_name for ca_name, _ in cas if ca_name not in covered]
+    if uncovered:
+        raise PackageError(
+            f"no revocation list for the eID CA {uncovered[0]}: booths would refuse its cards"
+        )
+
+
+def _signed_by(crl: x509.CertificateRevocationList, ca: x509.Certificate) -> bool:
+    if crl.issuer != ca.subject:
+        return False
+    try:
+        return crl.is_signature_valid(ca.public_key())  # type: ignore[arg-type]
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return False
 
 
 # Building ----------------------------------------------------------------------------------
@@ -242,6 +321,7 @@ def build_package(
     stations = {s.station_id for s in definition.stations}
     if set(voter_roll) != stations:
         raise PackageError("the voter roll must list every station of the definition, and no other")
+    check_revocation_snapshot(ca_certificates, revocation, definition.date)
     roll_key = rng.bytes(ROLL_KEY_BYTES)
     roll = tuple(
         (s.station_id, tuple(sorted({roll_hash(roll_key, v) for v in voter_roll[s.station_id]})))

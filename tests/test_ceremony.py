@@ -436,23 +436,40 @@ def test_mutated_ceremony_files_give_clean_errors(
     honest, sample_files, kind: str, data: st.DataObject
 ) -> None:  # type: ignore[no-untyped-def]
     params = honest[0]
+    # The honest file loads and writes back to the same bytes: a loader that always raises fails.
+    assert (
+        SERIALISERS[kind](LOADERS[kind](sample_files[kind], params), params) == (sample_files[kind])
+    )
     raw = bytearray(sample_files[kind])
     for _ in range(data.draw(st.integers(1, 3))):
         pos = data.draw(st.integers(0, len(raw) - 1))
         raw[pos] = data.draw(st.integers(0, 255))
     try:
-        LOADERS[kind](bytes(raw), params)
+        loaded = LOADERS[kind](bytes(raw), params)
     except CryptoError:
-        pass  # a clean, specific error; anything else fails the test
+        return  # a clean, specific error; anything else fails the test
+    assert SERIALISERS[kind](loaded, params) == bytes(raw)  # accepted means exactly that file
+
+
+# How each loaded file is written back (the ceremony roster and a sealed share need no params).
+SERIALISERS = {
+    kind: (lambda obj, p: obj.to_json())
+    if kind in ("ceremony", "sealed")
+    else (lambda obj, p: obj.to_json(p))
+    for kind in LOADERS
+}
 
 
 @given(st.binary(max_size=300))
-def test_random_bytes_give_clean_errors(honest, data: bytes) -> None:  # type: ignore[no-untyped-def]
-    for loader in LOADERS.values():
+def test_random_bytes_give_clean_errors(honest, sample_files, data: bytes) -> None:  # type: ignore[no-untyped-def]
+    params = honest[0]
+    for kind, loader in LOADERS.items():
+        assert SERIALISERS[kind](loader(sample_files[kind], params), params) == sample_files[kind]
         try:
-            loader(data, honest[0])
+            loaded = loader(data, params)
         except CryptoError:
-            pass
+            continue
+        assert SERIALISERS[kind](loaded, params) == data
 
 
 def test_complaint_parsing_rejects_self_accusation(honest) -> None:  # type: ignore[no-untyped-def]

@@ -21,7 +21,13 @@ from crypto.fields import Fields, decode_point, open_document
 from crypto.hashing import fingerprint, preimage, read_aloud
 from crypto.hazmat.group import Point
 from crypto.hazmat.proofs import ChallengeResponse
-from crypto.signing import SIGNATURE_BYTES, VerifyKey, message_fingerprint, signed_json
+from crypto.signing import (
+    SIGNATURE_BYTES,
+    VerifyKey,
+    check_signed_as_read,
+    message_fingerprint,
+    signed_json,
+)
 
 MAX_TRUSTEES = 255
 VERSION = PROTOCOL_VERSION
@@ -235,6 +241,7 @@ class Round1Message:
         if f.hex("round1_hash", 32) != msg.round1_hash(params):
             raise EncodingError(f"{what}: round1_hash does not match the message")
         f.finish()
+        check_signed_as_read(data, msg.body(params), what)
         return msg
 
 
