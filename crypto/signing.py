@@ -32,6 +32,8 @@ PURPOSES = frozenset(
         "confirm",
         "round2",
         "complaint",
+        "accept",
+        "medium-pin",
         "share",
         "record",
     }

@@ -71,6 +71,7 @@ def test_folder_round_trip_and_verify(honest, tmp_path: Path) -> None:  # type: 
     _, _, result = honest
     result.files.write(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "accept",
         "ceremony.json",
         "confirm",
         "round1",
@@ -224,7 +225,7 @@ def test_commit_then_reveal_order_is_enforced() -> None:
     commits = {1: devices[0].round1(), 2: devices[1].round1()}
     with pytest.raises(CeremonyError, match=r"missing from trustees \[3\]: not revealing"):
         devices[0].reveal(commits)
-    with pytest.raises(CeremonyError, match="needs stage committed"):
+    with pytest.raises(CeremonyError, match="needs stage revealed"):
         devices[2].confirm(commits, {})
     with pytest.raises(CeremonyError, match="needs stage new"):
         devices[0].round1()
