@@ -33,6 +33,8 @@ PURPOSES = frozenset(
         "confirm",
         "round2",
         "complaint",
+        "accept",
+        "medium-pin",
         "share",
         "record",
     }

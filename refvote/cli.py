@@ -111,11 +111,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--deadline-passed", action="store_true", help="complain about envelopes still missing"
     )
     t_step.set_defaults(run=_lazy("refvote.cmd_trustee:step"))
+    t_accept = trustee_commands.add_parser(
+        "accept", help="pin the signed election package on this medium (after the ceremony)"
+    )
+    t_accept.add_argument("package", help="the election package folder")
+    t_accept.add_argument("--medium", required=True)
+    t_accept.add_argument(
+        "--authority", required=True, help="the authority key's fingerprint, read aloud"
+    )
+    t_accept.add_argument("--passphrase-file")
+    t_accept.set_defaults(run=_lazy("refvote.cmd_trustee:accept"))
     t_decrypt = trustee_commands.add_parser(
         "decrypt", help="verify a record and give decryption shares"
     )
     t_decrypt.add_argument("--medium", required=True)
     t_decrypt.add_argument("--record", required=True, help="the pre-decryption record")
+    t_decrypt.add_argument(
+        "--authority",
+        required=True,
+        help="the authority key's fingerprint, read aloud at the decryption session",
+    )
     t_decrypt.add_argument("--passphrase-file")
     t_decrypt.set_defaults(run=_lazy("refvote.cmd_trustee:decrypt"))
 

@@ -204,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
     from tally.reports import ReportContext, write_reports
     from tally.simulate import simulate_station_day
     from tally.station import TallyStation
-    from tally.trustee import TrusteeMedium, trustee_decrypt
+    from tally.trustee import TrusteeMedium, accept_package, trustee_decrypt
     from tally.verify import verify_record
 
     out = Path(args.out)
@@ -262,6 +262,10 @@ def run(args: argparse.Namespace) -> int:
     )
     fingerprint = key_fingerprint(authority.verify_key)
     s.say(f"election package signed; authority key {fingerprint} (demo keys in {keys}/)")
+    for t in range(1, 6):
+        medium = TrusteeMedium(out / "trustee-media" / f"trustee-{t:02d}")
+        pin = accept_package(medium, out / "package", DEMO_PASSPHRASES[t - 1], fingerprint)
+    s.say(f"each trustee pinned the package on its medium ({pin.package_read_aloud()})")
 
     verified = verify_package(out / "package", fingerprint)
     ctx = verified.context
@@ -306,11 +310,13 @@ def run(args: argparse.Namespace) -> int:
     station.prepare(out / "record-for-trustees", tally_key)
     for t in (1, 3, 4):
         medium = TrusteeMedium(out / "trustee-media" / f"trustee-{t:02d}")
-        _, path = trustee_decrypt(medium, out / "record-for-trustees", DEMO_PASSPHRASES[t - 1])
+        _, path = trustee_decrypt(
+            medium, out / "record-for-trustees", DEMO_PASSPHRASES[t - 1], fingerprint
+        )
         station.accept_shares(path.read_bytes())
     s.say(
-        "trustees 1, 3 and 4 verified the record and gave decryption shares, "
-        "each from its own medium"
+        "trustees 1, 3 and 4 verified the record against the package pinned on their media "
+        "and gave decryption shares, each from its own medium"
     )
 
     with Progress("dlog table", 256) as bar:
