@@ -414,6 +414,32 @@ def test_package_link_rules(station: Station, other: Station) -> None:
             verify_package(_resign(station, change))
 
 
+def test_confidential_pins_must_match_the_stations(station: Station) -> None:
+    from ballots.errors import PackageError
+    from ballots.package import ConfidentialPackage, verify_confidential
+    from crypto.hashing import file_fingerprint
+
+    authority = SigningKey.generate()
+    folder = station.folder / f"variant-{secrets.token_hex(4)}"
+    shutil.copytree(station.folder / "package", folder)
+    c = ConfidentialPackage.from_json((folder / "confidential.json").read_bytes())
+    c = c.__class__(**{**c.__dict__, "poll_worker_pins": c.poll_worker_pins[1:]})
+    c = c.__class__(**{**c.__dict__, "signature": authority.sign("package", *c.payload())})
+    (folder / "confidential.json").write_bytes(c.to_json())
+    p = PublicPackage.from_json((folder / "package.json").read_bytes())
+    p = p.__class__(
+        **{
+            **p.__dict__,
+            "authority_key": authority.verify_key,
+            "confidential": file_fingerprint(c.to_json()),
+        }
+    )
+    p = p.__class__(**{**p.__dict__, "signature": authority.sign("package", *p.payload())})
+    (folder / "package.json").write_bytes(p.to_json())
+    with pytest.raises(PackageError, match="PINs do not match the stations"):
+        verify_confidential(c.to_json(), verify_package(folder))
+
+
 def test_pins_are_argon2id_hashes_of_the_pin(station: Station) -> None:
     from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
@@ -490,3 +516,58 @@ def test_console_issue_code_release_and_close(station: Station, tmp_path: Path) 
     assert stuck not in (medium / "pollbook-S1.json").read_bytes()
     events = [e for e, _ in PollBookStore(db).events()]
     assert events.count("POLL_WORKER_PIN_WRONG") == 1 and "POLLBOOK_CLOSED" in events
+
+
+def test_mutated_counts_give_clean_errors(station: Station) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from crypto.errors import CryptoError
+
+    public = station.verified.public
+    counts = dict.fromkeys(
+        ("voted", "checked_in_not_cast", "released", "cardless", "completed_after_release"), 2
+    )
+    data = PollBookCount.sign(
+        station.devices.pollbook_keys["S1"], public.base, "S1", counts
+    ).to_json()
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.data())
+    def mutate(draw: st.DataObject) -> None:
+        raw = bytearray(data)
+        for _ in range(draw.draw(st.integers(1, 3))):
+            raw[draw.draw(st.integers(0, len(raw) - 1))] = draw.draw(st.integers(0, 255))
+        if bytes(raw) == data:
+            return
+        with pytest.raises(CryptoError):
+            open_pollbook_count(bytes(raw), public.station_key("S1"), public.base, "S1")
+
+    mutate()
+
+
+def test_refvote_station_serve_answers_booths(station: Station, tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "refvote.cli", "station", "serve",
+            "--package", str(station.folder / "package"), "--station", "S1",
+            "--db", str(tmp_path / "pb.sqlite"),
+            "--tls-key", str(station.pollbook_key("S1")), "--listen", "127.0.0.1:0",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # printed once it listens
+        assert "listening on 127.0.0.1:" in line, line + process.stderr.read()  # type: ignore[union-attr]
+        port = int(line.split("127.0.0.1:")[1].split()[0])
+        booth = station.client("S1-B", ("127.0.0.1", port))
+        session = booth.check_in(station.roll_hash(station.roll["S1"][9]))
+        booth.complete(session)
+        assert booth.status()["voted"] == 1
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
