@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ballots.package import PublicPackage, verify_package
+from ballots.package import PublicPackage, key_fingerprint, verify_package
 from ballots.pollbook_count import PollBookCount, PollBookCountError, open_pollbook_count
 from booth.pollbook import messages
 from booth.pollbook.client import PollBookClient
@@ -24,12 +24,14 @@ from booth.pollbook.errors import (
     InProgressElsewhere,
     LinkKeyInvalid,
     NotOnRoll,
+    PackageNotPinned,
     PeerRefused,
     PollBookClosed,
     PollBookUnreachable,
     ProtocolViolation,
     ReleaseRefused,
 )
+from booth.pollbook.server import PollBookServer
 from booth.pollbook.store import Evidence, PollBookStore
 from crypto.encoding import canonical_json, parse_canonical_json
 from crypto.signing import SigningKey
@@ -219,6 +221,28 @@ def test_a_booth_without_a_valid_certificate_is_refused(
         with pytest.raises(PeerRefused, match="not a booth of station S1"):
             s2.check_in(station.roll_hash(station.roll["S1"][0]))
         assert server.store.counts().in_progress == 0
+
+
+def test_the_link_needs_a_pinned_package(station: Station, tmp_path: Path) -> None:
+    unpinned = verify_package(station.folder / "package")
+    assert not unpinned.authority_pinned
+    with pytest.raises(PackageNotPinned):
+        PollBookClient(unpinned, "S1-A", station.booth_key("S1-A"), ("127.0.0.1", 1))
+    with pytest.raises(PackageNotPinned):
+        PollBookServer(
+            unpinned,
+            station.confidential,
+            "S1",
+            station.pollbook_key("S1"),
+            tmp_path / "pb.sqlite",
+            ("127.0.0.1", 0),
+        )
+    assert not (tmp_path / "pb.sqlite").exists()
+    out = refvote(
+        "station", "status", "--package", str(station.folder / "package"),
+        "--station", "S1", "--db", str(tmp_path / "pb.sqlite"),
+    )  # fmt: skip
+    assert out.returncode == 2 and "--authority" in out.stderr
 
 
 def test_a_booth_refuses_the_wrong_poll_book(
@@ -471,7 +495,10 @@ def test_console_issue_code_release_and_close(station: Station, tmp_path: Path) 
     pin_file.write_text(station.devices.pins["S1"] + "\n")
     wrong = tmp_path / "wrong"
     wrong.write_text("000000\n" if station.devices.pins["S1"] != "000000" else "111111\n")
-    base = ["--package", str(station.folder / "package"), "--station", "S1", "--db", str(db)]
+    base = [
+        "--package", str(station.folder / "package"), "--station", "S1", "--db", str(db),
+        "--authority", key_fingerprint(station.verified.public.authority_key),
+    ]  # fmt: skip
     refused = refvote("station", "issue-code", *base, "--pin-file", str(wrong), "--identifier", "x")
     assert refused.returncode == 1 and "wrong poll-worker PIN" in refused.stderr
     out = refvote(
@@ -551,6 +578,7 @@ def test_refvote_station_serve_answers_booths(station: Station, tmp_path: Path) 
         [
             sys.executable, "-m", "refvote.cli", "station", "serve",
             "--package", str(station.folder / "package"), "--station", "S1",
+            "--authority", key_fingerprint(station.verified.public.authority_key),
             "--db", str(tmp_path / "pb.sqlite"),
             "--tls-key", str(station.pollbook_key("S1")), "--listen", "127.0.0.1:0",
         ],
@@ -571,3 +599,100 @@ def test_refvote_station_serve_answers_booths(station: Station, tmp_path: Path) 
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_every_voter_transition_and_every_refused_one(station: Station, tmp_path: Path) -> None:
+    """The store's table, walked: each allowed move changes the row, every other leaves it."""
+    from booth.pollbook.store import TRANSITIONS, Action, VoterState
+
+    store = PollBookStore.create_or_open(
+        tmp_path / "pb.sqlite",
+        "S1",
+        station.verified.public.manifest_hash,
+        station.confidential.roll_of("S1"),
+    )
+    voters = iter(station.roll_hash(v) for v in station.roll["S1"])
+
+    def state(rh: bytes) -> tuple[str, bytes | None]:
+        row = (
+            store._db()
+            .execute("SELECT state, session FROM voters WHERE roll_hash = ?", [rh])
+            .fetchone()
+        )
+        return row[0], row[1]
+
+    def in_state(target: VoterState) -> tuple[bytes, bytes | None]:
+        rh = next(voters)
+        session = None
+        if target is not VoterState.ELIGIBLE:
+            session = store.check_in(rh, "S1-A").fields["session"]
+        if target is VoterState.VOTED:
+            assert store.complete(session).answer == "done"  # type: ignore[arg-type]
+        assert state(rh)[0] == target.value
+        return rh, session
+
+    def act(action: Action, rh: bytes, session: bytes | None) -> None:
+        s = session or secrets.token_bytes(16)
+        match action:
+            case Action.CHECK_IN:
+                store.check_in(rh, "S1-B")
+            case Action.COMPLETE:
+                store.complete(s)
+            case Action.ABORT:
+                store.abort(s)
+            case Action.RELEASE:
+                store.report_outbox("S1-A", frozenset())
+                try:
+                    store.release("S1-A", Evidence.BOOTH_ANSWER)
+                except ReleaseRefused:
+                    pass
+            case Action.SETTLE_CAST:
+                try:
+                    store.release("S1-A", Evidence.MIRROR_READING, frozenset({s}))
+                except ReleaseRefused:
+                    pass
+
+    for action in Action:
+        for start in VoterState:
+            rh, session = in_state(start)
+            before = state(rh)
+            act(action, rh, session)
+            allowed = TRANSITIONS[action]
+            if allowed[0] is start:
+                assert state(rh)[0] == allowed[1].value, (action, start)
+            else:
+                assert state(rh) == before, (action, start)
+            # Leave nothing in progress for the next case (release and settle act per booth).
+            if state(rh)[0] == VoterState.IN_PROGRESS.value:
+                store.abort(state(rh)[1])  # type: ignore[arg-type]
+
+
+def test_the_event_log_is_hash_chained(station: Station, tmp_path: Path) -> None:
+    import hashlib
+
+    from booth.pollbook.store import StoreError
+
+    store = PollBookStore.create_or_open(
+        tmp_path / "pb.sqlite",
+        "S1",
+        station.verified.public.manifest_hash,
+        station.confidential.roll_of("S1"),
+    )
+    store.issue_code(station.roll_hash(station.roll["S1"][0]))
+    store.close_polls()
+    events = store.events()
+    assert [code for code, _ in events] == ["POLLBOOK_CREATED", "CODE_ISSUED", "POLLBOOK_CLOSED"]
+
+    # The head recomputed from scratch: H = SHA-512 over length-prefixed items (protocol §1).
+    def h(*items: bytes) -> bytes:
+        tag = b"refvote/v2/pollbook-event"
+        data = b"".join(len(x).to_bytes(4, "big") + x for x in (tag, *items))
+        return hashlib.sha512(data).digest()[:32]
+
+    chain = bytes(32)
+    for code, detail in events:
+        chain = h(chain, code.encode(), detail.encode())
+    assert store.event_head() == chain
+    store._db().execute("UPDATE events SET detail = 'nothing happened' WHERE code = 'CODE_ISSUED'")
+    with pytest.raises(StoreError, match="chain breaks at CODE_ISSUED"):
+        store.events()
