@@ -696,3 +696,47 @@ def test_the_event_log_is_hash_chained(station: Station, tmp_path: Path) -> None
     store._db().execute("UPDATE events SET detail = 'nothing happened' WHERE code = 'CODE_ISSUED'")
     with pytest.raises(StoreError, match="chain breaks at CODE_ISSUED"):
         store.events()
+
+
+def _race_in_process(
+    db: str, manifest_hash: bytes, roll: frozenset[bytes], booth_id: str, voters: list[bytes],
+    barrier, answers,  # type: ignore[no-untyped-def]
+) -> None:  # fmt: skip
+    store = PollBookStore.create_or_open(Path(db), "S1", manifest_hash, roll)
+    for n, rh in enumerate(voters):
+        barrier.wait()
+        answers.put((n, booth_id, store.check_in(rh, booth_id).answer))
+
+
+def test_two_processes_racing_on_one_file_exactly_one_proceeds(
+    station: Station, tmp_path: Path
+) -> None:
+    """The same race between two processes (the server and a second one on the same file):
+    SQLite's transaction, not a Python lock, lets exactly one through."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    roll = station.confidential.roll_of("S1")
+    manifest_hash = station.verified.public.manifest_hash
+    db = tmp_path / "pb.sqlite"
+    PollBookStore.create_or_open(db, "S1", manifest_hash, roll)
+    voters = [station.roll_hash(v) for v in station.roll["S1"]]
+    barrier, answers = ctx.Barrier(2), ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=_race_in_process,
+            args=(str(db), manifest_hash, roll, b, voters, barrier, answers),
+        )
+        for b in ("S1-A", "S1-B")
+    ]
+    for p in procs:
+        p.start()
+    results: dict[int, list[str]] = {}
+    for _ in range(2 * len(voters)):
+        n, _, answer = answers.get(timeout=60)
+        results.setdefault(n, []).append(answer)
+    for p in procs:
+        p.join(timeout=30)
+        assert p.exitcode == 0
+    assert all(sorted(r) == ["eligible", "in_progress"] for r in results.values()), results
+    assert PollBookStore(db).counts().in_progress == len(voters)
