@@ -264,13 +264,10 @@ class PollBookStore:
     # Booth requests (each one transaction) ------------------------------------------------
 
     def check_in(self, roll_hash: bytes, booth_id: str) -> Outcome:
-        return self._check_in(roll_hash, booth_id, "card")
-
-    def _check_in(self, roll_hash: bytes, booth_id: str, via: str) -> Outcome:
         with self._transaction() as db:
-            return self._check_in_in(db, roll_hash, booth_id, via)
+            return self._check_in(db, roll_hash, booth_id, "card")
 
-    def _check_in_in(
+    def _check_in(
         self, db: sqlite_utils.Database, roll_hash: bytes, booth_id: str, via: str
     ) -> Outcome:
         if self._closed(db):
@@ -307,7 +304,7 @@ class PollBookStore:
             if row is None:
                 return Outcome("code_invalid", {})
             db.execute("UPDATE codes SET state = 'used' WHERE code_hash = ?", [key])
-            outcome = self._check_in_in(db, row[0], booth_id, "code")
+            outcome = self._check_in(db, row[0], booth_id, "code")
             return outcome if outcome.answer == "eligible" else Outcome("code_invalid", {})
 
     def complete(self, session: bytes) -> Outcome:
