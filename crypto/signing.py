@@ -37,6 +37,7 @@ PURPOSES = frozenset(
         "medium-pin",
         "share",
         "record",
+        "pollbook-count",
     }
 )
 
