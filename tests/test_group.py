@@ -93,7 +93,9 @@ def test_points_outside_the_subgroup_are_rejected(s: int, torsion: bytes) -> Non
         Point.from_bytes(mixed)
 
 
-@pytest.mark.parametrize("encoding", mixed_order_points(), ids=["2l", "4l", "4l-", "8l", "8l-"])
+@pytest.mark.parametrize(
+    "encoding", mixed_order_points(), ids=["2l", "4l", "4l-", "8l-a", "8l-a-", "8l-b", "8l-b-"]
+)
 def test_order_2l_4l_8l_points_are_rejected(encoding: bytes) -> None:
     with pytest.raises(InvalidPoint):
         Point.from_bytes(encoding)
