@@ -21,6 +21,7 @@ import pytest
 from ballots.definition import load_source
 from ballots.export import BoothExport
 from ballots.package import build_package, key_fingerprint, verify_package
+from ballots.station_link import DevStationKeys
 from crypto.ceremony.folder import CeremonyFiles, verify_ceremony
 from crypto.ceremony.messages import Round1Message
 from crypto.ceremony.public import judge_complaint
@@ -77,6 +78,7 @@ def _package(
         [],
         roll,
         [],
+        DevStationKeys.generate(definition).setup(),
     )
     return tmp / name, authority, tally_key, booth_keys
 
