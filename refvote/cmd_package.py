@@ -7,6 +7,8 @@ import csv
 import sys
 from pathlib import Path
 
+MAX_SOURCE_BYTES = 16 << 20
+
 
 def _fail(message: str) -> int:
     print(f"refvote package: {message}", file=sys.stderr)
@@ -25,19 +27,21 @@ def _load_definition_bytes(path: Path) -> bytes:
 def freeze(args: argparse.Namespace) -> int:
     from ballots.definition import load_source
     from crypto.errors import CryptoError
+    from crypto.files import read_text, write_atomic
     from crypto.hashing import group_for_reading
 
     source = Path(args.source)
     try:
-        definition = load_source(source.read_text(encoding="utf-8"), source.name)
-    except (OSError, UnicodeDecodeError) as exc:
-        return _fail(f"cannot read {source}: {exc}")
+        definition = load_source(read_text(source, MAX_SOURCE_BYTES), source.name)
     except CryptoError as exc:
         return _fail(str(exc))
     out = Path(args.out)
     if out.exists() and not args.force:
         return _fail(f"{out} exists: a definition is frozen once (use --force to replace it)")
-    out.write_bytes(definition.to_json())
+    try:
+        write_atomic(out, definition.to_json())
+    except CryptoError as exc:
+        return _fail(str(exc))
     manifest_hash = definition.manifest_hash()
     print(
         f"wrote {out}: {len(definition.questions)} questions, {len(definition.stations)} stations, "
