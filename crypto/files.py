@@ -43,6 +43,7 @@ class FileError(CryptoError):
     def __init__(self, path: Path | str, message: str) -> None:
         super().__init__(f"{path}: {message}")
         self.path = Path(path)
+        self.reason = message
 
 
 class UnsafeFile(FileError):
@@ -184,6 +185,7 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, replace: bool = 
     (even one created a moment ago by another process), AlreadyExists is raised and nothing
     changes. Any other failure raises WriteFailed naming `path`; no temporary file remains.
     """
+    remove_stale_staging(path, "tmp")
     try:
         temp = _write_temp(path, data, mode)
     except OSError as exc:
@@ -229,14 +231,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_staging(target: Path) -> None:
-    """Remove staging folders of `target` left by processes that no longer run (SIGKILL)."""
-    prefix = f".{target.name}.staging-"
+def remove_stale_staging(target: Path, kind: str = "staging") -> None:
+    """Remove staging folders (or temporary files) of `target` left by processes that no
+    longer run (a SIGKILL or a power cut between creating and renaming them)."""
+    prefix = f".{target.name}.{kind}-"
     with contextlib.suppress(OSError):
         for entry in target.parent.iterdir():
             pid = _staging_pid(entry.name, prefix) if entry.name.startswith(prefix) else None
             if pid is not None and pid != os.getpid() and not _alive(pid):
-                shutil.rmtree(entry, ignore_errors=True)
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    _remove(entry)
 
 
 @contextlib.contextmanager
@@ -270,6 +276,11 @@ def staged_folder(target: Path) -> Iterator[Path]:
             if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
                 raise AlreadyExists(target, "appeared while it was being written") from None
             raise WriteFailed(target, f"not written: {_reason(exc)}; nothing was changed") from None
+    except WriteFailed as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if staging in exc.path.parents:  # name what the operator asked for, not the staging
+            raise WriteFailed(target, exc.reason) from None
+        raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -16,6 +16,7 @@ from pathlib import Path
 from crypto.encoding import PROTOCOL_VERSION, canonical_json, parse_canonical_json, to_hex
 from crypto.errors import CryptoError, EncodingError
 from crypto.fields import Fields
+from crypto.files import read_file
 from crypto.signing import SigningKey, VerifyKey
 
 ROLES = ("authority", "tally", "booth", "trustee")
@@ -56,11 +57,10 @@ def write_public_key(path: Path, role: str, name: str, key: VerifyKey) -> None:
 
 
 def _load(path: Path) -> Fields:
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise EncodingError(f"{path}: no such key file")
-    if path.stat().st_size > MAX_KEY_FILE:
-        raise EncodingError(f"{path}: too large for a key file")
-    return Fields(parse_canonical_json(path.read_bytes(), what=str(path)), str(path))
+    data = read_file(path, MAX_KEY_FILE)
+    return Fields(parse_canonical_json(data, what=str(path)), str(path))
 
 
 def read_signing_key(path: Path, role: str) -> tuple[str, SigningKey]:

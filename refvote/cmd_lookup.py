@@ -14,13 +14,15 @@ def lookup(args: argparse.Namespace) -> int:
     from ballots.lookup import LookupStatus
     from ballots.lookup import lookup as find
     from ballots.package import verify_package
+    from ballots.record import MAX_RECORD_FILE
     from crypto.errors import CryptoError
+    from crypto.files import read_file
 
     record = Path(args.record)
     try:
         package = verify_package(record / "package")
         exports = [
-            BoothExport.from_json(p.read_bytes(), p.name)
+            BoothExport.from_json(read_file(p, MAX_RECORD_FILE), p.name)
             for p in sorted((record / "booths").glob("*.json"))
         ]
         result = find(exports, package.public.base, args.code)

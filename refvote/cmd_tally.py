@@ -31,11 +31,11 @@ def _read_definition(path: str):  # type: ignore[no-untyped-def]
 
 
 # Errors a workspace command reports as one line (each names its path or its cause).
-def _station_errors() -> tuple[type[Exception], ...]:
+def _station_errors(*more: type[Exception]) -> tuple[type[Exception], ...]:
     from crypto.errors import CryptoError
     from tally.station import ImportRejected, WorkspaceDamaged, WrongTallyKey
 
-    return (CryptoError, ImportRejected, WorkspaceDamaged, WrongTallyKey, OSError)
+    return (CryptoError, ImportRejected, WorkspaceDamaged, WrongTallyKey, OSError, *more)
 
 
 # The ceremony ----------------------------------------------------------------------------
@@ -295,7 +295,7 @@ def publish(args: argparse.Namespace) -> int:
                 ),
                 reports,
             )
-    except (*_station_errors(), ReportError) as exc:
+    except _station_errors(ReportError) as exc:
         return _fail(str(exc))
     done = "already complete (checked, not rewritten)" if resumed else "written"
     print(f"election record {done} in {out}/, fingerprint {group_for_reading(fingerprint)}")

@@ -21,6 +21,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ballots.definition import Definition
 from ballots.record import Results
@@ -156,7 +157,7 @@ def _footer_trustees(ctx: ReportContext, styles) -> object:  # type: ignore[no-u
     return Paragraph(f"解密受託人 Trustees who decrypted: {names}", styles["small"])
 
 
-def _build(path: Path, story: list[object]) -> None:
+def _build(path: Path, story: list[Any]) -> None:
     """Render in memory, then write atomically: never a 0-byte or truncated PDF."""
     buffer = io.BytesIO()
     _doc(path, buffer).build(story)
