@@ -19,7 +19,6 @@ no shares and no results.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from crypto.elgamal import Ciphertext
 from crypto.encoding import PROTOCOL_VERSION, canonical_json, from_hex, to_hex
 from crypto.errors import CryptoError, EncodingError
 from crypto.fields import Fields, open_document
+from crypto.files import make_folder, read_file, regular_files, staged_folder, write_atomic
 from crypto.hashing import file_fingerprint
 from crypto.hazmat.proofs import ChallengeResponse
 from crypto.signing import (
@@ -378,21 +378,16 @@ def write_record(
     The confidential part of the package is never copied. The folder must not exist yet, so
     a record is never half-overwritten.
     """
-    if folder.exists():
-        raise RecordError(f"{folder} already exists: a record is written once, into a new folder")
     if (results is None) != (not shares):
         raise RecordError(
             "a final record has both shares and results; a pre-decryption one, neither"
         )
-    staging = folder.with_name(folder.name + ".partial")
-    if staging.exists():
-        shutil.rmtree(staging)
     files: dict[str, bytes] = {}
     for name in ("package.json", "definition.json"):
-        files[f"package/{name}"] = (package_folder / name).read_bytes()
-    for path in sorted((package_folder / "ceremony").rglob("*.json")):
-        files[f"package/ceremony/{path.relative_to(package_folder / 'ceremony')}"] = (
-            path.read_bytes()
+        files[f"package/{name}"] = read_file(package_folder / name, MAX_RECORD_FILE)
+    for path in regular_files(package_folder / "ceremony", ".json"):
+        files[f"package/ceremony/{path.relative_to(package_folder / 'ceremony')}"] = read_file(
+            path, MAX_RECORD_FILE
         )
     for export in exports:
         files[booth_path(export.booth_id)] = export.to_json()
@@ -403,10 +398,6 @@ def write_record(
         files[shares_path(share_file.trustee)] = share_file.to_json()
     if results is not None:
         files["tally/results.json"] = results.to_json()
-    for relative, data in files.items():
-        target = staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
     unsigned = RecordIndex(
         package.manifest_hash,
         base,
@@ -417,6 +408,11 @@ def write_record(
     index = RecordIndex(
         **{**unsigned.__dict__, "signature": tally_key.sign("record", *unsigned.payload())}
     )
-    (staging / "index.json").write_bytes(index.to_json())
-    staging.rename(folder)
+    files["index.json"] = index.to_json()
+    # Staged in a folder unique to this process, renamed into place when complete: the record
+    # either exists whole under its name or not at all (crypto.files.staged_folder).
+    with staged_folder(folder) as staging:
+        for relative, data in files.items():
+            make_folder((staging / relative).parent)
+            write_atomic(staging / relative, data)
     return index

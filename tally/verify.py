@@ -7,6 +7,7 @@ docs/election-record.md, and prints one line per check. It imports only `crypto`
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from ballots.record import (
 )
 from ballots.results import Count, StationCount, SumSpec, compute_sums, outcomes, totals
 from crypto.errors import CryptoError
+from crypto.files import FileError, read_file
 from crypto.hashing import file_fingerprint
 from crypto.hazmat.group import Point, Scalar
 from crypto.threshold import check_partial, combine
@@ -119,11 +121,12 @@ class Verifier:
 
     def _read(self, relative: str) -> bytes:
         path = self.state.folder / relative
-        if not path.is_file():
+        if not os.path.lexists(path):
             raise VerificationFailed(f"{relative}: missing")
-        if path.stat().st_size > MAX_RECORD_FILE:
-            raise VerificationFailed(f"{relative}: larger than {MAX_RECORD_FILE} bytes")
-        return path.read_bytes()
+        try:
+            return read_file(path, MAX_RECORD_FILE)
+        except FileError as exc:
+            raise VerificationFailed(f"{relative}: {exc.reason}") from None
 
     def _final(self) -> bool:
         assert self.state.index is not None
