@@ -178,13 +178,18 @@ def _remove(path: Path) -> None:
         os.unlink(path)
 
 
-def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, replace: bool = True) -> None:
+def write_atomic(
+    path: Path, data: bytes, *, mode: int = 0o644, replace: bool = True, parents: bool = False
+) -> None:
     """Write `data` to `path` so that a crash leaves the old file or the new one.
 
-    The folder must exist. With `replace=False` the file is written once: if `path` exists
+    The folder must exist, unless `parents` asks for it (and its parents) to be created.
+    With `replace=False` the file is written once: if `path` exists
     (even one created a moment ago by another process), AlreadyExists is raised and nothing
     changes. Any other failure raises WriteFailed naming `path`; no temporary file remains.
     """
+    if parents:
+        make_folder(path.parent)
     remove_stale_staging(path, "tmp")
     try:
         temp = _write_temp(path, data, mode)
