@@ -1,0 +1,682 @@
+"""`Booth`: the one API of the booth core. The Qt screens, the headless driver, the demo and
+the tests all drive a booth through it, and nothing else.
+
+Poll-worker actions (each needs a credential, each polls transition prints its report):
+`configure`, `open_polls`, `pause`, `resume`, `close_polls`, `reset_polls` (two credentials),
+`write_export` (another copy after closing), `printer_attended`, `recover`, `retry_outbox`.
+Voter actions: `card_inserted`, `enter_pin`, `start_with_code`, `answer`, `review`,
+`back_to_questions`, `confirm`, `cast`, `challenge`, `still_here`, `card_removed`, and `tick`
+(the clock). `view()` says what to show.
+
+Start-up (the constructor): compare the ballot store, the mirror and the chain (booth.store
+.reconcile); void a ballot left undecided; resend complete(S) for every S in the outbox.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from cryptography import x509
+
+from ballots.ballot import Choice
+from ballots.chain import ChainEntry
+from ballots.errors import PackageError
+from ballots.export import BoothExport, Counts, ExportedBallot, Status
+from ballots.package import VerifiedPackage, verify_confidential, verify_package
+from booth.core import tracking
+from booth.core.ballot import BallotState
+from booth.core.pollbook import PollBook, PollBookError
+from booth.core.polls import POLLS, PollsReport, PollsState, QuestionCount, ReportKind
+from booth.core.session import (
+    CardSlot,
+    CardTrust,
+    Clock,
+    Printer,
+    SessionParts,
+    SessionState,
+    Timeouts,
+    VoterSession,
+    _banner,
+    void_slip_job,
+)
+from booth.errors import (
+    AuthenticationFailed,
+    ClosingRefused,
+    ConfigurationRefused,
+    CopiesDisagree,
+    ExportFailed,
+    OpeningRefused,
+    SessionRefused,
+    StorageError,
+)
+from booth.store import (
+    Agreement,
+    BallotStore,
+    EntryRecord,
+    Mirror,
+    OpeningRecord,
+    Side,
+    reconcile,
+    recover,
+)
+from crypto.errors import CryptoError
+from crypto.randomness import SYSTEM, RandomSource
+from crypto.signing import SigningKey
+from hardware import media
+from hardware.errors import MediaError, PrintFailed
+from hardware.printer.escpos import FAULTS, PrinterState
+
+OPENING_NONCE_BYTES = 32
+MAX_CONFIDENTIAL = 64 << 20
+
+
+class Authenticator(Protocol):
+    """Checks a poll worker's credential (booth/auth.py); raises AuthenticationFailed."""
+
+    def verify(self, pin: str) -> None: ...
+
+
+class ReportPrinter(Protocol):
+    """Prints (and saves) a polls transition's report (booth/reports.py); raises PrintFailed
+    if the thermal printer could not confirm it."""
+
+    def print_report(self, report: PollsReport) -> None: ...
+
+
+class EventLog(Protocol):
+    """The booth's hash-chained event log (booth/eventlog.py). Never a choice, an
+    identifier, a roll hash or S."""
+
+    def record(self, event: str, detail: str = "") -> None: ...
+
+
+class _NoLog:
+    def record(self, event: str, detail: str = "") -> None:
+        pass
+
+
+class StatusPrinter(Printer, Protocol):
+    def status(self) -> object: ...
+
+
+class Event(enum.Enum):
+    """The booth core's events (code → meaning); the event log declares them once."""
+
+    STARTED = "booth started"
+    COPIES_AGREE = "store and mirror agree"
+    COPY_BROUGHT_UP = "a copy was one record behind and was brought up"
+    COPIES_DISAGREE = "store and mirror disagree: the booth will not open"
+    RECOVERED = "a poll worker rebuilt one copy from the other"
+    VOIDED_ON_RESTART = "an undecided ballot was voided at start-up"
+    OUTBOX_SENT = "the poll book acknowledged a completion"
+    OUTBOX_PENDING = "the poll book could not be told of a completion yet"
+    POLLS = "polls transition"
+    AUTH_FAILED = "a poll-worker credential was refused"
+    SESSION_ENDED = "a voter session ended"
+    STORAGE_FAULT = "the ballot store or the mirror failed: no more voters"
+    PRINTER_FAULT = "the printer failed: no more voters until a poll worker attends"
+    EXPORT_WRITTEN = "the export was written and read back"
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """What the screens show for the voter session."""
+
+    state: SessionState
+    warning: bool
+    tries_left: int | None
+    answers: dict[str, Choice | None]
+    challenges: int
+    worker_called: bool
+    short_code: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExportWritten:
+    """Closing's export on the medium: written, read back and compared."""
+
+    path: Path
+    sha256: str
+    close_code: bytes
+    counts: Counts
+
+    @property
+    def medium_may_be_removed(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class BoothParts:
+    """The booth's devices and neighbours, chosen in one factory (the CLI or the driver)."""
+
+    booth_id: str
+    signing_key: SigningKey
+    store_path: Path
+    mirror_folder: Path
+    printer: StatusPrinter
+    card_slot: CardSlot
+    poll_book: PollBook
+    authenticator: Authenticator
+    reports: ReportPrinter
+    clock: Clock
+    event_log: EventLog = field(default_factory=_NoLog)
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    official: bool = False
+    rng: RandomSource = SYSTEM
+
+
+class Booth:
+    def __init__(self, parts: BoothParts) -> None:
+        self.parts = parts
+        self.log = parts.event_log
+        self.store = BallotStore(parts.store_path)
+        self.mirror = Mirror(parts.mirror_folder)
+        self.session: VoterSession | None = None
+        self.storage_problem: StorageError | None = None
+        self.printer_fault: str | None = None
+        self.void_slips_owed = 0
+        self._package: VerifiedPackage | None = None
+        self._trust: CardTrust | None = None
+        self.log.record(Event.STARTED.name)
+        if self.polls is not PollsState.UNCONFIGURED:
+            self._load_package(Path(self._setting("package")), self._setting("authority"))
+        self._start_up()
+
+    # Start-up -------------------------------------------------------------------------------
+
+    def _setting(self, name: str) -> str:
+        value = self.store.setting(name)
+        if value is None:
+            raise StorageError(f"the ballot store lost its {name} setting")
+        return value
+
+    def _start_up(self) -> None:
+        try:
+            agreement = reconcile(self.store, self.mirror)
+        except StorageError as exc:
+            self.storage_problem = exc
+            self.log.record(Event.COPIES_DISAGREE.name, str(exc))
+            return
+        self.log.record(
+            (Event.COPIES_AGREE if agreement is Agreement.AGREE else Event.COPY_BROUGHT_UP).name,
+            agreement.value,
+        )
+        self._void_pending()
+        self.retry_outbox()
+
+    def _void_pending(self) -> None:
+        pending = self.store.pending()
+        if pending is None:
+            return
+        link = tracking.link_after(self.store.last_link(), pending.ballot_hash, BallotState.VOID)
+        entry = EntryRecord(BallotState.VOID, pending.ballot_hash, link, None, None)
+        try:
+            self.store.decide(entry)
+            self.mirror.append(entry)
+        except StorageError as exc:
+            self._storage_fault(exc)
+            return
+        self.void_slips_owed += 1
+        self.log.record(Event.VOIDED_ON_RESTART.name)
+
+    def retry_outbox(self) -> int:
+        """Resend complete(S) for every S in the outbox; returns how many are still pending."""
+        pending = 0
+        for session in self.store.outbox():
+            try:
+                self.parts.poll_book.complete(session)
+            except PollBookError:
+                pending += 1
+                continue
+            self.store.acknowledge(session)
+            self.log.record(Event.OUTBOX_SENT.name)
+        if pending:
+            self.log.record(Event.OUTBOX_PENDING.name, f"{pending} waiting")
+        return pending
+
+    # The package ----------------------------------------------------------------------------
+
+    def _load_package(self, folder: Path, authority: str) -> None:
+        try:
+            verified = verify_package(folder, authority)
+            confidential_path = folder / "confidential.json"
+            if not confidential_path.is_file():
+                raise PackageError("confidential.json is missing: booths need it")
+            if confidential_path.stat().st_size > MAX_CONFIDENTIAL:
+                raise PackageError("confidential.json is too large")
+            confidential = verify_confidential(confidential_path.read_bytes(), verified)
+            booth_key = verified.public.booth_key(self.parts.booth_id)
+            if booth_key.raw != self.parts.signing_key.verify_key.raw:
+                raise PackageError(
+                    f"the package registers another key for booth {self.parts.booth_id}: "
+                    "this is not that booth's key"
+                )
+            roots = tuple(
+                x509.load_der_x509_certificate(der) for _, der in verified.public.ca_certificates
+            )
+            crls = tuple(x509.load_der_x509_crl(der) for _, der in confidential.revocation)
+            date = datetime.date.fromisoformat(verified.definition.date)
+        except (PackageError, CryptoError, ValueError) as exc:
+            raise ConfigurationRefused(f"the election package is refused: {exc}") from None
+        self._package = verified
+        self._trust = CardTrust(roots, crls, date, confidential.roll_key)
+
+    @property
+    def package(self) -> VerifiedPackage:
+        if self._package is None:
+            raise ConfigurationRefused("the booth is not configured with an election package")
+        return self._package
+
+    @property
+    def station_id(self) -> str:
+        return self.package.definition.station_of_booth(self.parts.booth_id).station_id
+
+    # Polls ----------------------------------------------------------------------------------
+
+    @property
+    def polls(self) -> PollsState:
+        return self.store.polls_state()
+
+    def _authenticate(self, *pins: str) -> None:
+        for pin in pins:
+            try:
+                self.parts.authenticator.verify(pin)
+            except AuthenticationFailed:
+                self.log.record(Event.AUTH_FAILED.name)
+                raise
+
+    def _transition(self, target: PollsState, *pins: str) -> PollsState:
+        current = self.polls
+        POLLS.check(current, target)
+        self._authenticate(*pins)
+        return current
+
+    def configure(self, package_folder: Path, authority_fingerprint: str, pin: str) -> None:
+        """Load and verify the election package (public and confidential parts) against the
+        pinned authority fingerprint (read aloud by the election office)."""
+        self._transition(PollsState.CONFIGURED, pin)
+        self._load_package(package_folder, authority_fingerprint)
+        self.store.set_polls_state(
+            PollsState.CONFIGURED,
+            package=str(package_folder.resolve()),
+            authority=authority_fingerprint,
+        )
+        self.log.record(Event.POLLS.name, "configured")
+
+    def _printer_ready(self) -> bool:
+        try:
+            state = getattr(self.parts.printer.status(), "state", None)
+        except PrintFailed:
+            return False
+        return isinstance(state, PrinterState) and state not in FAULTS
+
+    def _guard_storage(self) -> None:
+        if self.storage_problem is not None:
+            raise OpeningRefused(
+                f"storage needs a poll worker: {self.storage_problem} (see Recovery)"
+            )
+
+    def open_polls(self, pin: str) -> bytes:
+        """Open: store and mirror empty, printer ready, zero report printed. Returns the
+        opening nonce (the chain's start, on the zero report)."""
+        self._transition(PollsState.OPEN, pin)
+        self._guard_storage()
+        if not self.store.is_empty():
+            raise OpeningRefused("the ballot store is not empty: this booth was used already")
+        if self.mirror.records() or (self.mirror.path.exists() and self.mirror.path.stat().st_size):
+            raise OpeningRefused(f"the mirror on {self.mirror.folder} is not empty")
+        if not self._printer_ready():
+            raise OpeningRefused("the printer is not ready: check paper, cover and cable")
+        pkg = self.package
+        opening = OpeningRecord(
+            pkg.public.manifest_hash,
+            pkg.public.base,
+            self.station_id,
+            self.parts.booth_id,
+            self.parts.rng.bytes(OPENING_NONCE_BYTES),
+        )
+        try:
+            self.parts.reports.print_report(self._report(ReportKind.ZERO, opening))
+        except PrintFailed as exc:
+            raise OpeningRefused(f"the zero report did not print: {exc}") from None
+        self.store.set_opening(opening, PollsState.OPEN)
+        try:
+            self.mirror.append(opening)
+        except StorageError as exc:
+            self._storage_fault(exc)
+            raise
+        self.log.record(Event.POLLS.name, "open")
+        return opening.opening_nonce
+
+    def pause(self, pin: str) -> None:
+        self._no_session("pause")
+        self._transition(PollsState.PAUSED, pin)
+        self._print_report(ReportKind.PAUSE)
+        self.store.set_polls_state(PollsState.PAUSED)
+        self.log.record(Event.POLLS.name, "paused")
+
+    def resume(self, pin: str) -> None:
+        self._transition(PollsState.OPEN, pin)
+        self._guard_storage()
+        if self.retry_outbox():
+            raise OpeningRefused(
+                "the poll book has not acknowledged every completion: check the station link"
+            )
+        self._print_report(ReportKind.RESUME)
+        self.store.set_polls_state(PollsState.OPEN)
+        self.log.record(Event.POLLS.name, "resumed")
+
+    def close_polls(self, pin: str, medium: Path) -> ExportWritten:
+        """Close (final): seal the chain, print the closing report, write the signed export
+        to `medium`, read it back. If the medium fails, polls are still closed: write
+        another copy with `write_export`."""
+        self._no_session("close")
+        self._transition(PollsState.CLOSED, pin)
+        self._guard_storage()
+        if self.store.pending() is not None:
+            raise ClosingRefused("a ballot is undecided: restart the booth to void it")
+        self.store.set_polls_state(PollsState.CLOSED)
+        self.log.record(Event.POLLS.name, "closed")
+        self._print_report(ReportKind.CLOSING)
+        return self.write_export(pin, medium)
+
+    def reset_polls(self, pin_a: str, pin_b: str) -> None:
+        """The two-person reset: closed → paused (logged)."""
+        self._transition(PollsState.PAUSED, pin_a, pin_b)
+        self._print_report(ReportKind.RESET)
+        self.store.set_polls_state(PollsState.PAUSED)
+        self.log.record(Event.POLLS.name, "reset to paused by two poll workers")
+
+    def _print_report(self, kind: ReportKind) -> None:
+        try:
+            self.parts.reports.print_report(self._report(kind, self.store.opening()))
+        except PrintFailed as exc:
+            self.printer_fault = f"the {kind.value} report did not print: {exc}"
+            self.log.record(Event.PRINTER_FAULT.name, kind.value)
+
+    def _no_session(self, what: str) -> None:
+        if self.session is not None and not self.session.ended:
+            raise ClosingRefused(f"a voter session is in progress: cannot {what} now")
+
+    # The export -----------------------------------------------------------------------------
+
+    def build_export(self) -> BoothExport:
+        pkg = self.package
+        opening = self.store.opening()
+        if opening is None:
+            raise ClosingRefused("polls were never opened: there is nothing to export")
+        entries = self.store.entries()
+        cast = sum(e.fate is BallotState.CAST for e in entries)
+        challenged = sum(e.fate is BallotState.CHALLENGED for e in entries)
+        voided = sum(e.fate is BallotState.VOID for e in entries)
+        link = entries[-1].link if entries else opening.first_link
+        counts = Counts(cast, challenged, voided)
+        ballots = tuple(
+            sorted(
+                (
+                    ExportedBallot(
+                        e.ballot,
+                        Status.CAST if e.fate is BallotState.CAST else Status.CHALLENGED,
+                        e.reveal,
+                    )
+                    for e in entries
+                    if e.ballot is not None
+                ),
+                key=lambda b: b.ballot.ballot_id,
+            )
+        )
+        unsigned = BoothExport(
+            pkg.public.manifest_hash,
+            pkg.public.base,
+            opening.station_id,
+            opening.booth_id,
+            opening.opening_nonce,
+            tuple(ChainEntry(tracking.entry_kind(e.fate), e.ballot_hash) for e in entries),
+            ballots,
+            counts,
+            tracking.close_code(link, cast, challenged, voided),
+            b"",
+        )
+        signature = self.parts.signing_key.sign("export", *unsigned.payload())
+        return BoothExport(**{**unsigned.__dict__, "signature": signature})
+
+    def export_name(self) -> str:
+        return f"export-{self.parts.booth_id}.json"
+
+    def write_export(self, pin: str, medium: Path) -> ExportWritten:
+        """Write the signed export to removable media, read it back and compare."""
+        if self.polls is not PollsState.CLOSED:
+            raise ClosingRefused("the export is written only when polls are closed")
+        self._authenticate(pin)
+        export = self.build_export()
+        data = export.to_json()
+        try:
+            digest = media.write_file(medium, self.export_name(), data)
+        except MediaError as exc:
+            raise ExportFailed(f"the export could not be written to {medium}: {exc}") from None
+        if digest != hashlib.sha256(data).hexdigest():
+            raise ExportFailed("the medium's read-back differs from the export")
+        self.log.record(Event.EXPORT_WRITTEN.name, digest)
+        return ExportWritten(medium / self.export_name(), digest, export.close, export.counts)
+
+    # Reports --------------------------------------------------------------------------------
+
+    def _report(self, kind: ReportKind, opening: OpeningRecord | None) -> PollsReport:
+        entries = self.store.entries()
+        cast_ballots = [e.ballot for e in entries if e.fate is BallotState.CAST and e.ballot]
+        cast = len(cast_ballots)
+        challenged = sum(e.fate is BallotState.CHALLENGED for e in entries)
+        voided = sum(e.fate is BallotState.VOID for e in entries)
+        close = None
+        if kind is ReportKind.CLOSING and opening is not None:
+            link = entries[-1].link if entries else opening.first_link
+            close = tracking.close_code(link, cast, challenged, voided)
+        questions = tuple(
+            QuestionCount(
+                qid,
+                taken := sum(1 for b in cast_ballots if b.question(qid) is not None),
+                cast - taken,
+            )
+            for qid in self.package.definition.question_ids()
+        )
+        return PollsReport(
+            kind,
+            self.parts.booth_id,
+            self.station_id,
+            self.package.public.manifest_hash,
+            None if opening is None else opening.opening_nonce,
+            close,
+            self.store.counter("checked_in"),
+            cast,
+            challenged,
+            voided,
+            self.store.counter("not_cast"),
+            self.store.counter("cardless"),
+            questions,
+            self.parts.clock.now(),
+        )
+
+    # Faults and recovery --------------------------------------------------------------------
+
+    def _storage_fault(self, exc: StorageError) -> None:
+        self.storage_problem = exc
+        self.log.record(Event.STORAGE_FAULT.name, type(exc).__name__)
+
+    def printer_attended(self, pin: str) -> None:
+        """A poll worker fixed the printer: check it, print the owed VOID slips."""
+        self._authenticate(pin)
+        if not self._printer_ready():
+            raise SessionRefused("the printer is still not ready")
+        while self.void_slips_owed:
+            try:
+                self.parts.printer.print_job(
+                    void_slip_job(self.parts.printer.profile, _banner(self.parts.official))
+                )
+            except PrintFailed as exc:
+                raise SessionRefused(f"the VOID slip did not print: {exc}") from None
+            self.void_slips_owed -= 1
+        self.printer_fault = None
+
+    def recover(self, trusted: Side, pin_a: str, pin_b: str) -> int:
+        """Two poll workers rebuild the other copy from the `trusted` one (docs/booth.md,
+        Recovery). Refused if it would lose a record the other copy holds."""
+        self._authenticate(pin_a, pin_b)
+        copied = recover(self.store, self.mirror, trusted)
+        self.log.record(Event.RECOVERED.name, f"from the {trusted.value}: {copied} records")
+        self.storage_problem = None
+        self._start_up()
+        if self.storage_problem is not None:
+            raise self.storage_problem
+        return copied
+
+    # The voter session ----------------------------------------------------------------------
+
+    def _parts(self) -> SessionParts:
+        assert self._trust is not None
+        return SessionParts(
+            self.package.context,
+            self.station_id,
+            self.parts.booth_id,
+            self.parts.official,
+            self.store,
+            self.mirror,
+            self.parts.printer,
+            self.parts.card_slot,
+            self.parts.poll_book,
+            self._trust,
+            self.parts.clock,
+            self.parts.timeouts,
+            self.parts.rng,
+        )
+
+    def _new_session(self) -> VoterSession:
+        if self.polls is not PollsState.OPEN:
+            raise SessionRefused(f"polls are {self.polls.value}: no voter session")
+        if self.storage_problem is not None:
+            raise SessionRefused(f"the booth stopped taking voters: {self.storage_problem}")
+        if self.printer_fault is not None or self.void_slips_owed:
+            raise SessionRefused("the printer needs a poll worker before the next voter")
+        if self.session is not None and not self.session.ended:
+            raise SessionRefused("a voter session is already in progress")
+        if self.retry_outbox():
+            raise SessionRefused("the poll book cannot be reached: no session starts")
+        self.session = VoterSession(self._parts(), self._voided)
+        return self.session
+
+    def _voided(self, printer_ok: bool) -> None:
+        self.void_slips_owed += 1
+        if printer_ok:
+            try:
+                self.parts.printer.print_job(
+                    void_slip_job(self.parts.printer.profile, _banner(self.parts.official))
+                )
+                self.void_slips_owed -= 1
+            except PrintFailed as exc:
+                self.printer_fault = f"the VOID slip did not print: {exc}"
+
+    def _current(self) -> VoterSession:
+        if self.session is None:
+            raise SessionRefused("no voter session: insert the card first")
+        return self.session
+
+    def _after(self, session: VoterSession, was_checked_in: bool) -> None:
+        """Bookkeeping after every voter step: counters, faults, the end of the session."""
+        if session.checked_in and not was_checked_in:
+            self.store.count("checked_in")
+            if session.cardless:
+                self.store.count("cardless")
+        if session.storage_failure is not None:
+            self._storage_fault(session.storage_failure)
+        if session.state is SessionState.PRINTER_FAULT:
+            self.printer_fault = session.reason
+            self.log.record(Event.PRINTER_FAULT.name)
+        if session.ended:
+            if session.checked_in and session.state is not SessionState.CAST:
+                self.store.count("not_cast")
+            self.log.record(Event.SESSION_ENDED.name, session.state.value)
+
+    def _step(self, session: VoterSession, action: str, *args: object) -> None:
+        was = session.checked_in
+        try:
+            getattr(session, action)(*args)
+        except StorageError as exc:
+            self._storage_fault(exc)
+            raise
+        finally:
+            self._after(session, was)
+
+    def card_inserted(self) -> None:
+        self._step(self._new_session(), "card_inserted")
+
+    def start_with_code(self, code: str) -> None:
+        self._step(self._new_session(), "start_with_code", code)
+
+    def enter_pin(self, pin: str) -> None:
+        self._step(self._current(), "enter_pin", pin)
+
+    def answer(self, question_id: str, choice: Choice | None) -> None:
+        self._step(self._current(), "answer", question_id, choice)
+
+    def review(self) -> None:
+        self._step(self._current(), "review")
+
+    def back_to_questions(self) -> None:
+        self._step(self._current(), "back_to_questions")
+
+    def confirm(self) -> None:
+        self._step(self._current(), "confirm")
+
+    def cast(self) -> None:
+        self._step(self._current(), "cast")
+
+    def challenge(self) -> None:
+        self._step(self._current(), "challenge")
+
+    def still_here(self) -> None:
+        self._step(self._current(), "still_here")
+
+    def card_removed(self) -> None:
+        if self.session is not None and not self.session.ended:
+            self._step(self.session, "card_removed")
+
+    def tick(self) -> None:
+        if self.session is not None and not self.session.ended:
+            self._step(self.session, "tick")
+
+    def view(self) -> SessionView | None:
+        s = self.session
+        if s is None:
+            return None
+        return SessionView(
+            s.state,
+            s.warning,
+            s.tries_left,
+            s.answers(),
+            s.challenges,
+            s.worker_called,
+            s.short_code,
+            s.reason,
+        )
+
+    def close(self) -> None:
+        self.store.close()
+
+
+__all__ = [
+    "Authenticator",
+    "Booth",
+    "BoothParts",
+    "CopiesDisagree",
+    "Event",
+    "EventLog",
+    "ExportWritten",
+    "ReportPrinter",
+    "SessionView",
+    "Side",
+]
