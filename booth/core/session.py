@@ -38,7 +38,7 @@ from booth.core.pollbook import (
     PollBookError,
     PollBookUnreachable,
 )
-from booth.errors import ChallengeLimit, StorageError
+from booth.errors import ChallengeLimit, StorageError, TransitionRefused
 from booth.paper import paper_record_job, receipt_job
 from booth.store import BallotStore, EntryRecord, Mirror
 from crypto.randomness import SYSTEM, RandomSource
@@ -292,7 +292,7 @@ class VoterSession:
     def answer(self, question_id: str, choice: Choice | None) -> None:
         """Record an answer (None: the voter declines the question)."""
         if self.state is not SessionState.QUESTIONS:
-            SESSION.check(self.state, SessionState.QUESTIONS)  # raises: not answering now
+            raise TransitionRefused(SESSION.machine, self.state.value, "answer (questions only)")
         if question_id not in self.parts.ctx.definition.question_ids():
             raise KeyError(f"no question {question_id!r}")
         self.choices[question_id] = choice
@@ -315,6 +315,7 @@ class VoterSession:
     def confirm(self) -> None:
         """Encrypt, fix the tracking code, print the paper record then the receipt."""
         p = self.parts
+        SESSION.check(self.state, SessionState.SEALING)
         taken = {q: c for q, c in self.choices.items() if c is not None}
         if not taken:
             self._end(SessionState.DECLINED, "every question was declined: no ballot")
