@@ -318,7 +318,7 @@ def test_lookup_by_tracking_code(election: Election) -> None:
 
     export = next(e for e in election.exports if e.counts.challenged)
     base = export.base
-    printed = replay(base, export.booth_id, export.opening_nonce, export.chain).printed_codes
+    printed = replay(base, export.booth_id, export.opening_nonce, export.chain).codes
     by_hash = {b.ballot.hash(base): b for b in export.ballots}
     for entry, code in zip(export.chain, printed, strict=True):
         b = by_hash.get(entry.ballot_hash)
