@@ -41,7 +41,6 @@ from booth.core.session import (
     SessionState,
     Timeouts,
     VoterSession,
-    _banner,
     void_slip_job,
 )
 from booth.errors import (
@@ -516,7 +515,9 @@ class Booth:
         while self.void_slips_owed:
             try:
                 self.parts.printer.print_job(
-                    void_slip_job(self.parts.printer.profile, _banner(self.parts.official))
+                    void_slip_job(
+                        self.package.context, self.parts.official, self.parts.printer.profile
+                    )
                 )
             except PrintFailed as exc:
                 raise SessionRefused(f"the VOID slip did not print: {exc}") from None
@@ -569,12 +570,18 @@ class Booth:
         self.session = VoterSession(self._parts(), self._voided)
         return self.session
 
+    def _print_void_slip(self) -> None:
+        p = self.parts
+        p.printer.print_job(void_slip_job(self.package.context, p.official, p.printer.profile))
+
     def _voided(self, printer_ok: bool) -> None:
         self.void_slips_owed += 1
         if printer_ok:
             try:
                 self.parts.printer.print_job(
-                    void_slip_job(self.parts.printer.profile, _banner(self.parts.official))
+                    void_slip_job(
+                        self.package.context, self.parts.official, self.parts.printer.profile
+                    )
                 )
                 self.void_slips_owed -= 1
             except PrintFailed as exc:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,7 +26,7 @@ from ballots.ballot import BallotNonces, Choice, EncryptedBallot, PlaintextBallo
 from ballots.chain import short_code
 from ballots.context import ElectionContext
 from ballots.package import roll_hash
-from ballots.paper import paper_record, receipt
+from ballots.paper import challenged_slip, paper_record, receipt, void_slip
 from booth.core import tracking
 from booth.core.ballot import BallotState
 from booth.core.machine import Transitions
@@ -39,7 +39,7 @@ from booth.core.pollbook import (
     PollBookUnreachable,
 )
 from booth.errors import ChallengeLimit, StorageError, TransitionRefused
-from booth.paper import paper_record_job, receipt_job
+from booth.paper import paper_record_job, receipt_job, slip_job
 from booth.store import BallotStore, EntryRecord, Mirror
 from crypto.randomness import SYSTEM, RandomSource
 from hardware.errors import (
@@ -51,7 +51,6 @@ from hardware.errors import (
 )
 from hardware.idcard.eid import read_identity
 from hardware.idcard.reader import CardChannel
-from hardware.printer.escpos import Align
 from hardware.printer.job import Job, PrinterProfile
 
 MAX_CHALLENGES = 2
@@ -171,27 +170,6 @@ class SessionParts:
     clock: Clock
     timeouts: Timeouts
     rng: RandomSource = SYSTEM
-
-
-def challenged_slip_job(profile: PrinterProfile, banner: str) -> Job:
-    job = Job(profile)
-    job.text(banner, bold=True, align=Align.CENTER)
-    job.text("已挑戰・不計票", bold=True, scale=2, align=Align.CENTER)
-    job.text("CHALLENGED – NOT COUNTED", bold=True, align=Align.CENTER)
-    job.text("請勿投入票匭，請重新投票", align=Align.CENTER)
-    job.text("Do not put it in the ballot box; vote again", align=Align.CENTER)
-    return job.feed(2).cut()
-
-
-def void_slip_job(profile: PrinterProfile, banner: str) -> Job:
-    job = Job(profile)
-    job.text(banner, bold=True, align=Align.CENTER)
-    job.text("作廢 VOID", bold=True, scale=2, align=Align.CENTER)
-    job.text("未印完或未投之紀錄聯，不計票", align=Align.CENTER)
-    job.text("A paper record that did not complete: not counted", align=Align.CENTER)
-    job.text("請將撕下部分放入作廢信封", align=Align.CENTER)
-    job.text("Put the torn part in the void envelope", align=Align.CENTER)
-    return job.feed(2).cut()
 
 
 class VoterSession:
@@ -334,7 +312,7 @@ class VoterSession:
         self._ballot, self._ballot_hash, self._nonces = ballot, ballot_hash, nonces
         self.tracking_code = code
         self._go(SessionState.PRINTING_RECORD)
-        record = paper_record(p.ctx.definition, plaintext, ballot.ballot_id, p.official)
+        record = paper_record(p.ctx.definition, plaintext, p.official)
         try:
             p.printer.print_job(paper_record_job(record, p.printer.profile))
         except PrintFailed as exc:
@@ -432,7 +410,9 @@ class VoterSession:
         self.tracking_code = None
         p = self.parts
         try:
-            p.printer.print_job(challenged_slip_job(p.printer.profile, _banner(p.official)))
+            p.printer.print_job(
+                slip_job(challenged_slip(p.ctx.definition, p.official), p.printer.profile)
+            )
         except PrintFailed as exc:
             self._end(SessionState.PRINTER_FAULT, f"the CHALLENGED slip did not print: {exc}")
             return
@@ -485,8 +465,8 @@ class VoterSession:
         return dict(self.choices)
 
 
-def _banner(official: bool) -> str:
-    return "OFFICIAL 正式" if official else "TEST 測試"
+def void_slip_job(ctx: ElectionContext, official: bool, profile: PrinterProfile) -> Job:
+    return slip_job(void_slip(ctx.definition, official), profile)
 
 
 def _refusal(exc: PollBookError) -> str:
@@ -499,14 +479,3 @@ def _refusal(exc: PollBookError) -> str:
             return "a session is in progress at another booth"
         case _:
             return str(exc)
-
-
-def question_counts(
-    ctx: ElectionContext, ballots: Sequence[EncryptedBallot]
-) -> list[tuple[str, int, int]]:
-    """Per question: (question_id, taken, declined) over cast ballots."""
-    out = []
-    for qid in ctx.definition.question_ids():
-        taken = sum(1 for b in ballots if b.question(qid) is not None)
-        out.append((qid, taken, len(ballots) - taken))
-    return out
