@@ -304,6 +304,12 @@ def test_paper_record_carries_nothing_of_its_ballot() -> None:
         assert text not in printed
 
 
+@given(st.dictionaries(st.sampled_from(["17", "18"]), st.sampled_from(list(Choice))))
+def test_paper_qr_round_trips(answer: dict[str, Choice]) -> None:
+    payload = paper_record(DEF, PlaintextBallot(answer), official=False).qr_payload
+    assert parse_paper_qr(payload, DEF) == {q: answer.get(q) for q in DEF.question_ids()}
+
+
 @given(st.text(max_size=120))
 def test_paper_qr_parser_only_raises_ballot_error(payload: str) -> None:
     try:
@@ -317,6 +323,7 @@ def test_paper_qr_parser_only_raises_ballot_error(payload: str) -> None:
 @given(st.data())
 def test_mutated_export_gives_clean_errors(day, data: st.DataObject) -> None:  # type: ignore[no-untyped-def]
     exports, _ = day
+    assert BoothExport.from_json(exports[0].to_json()) == exports[0]  # the valid one reads
     raw = bytearray(exports[0].to_json())
     for _ in range(data.draw(st.integers(1, 3))):
         raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import base64
 import dataclasses
 import re
+import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +18,10 @@ from ballots.chain import ChainEntry, EntryKind, chain_close, replay, short_code
 from ballots.definition import load_source
 from ballots.export import BoothExport, Status
 from ballots.lookup import LookupStatus, lookup
-from ballots.package import VerifiedPackage, verify_package
+from ballots.package import VerifiedPackage, key_fingerprint, verify_package
+from ballots.record import RecordIndex
+from crypto.encoding import canonical_json, parse_canonical_json
+from crypto.hashing import file_fingerprint
 from crypto.signing import SigningKey
 from hardware.printer.escpos import Align
 from hardware.printer.job import Job, PrinterProfile
@@ -266,3 +273,140 @@ def test_the_leak_check_finds_what_the_old_paper_printed(built: BuiltRecord) -> 
     assert hay.leaks([f"RV1 {ballot_id} 17=Y 18=N"])
     codes = replay(e.base, e.booth_id, e.opening_nonce, e.chain).codes
     assert hay.leaks([short_code(codes[0])], frozenset(forms(short_code(codes[1]))))
+
+
+# refvote lookup: answers only from what it verified (issue 8 item 5) -------------------------
+
+
+def run_lookup(record: Path, code: bytes, authority: str | None) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from refvote.cmd_lookup import lookup as command
+
+    out, err = io.StringIO(), io.StringIO()
+    args = argparse.Namespace(code=short_code(code), record=str(record), authority=authority)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = command(args)
+    return status, out.getvalue(), err.getvalue()
+
+
+def codes_by_kind(built: BuiltRecord) -> dict[EntryKind, bytes]:
+    found: dict[EntryKind, bytes] = {}
+    for e in built.exports:
+        replayed = replay(e.base, e.booth_id, e.opening_nonce, e.chain)
+        for entry, code in zip(e.chain, replayed.codes, strict=True):
+            found.setdefault(entry.kind, code)
+    return found
+
+
+def pin(built: BuiltRecord) -> str:
+    return key_fingerprint(built.authority.verify_key)
+
+
+def copy_of(built: BuiltRecord, tmp_path: Path) -> Path:
+    folder = tmp_path / "record"
+    shutil.copytree(built.folder, folder)
+    return folder
+
+
+def rewrite(folder: Path, relative: str, change: Callable[[Any], None]) -> None:
+    path = folder / relative
+    obj = parse_canonical_json(path.read_bytes())
+    change(obj)
+    path.write_bytes(canonical_json(obj))
+
+
+def resign_export(folder: Path, booth_id: str, key: SigningKey) -> None:
+    path = folder / f"booths/{booth_id}.json"
+    obj = parse_canonical_json(path.read_bytes())
+    obj["signature"] = "00" * 64
+    export = BoothExport.from_json(canonical_json(obj))
+    unsigned = dataclasses.replace(export, signature=b"")
+    signed = dataclasses.replace(unsigned, signature=key.sign("export", *unsigned.payload()))
+    path.write_bytes(signed.to_json())
+
+
+def resign_index(folder: Path, key: SigningKey) -> None:
+    old = RecordIndex.from_json((folder / "index.json").read_bytes())
+    files = tuple(
+        sorted(
+            (str(p.relative_to(folder)), file_fingerprint(p.read_bytes()))
+            for p in folder.rglob("*")
+            if p.is_file() and p.name != "index.json"
+        )
+    )
+    unsigned = RecordIndex(old.manifest_hash, old.base, old.state, files, b"")
+    signed = dataclasses.replace(unsigned, signature=key.sign("record", *unsigned.payload()))
+    (folder / "index.json").write_bytes(signed.to_json())
+
+
+def test_lookup_of_an_honest_final_record(built: BuiltRecord) -> None:
+    codes = codes_by_kind(built)
+    status, out, _ = run_lookup(built.folder, codes[EntryKind.CAST], pin(built))
+    assert status == 0 and "CAST and COUNTED" in out and codes[EntryKind.CAST].hex() in out
+    status, out, _ = run_lookup(built.folder, codes[EntryKind.CHALLENGED], pin(built))
+    assert status == 0 and "CHALLENGED: not counted" in out and "第17案" in out
+    status, out, _ = run_lookup(built.folder, codes[EntryKind.VOID], pin(built))
+    assert status == 0 and "VOIDED" in out
+
+
+def test_lookup_refuses_without_or_with_another_authority(built: BuiltRecord) -> None:
+    code = codes_by_kind(built)[EntryKind.CAST]
+    status, out, err = run_lookup(built.folder, code, None)
+    assert status == 2 and out == "" and "--authority is required" in err
+    other = key_fingerprint(SigningKey.generate().verify_key)
+    status, out, err = run_lookup(built.folder, code, other)
+    assert status == 2 and out == "" and "V1" in err and "no answer" in err
+
+
+def test_lookup_shows_no_reveal_that_does_not_re_encrypt(
+    built: BuiltRecord, tmp_path: Path
+) -> None:
+    """The booth-key holder publishes a false reveal: lookup answers nothing (V9 fails)."""
+    folder = copy_of(built, tmp_path)
+    code = codes_by_kind(built)[EntryKind.CHALLENGED]
+    booth = next(
+        e.booth_id
+        for e in built.exports
+        if code in replay(e.base, e.booth_id, e.opening_nonce, e.chain).codes
+    )
+
+    def lie(o: Any) -> None:
+        for b in o["ballots"]:
+            if b["status"] == "challenged":
+                b["reveal"][0]["m"] = 1 if b["reveal"][0]["m"] != 1 else 0
+
+    rewrite(folder, f"booths/{booth}.json", lie)
+    resign_export(folder, booth, built.booth_keys[booth])
+    resign_index(folder, built.tally_key)
+    status, out, err = run_lookup(folder, code, pin(built))
+    assert status == 2 and out == "" and "V9" in err
+
+
+def test_lookup_does_not_say_counted_when_the_count_does_not_verify(
+    built: BuiltRecord, tmp_path: Path
+) -> None:
+    """The tally key re-signs flipped results: the ballot was cast, the count is not trusted."""
+    folder = copy_of(built, tmp_path)
+
+    def flip(o: Any) -> None:
+        s = o["sums"][0]
+        s["yes"], s["no"] = s["no"], s["yes"]
+
+    rewrite(folder, "tally/results.json", flip)
+    resign_index(folder, built.tally_key)
+    codes = codes_by_kind(built)
+    status, out, _ = run_lookup(folder, codes[EntryKind.CAST], pin(built))
+    assert status == 2 and "recorded as cast, but the count does NOT verify" in out
+    assert "COUNTED" not in out
+    # What rests on V1–V9 only is still answered.
+    status, out, _ = run_lookup(folder, codes[EntryKind.CHALLENGED], pin(built))
+    assert status == 0 and "CHALLENGED" in out
+
+
+def test_lookup_in_a_pre_decryption_record(tmp_path: Path) -> None:
+    pre = build_record(tmp_path, ballots=6, challenged=1, voided=0, final=False)
+    code = codes_by_kind(pre)[EntryKind.CAST]
+    status, out, _ = run_lookup(pre.folder, code, pin(pre))
+    assert status == 0 and "the count is not published yet" in out and "COUNTED" not in out
