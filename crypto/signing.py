@@ -34,6 +34,7 @@ PURPOSES = frozenset(
         "complaint",
         "share",
         "record",
+        "pollbook-count",
     }
 )
 

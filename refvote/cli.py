@@ -62,8 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--definition", required=True, help="definition.json (or its TOML source)")
     build.add_argument("--ceremony", required=True, help="the ceremony's public folder")
     build.add_argument("--authority-key", required=True, help="the election authority's key file")
-    build.add_argument("--booth-keys", required=True, help="folder of <booth_id>.pub.json files")
+    build.add_argument(
+        "--booth-keys",
+        required=True,
+        help="folder of <booth_id>.pub.json signing keys and <booth_id>.tls.pub.pem TLS keys",
+    )
     build.add_argument("--tally-key", required=True, help="the tally station's public key file")
+    build.add_argument(
+        "--station-keys",
+        required=True,
+        help="folder of <station_id>.pub.json poll-book keys and <station_id>.tls.pub.pem",
+    )
+    build.add_argument("--pins", required=True, help="poll-worker PINs CSV: station_id,pin")
     build.add_argument("--roll", required=True, help="voter roll CSV: station_id,serial_number")
     build.add_argument(
         "--ca", action="append", default=[], help="a trusted eID CA certificate (repeatable)"
@@ -78,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     dev = commands.add_parser("dev", help="demo and test helpers (never for an election)")
     dev_commands = dev.add_subparsers(dest="dev_command", metavar="COMMAND", required=True)
-    keys = dev_commands.add_parser("keys", help="make demo authority, tally and booth keys")
+    keys = dev_commands.add_parser(
+        "keys", help="make demo authority, tally, booth and poll-book keys and PINs"
+    )
     keys.add_argument("--definition", required=True, help="definition.json (or its TOML source)")
     keys.add_argument("--out", required=True, help="a new folder for the keys")
     keys.set_defaults(run=_lazy("refvote.cmd_package:dev_keys"))
@@ -203,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     t_rule.add_argument("--no", type=int, required=True)
     t_rule.add_argument("--json", action="store_true")
     t_rule.set_defaults(run=_lazy("refvote.cmd_tally:rule"))
+
+    from refvote import cmd_station  # its parser only: nothing heavy is imported here
+
+    cmd_station.add_parser(commands)
 
     lookup = commands.add_parser("lookup", help="find a tracking code in a published record")
     lookup.add_argument("code", help="the receipt's code (16 characters) or the QR's 64 hex digits")

@@ -196,6 +196,7 @@ class Steps:
 def run(args: argparse.Namespace) -> int:
     from ballots.definition import load_source
     from ballots.package import build_package, key_fingerprint, verify_confidential, verify_package
+    from ballots.station_link import DevStationKeys
     from crypto.hashing import file_fingerprint, group_for_reading
     from crypto.keyfile import write_public_key, write_signing_key
     from crypto.signing import SigningKey
@@ -239,6 +240,8 @@ def run(args: argparse.Namespace) -> int:
     keys = out / "keys"
     authority, tally_key = SigningKey.generate(), SigningKey.generate()
     booth_keys = {b: SigningKey.generate() for b in definition.booth_ids()}
+    station_devices = DevStationKeys.generate(definition)
+    station_devices.write(keys)
     write_signing_key(keys / "authority.key.json", "authority", "authority", authority)
     write_signing_key(keys / "tally.key.json", "tally", "tally", tally_key)
     write_public_key(keys / "tally.pub.json", "tally", "tally", tally_key.verify_key)
@@ -259,6 +262,7 @@ def run(args: argparse.Namespace) -> int:
         [("demo eID CA", cards.ca_der)],
         roll,
         [("demo revocation snapshot", cards.crl_der)],
+        station_devices.setup(),
     )
     fingerprint = key_fingerprint(authority.verify_key)
     s.say(f"election package signed; authority key {fingerprint} (demo keys in {keys}/)")

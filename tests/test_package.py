@@ -23,6 +23,7 @@ from ballots.package import (
     verify_package,
 )
 from ballots.record import RecordIndex, Results, SharesFile, sums_from_json
+from ballots.station_link import DevStationKeys
 from crypto.ceremony.rehearsal import open_ceremony, rehearse
 from crypto.encoding import canonical_json, parse_canonical_json
 from crypto.errors import CryptoError
@@ -57,6 +58,7 @@ def made(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
         [],
         roll,
         [],
+        DevStationKeys.generate(definition).setup(),
     )
     return tmp, definition, authority, roll
 
@@ -138,6 +140,7 @@ def test_package_for_another_election_is_refused(made, package: Path, tmp_path: 
             [],
             roll,
             [],
+            DevStationKeys.generate(other).setup(),
         )
     # A confidential part from another package is refused.
     verified = verify_package(package)
@@ -161,6 +164,7 @@ def test_roll_must_match_the_eligible_counts(made, tmp_path: Path) -> None:  # t
             [],
             short,
             [],
+            DevStationKeys.generate(definition).setup(),
         )
     with pytest.raises(PackageError, match="booth keys must match"):
         build_package(
@@ -173,6 +177,7 @@ def test_roll_must_match_the_eligible_counts(made, tmp_path: Path) -> None:  # t
             [],
             roll,
             [],
+            DevStationKeys.generate(definition).setup(),
         )
 
 
@@ -288,6 +293,10 @@ def test_freeze_keys_build_inspect(made, tmp_path: Path) -> None:  # type: ignor
         str(tmp_path / "keys/booths"),
         "--tally-key",
         str(tmp_path / "keys/tally.pub.json"),
+        "--station-keys",
+        str(tmp_path / "keys/stations"),
+        "--pins",
+        str(tmp_path / "keys/poll-worker-pins.csv"),
         "--roll",
         str(csv_path),
         "--out",
@@ -329,6 +338,10 @@ def test_build_with_a_bad_roll_names_the_problem(tmp_path: Path) -> None:
         str(tmp_path),
         "--tally-key",
         str(tmp_path / "none.json"),
+        "--station-keys",
+        str(tmp_path),
+        "--pins",
+        str(tmp_path / "none.csv"),
         "--roll",
         str(bad),
         "--out",
