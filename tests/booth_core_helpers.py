@@ -18,9 +18,11 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from ballots.definition import load_source
 from ballots.package import build_package, key_fingerprint, roll_hash
+from ballots.station_link import DevStationKeys
 from booth.booth import Booth, BoothParts
 from booth.core.pollbook import (
     AlreadyVoted,
+    CodeInvalid,
     InProgressElsewhere,
     NotOnRoll,
     PollBookUnreachable,
@@ -123,6 +125,7 @@ def build_election(tmp: Path) -> Election:
         [("test CA", ca.certificate.public_bytes(Encoding.DER))],
         roll,
         [("test CA", crl.public_bytes(Encoding.DER))],
+        DevStationKeys.generate(definition).setup(),
     )
     return Election(
         tmp / "package",
@@ -201,7 +204,7 @@ class PollBookStandIn:
             case "voted":
                 raise AlreadyVoted("already voted")
             case "in_progress":
-                raise InProgressElsewhere("in progress at another booth")
+                raise InProgressElsewhere("S1-B")
         session = os.urandom(16)
         self.state[roll_hash_] = "in_progress"
         self.sessions[session] = roll_hash_
@@ -211,7 +214,7 @@ class PollBookStandIn:
     def check_in_code(self, code: str) -> bytes:
         self._link()
         if code not in self.codes:
-            raise NotOnRoll("unknown or used code")
+            raise CodeInvalid("unknown or used code")
         self.codes.discard(code)
         session = os.urandom(16)
         self.sessions[session] = b"code:" + code.encode()

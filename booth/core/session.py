@@ -32,6 +32,7 @@ from booth.core.ballot import BallotState
 from booth.core.machine import Transitions
 from booth.core.pollbook import (
     AlreadyVoted,
+    CodeInvalid,
     InProgressElsewhere,
     NotOnRoll,
     PollBook,
@@ -255,7 +256,7 @@ class VoterSession:
         except PollBookUnreachable:
             self._end(SessionState.LINK_DOWN, "the poll book cannot be reached: no session starts")
             return
-        except (NotOnRoll, AlreadyVoted, InProgressElsewhere) as exc:
+        except (NotOnRoll, AlreadyVoted, InProgressElsewhere, CodeInvalid) as exc:
             self._end(SessionState.REFUSED, _refusal(exc))
             return
         except PollBookError as exc:
@@ -477,5 +478,7 @@ def _refusal(exc: PollBookError) -> str:
             return "already voted at this station"
         case InProgressElsewhere():
             return "a session is in progress at another booth"
+        case CodeInvalid():
+            return "the one-time code is not valid (unknown or already used)"
         case _:
             return str(exc)
