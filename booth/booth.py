@@ -17,9 +17,10 @@ from __future__ import annotations
 import datetime
 import enum
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from cryptography import x509
 
@@ -27,7 +28,13 @@ from ballots.ballot import Choice
 from ballots.chain import ChainEntry
 from ballots.errors import PackageError
 from ballots.export import BoothExport, Counts, ExportedBallot, Status
-from ballots.package import VerifiedPackage, verify_confidential, verify_package
+from ballots.package import (
+    ConfidentialPackage,
+    VerifiedPackage,
+    verify_confidential,
+    verify_package,
+)
+from ballots.station_link import check_pin_text, pin_matches
 from booth.core import tracking
 from booth.core.ballot import BallotState
 from booth.core.pollbook import PollBook, PollBookError
@@ -78,6 +85,26 @@ class Authenticator(Protocol):
     """Checks a poll worker's credential (booth/auth.py); raises AuthenticationFailed."""
 
     def verify(self, pin: str) -> None: ...
+
+
+class StationPin:
+    """The station's poll-worker PIN from the confidential package (Argon2id hash; the typed
+    PIN compared in constant time). booth/auth.py adds roles and a durable try limit."""
+
+    def __init__(self, confidential: ConfidentialPackage, station_id: str) -> None:
+        self.entry = confidential.poll_worker_pin(station_id)
+
+    def verify(self, pin: str) -> None:
+        try:
+            check_pin_text(pin)
+        except PackageError:
+            raise AuthenticationFailed("a poll-worker PIN is digits only") from None
+        if not pin_matches(pin, self.entry):
+            raise AuthenticationFailed("wrong poll-worker PIN")
+
+
+# Builds the poll-worker check from the verified confidential part, for the booth's station.
+AuthenticatorFactory = Callable[[ConfidentialPackage, str], Authenticator]
 
 
 class ReportPrinter(Protocol):
@@ -150,6 +177,12 @@ class ExportWritten:
         return True
 
 
+class _Loaded(NamedTuple):
+    package: VerifiedPackage
+    trust: CardTrust
+    authenticator: Authenticator
+
+
 @dataclass(frozen=True)
 class BoothParts:
     """The booth's devices and neighbours, chosen in one factory (the CLI or the driver)."""
@@ -161,7 +194,7 @@ class BoothParts:
     printer: StatusPrinter
     card_slot: CardSlot
     poll_book: PollBook
-    authenticator: Authenticator
+    authenticator: AuthenticatorFactory
     reports: ReportPrinter
     clock: Clock
     event_log: EventLog = field(default_factory=_NoLog)
@@ -182,9 +215,11 @@ class Booth:
         self.void_slips_owed = 0
         self._package: VerifiedPackage | None = None
         self._trust: CardTrust | None = None
+        self._auth: Authenticator | None = None
         self.log.record(Event.STARTED.name)
         if self.polls is not PollsState.UNCONFIGURED:
-            self._load_package(Path(self._setting("package")), self._setting("authority"))
+            folder, authority = Path(self._setting("package")), self._setting("authority")
+            self._adopt(self._load_package(folder, authority))
         self._start_up()
 
     # Start-up -------------------------------------------------------------------------------
@@ -241,7 +276,8 @@ class Booth:
 
     # The package ----------------------------------------------------------------------------
 
-    def _load_package(self, folder: Path, authority: str) -> None:
+    def _load_package(self, folder: Path, authority: str) -> _Loaded:
+        """Verify the package for this booth; nothing is adopted until the caller does."""
         try:
             verified = verify_package(folder, authority)
             confidential_path = folder / "confidential.json"
@@ -261,10 +297,14 @@ class Booth:
             )
             crls = tuple(x509.load_der_x509_crl(der) for _, der in confidential.revocation)
             date = datetime.date.fromisoformat(verified.definition.date)
-        except (PackageError, CryptoError, ValueError) as exc:
+            station_id = verified.definition.station_of_booth(self.parts.booth_id).station_id
+            authenticator = self.parts.authenticator(confidential, station_id)
+        except (PackageError, CryptoError, ValueError, KeyError) as exc:
             raise ConfigurationRefused(f"the election package is refused: {exc}") from None
-        self._package = verified
-        self._trust = CardTrust(roots, crls, date, confidential.roll_key)
+        return _Loaded(verified, CardTrust(roots, crls, date, confidential.roll_key), authenticator)
+
+    def _adopt(self, loaded: _Loaded) -> None:
+        self._package, self._trust, self._auth = loaded
 
     @property
     def package(self) -> VerifiedPackage:
@@ -282,10 +322,13 @@ class Booth:
     def polls(self) -> PollsState:
         return self.store.polls_state()
 
-    def _authenticate(self, *pins: str) -> None:
+    def _authenticate(self, *pins: str, auth: Authenticator | None = None) -> None:
+        auth = auth or self._auth
+        if auth is None:
+            raise ConfigurationRefused("the booth is not configured with an election package")
         for pin in pins:
             try:
-                self.parts.authenticator.verify(pin)
+                auth.verify(pin)
             except AuthenticationFailed:
                 self.log.record(Event.AUTH_FAILED.name)
                 raise
@@ -299,8 +342,10 @@ class Booth:
     def configure(self, package_folder: Path, authority_fingerprint: str, pin: str) -> None:
         """Load and verify the election package (public and confidential parts) against the
         pinned authority fingerprint (read aloud by the election office)."""
-        self._transition(PollsState.CONFIGURED, pin)
-        self._load_package(package_folder, authority_fingerprint)
+        POLLS.check(self.polls, PollsState.CONFIGURED)
+        loaded = self._load_package(package_folder, authority_fingerprint)
+        self._authenticate(pin, auth=loaded.authenticator)  # the package's own station PIN
+        self._adopt(loaded)
         self.store.set_polls_state(
             PollsState.CONFIGURED,
             package=str(package_folder.resolve()),
@@ -677,6 +722,7 @@ class Booth:
 
 __all__ = [
     "Authenticator",
+    "AuthenticatorFactory",
     "Booth",
     "BoothParts",
     "CopiesDisagree",
@@ -686,4 +732,5 @@ __all__ = [
     "ReportPrinter",
     "SessionView",
     "Side",
+    "StationPin",
 ]

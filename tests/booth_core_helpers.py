@@ -93,6 +93,7 @@ class Election:
     roll_key: bytes
     ca: TestCA
     cards: dict[str, tuple[object, bytes]]  # identifier → (key, certificate DER)
+    station_pins: dict[str, str]  # the package's poll-worker PIN per station
 
 
 def build_election(tmp: Path) -> Election:
@@ -115,6 +116,7 @@ def build_election(tmp: Path) -> Election:
     revoked_cert = x509.load_der_x509_certificate(cards[REVOKED][1])
     crl = ca.crl([revoked_cert])
     roll = {"S1": [*VOTERS, REVOKED, "A1FILLER01"]}
+    devices = DevStationKeys.generate(definition)
     _, confidential = build_package(
         tmp / "package",
         definition.to_json(),
@@ -125,7 +127,7 @@ def build_election(tmp: Path) -> Election:
         [("test CA", ca.certificate.public_bytes(Encoding.DER))],
         roll,
         [("test CA", crl.public_bytes(Encoding.DER))],
-        DevStationKeys.generate(definition).setup(),
+        devices.setup(),
     )
     return Election(
         tmp / "package",
@@ -135,6 +137,7 @@ def build_election(tmp: Path) -> Election:
         confidential.roll_key,
         ca,
         cards,
+        dict(devices.pins),
     )
 
 
@@ -339,7 +342,7 @@ class Bench:
                 printer=self.printer,
                 card_slot=self.slot,
                 poll_book=self.poll_book,
-                authenticator=self.workers,
+                authenticator=lambda confidential, station_id: self.workers,
                 reports=self.reports,
                 clock=self.clock,
                 event_log=self.log,

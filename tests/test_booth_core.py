@@ -197,6 +197,32 @@ def test_configure_refuses_a_package_from_another_authority(bench: Bench) -> Non
     assert booth.polls is PollsState.UNCONFIGURED and bench.workers.refused == 1
 
 
+def test_the_default_poll_worker_check_is_the_packages_station_pin(
+    election: Election, tmp_path: Path
+) -> None:
+    from booth.booth import Booth, BoothParts, StationPin
+
+    b = Bench(election, tmp_path / "b")
+    try:
+        b.start().close()
+        parts = BoothParts(
+            **{
+                **b.booth.parts.__dict__,  # type: ignore[union-attr]
+                "authenticator": StationPin,
+            }
+        )
+        b.booth = booth = Booth(parts)
+        with pytest.raises(AuthenticationFailed):
+            booth.configure(election.folder, election.fingerprint, PIN)
+        with pytest.raises(AuthenticationFailed):
+            booth.configure(election.folder, election.fingerprint, "12ab")
+        assert booth.polls is PollsState.UNCONFIGURED
+        booth.configure(election.folder, election.fingerprint, election.station_pins["S1"])
+        assert booth.polls is PollsState.CONFIGURED
+    finally:
+        b.stop()
+
+
 def test_configure_refuses_a_booth_whose_key_is_not_registered(
     election: Election, tmp_path: Path
 ) -> None:
