@@ -76,6 +76,7 @@ booths = ["S1-A", "S1-B"]
 """
 
 WORKER_PINS = ("111111", "222222")
+PASSPHRASES = ["pass one", "pass two"]
 CARD_PIN = "1234"
 VOTERS = [f"A1{n:08d}" for n in range(10)]  # on the roll
 REVOKED = "A100000010"  # on the roll, card revoked
@@ -94,28 +95,36 @@ class Election:
     ca: TestCA
     cards: dict[str, tuple[object, bytes]]  # identifier → (key, certificate DER)
     station_pins: dict[str, str]  # the package's poll-worker PIN per station
+    ceremony: object = None  # the rehearsed ceremony (sealed shares, joint key)
+    tally_key: SigningKey | None = None
+    devices: DevStationKeys | None = None
+    keys: Path | None = None  # DevStationKeys.write layout (TLS keys for the poll book)
+    trustee_keys: tuple[SigningKey, ...] = ()
 
 
-def build_election(tmp: Path) -> Election:
-    definition = load_source(DEFINITION)
+def build_election(
+    tmp: Path, source: str = DEFINITION, voters: list[str] | None = None
+) -> Election:
+    """The package and cards; `voters` (with `source`) replaces the default roll."""
+    definition = load_source(source)
     trustees = [SigningKey.generate() for _ in range(2)]
     params = open_ceremony(
         definition.manifest_hash(), 2, [(f"T{i}", k) for i, k in enumerate(trustees, 1)]
     )
-    ceremony = rehearse(params, trustees, ["pass one", "pass two"])
+    ceremony = rehearse(params, trustees, PASSPHRASES)
     ceremony.files.write(tmp / "ceremony")
     authority, tally = SigningKey.generate(), SigningKey.generate()
     booth_keys = {b: SigningKey.generate() for b in definition.booth_ids()}
     ca = TestCA.create()
     cards = {}
-    for ident in [*VOTERS, REVOKED, STRANGER]:
+    for ident in [*(voters or VOTERS), REVOKED, STRANGER]:
         key, cert = ca.issue(ident, "ec")
         cards[ident] = (key, cert.public_bytes(Encoding.DER))
     from cryptography import x509
 
     revoked_cert = x509.load_der_x509_certificate(cards[REVOKED][1])
     crl = ca.crl([revoked_cert])
-    roll = {"S1": [*VOTERS, REVOKED, "A1FILLER01"]}
+    roll = {"S1": [*VOTERS, REVOKED, "A1FILLER01"]} if voters is None else {"S1": voters}
     devices = DevStationKeys.generate(definition)
     _, confidential = build_package(
         tmp / "package",
@@ -138,6 +147,11 @@ def build_election(tmp: Path) -> Election:
         ca,
         cards,
         dict(devices.pins),
+        ceremony,
+        tally,
+        devices,
+        None,
+        tuple(trustees),
     )
 
 
