@@ -15,17 +15,17 @@ Start-up (the constructor): compare the ballot store, the mirror and the chain (
 from __future__ import annotations
 
 import datetime
-import enum
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, NoReturn, Protocol, assert_never
 
 from cryptography import x509
 
 from ballots.ballot import Choice
 from ballots.chain import ChainEntry
+from ballots.definition import Definition
 from ballots.errors import PackageError
 from ballots.export import BoothExport, Counts, ExportedBallot, Status
 from ballots.package import (
@@ -56,9 +56,23 @@ from booth.errors import (
     ConfigurationRefused,
     CopiesDisagree,
     ExportFailed,
+    MirrorCorrupt,
+    MirrorWriteFailed,
     OpeningRefused,
     SessionRefused,
     StorageError,
+)
+from booth.eventlog import (
+    EventCode,
+    Medium,
+    MediumFault,
+    OpenRefusal,
+    RecoveryKind,
+    Refusal,
+    SessionEnd,
+    SessionKind,
+    VoidReason,
+    encode_details,
 )
 from booth.store import (
     Agreement,
@@ -74,7 +88,7 @@ from crypto.errors import CryptoError
 from crypto.randomness import SYSTEM, RandomSource
 from crypto.signing import SigningKey
 from hardware import media
-from hardware.errors import MediaError, PrintFailed
+from hardware.errors import MediaError, MediumCorrupt, MediumFull, PrintFailed
 from hardware.printer.escpos import FAULTS, PrinterState
 
 OPENING_NONCE_BYTES = 32
@@ -108,45 +122,34 @@ AuthenticatorFactory = Callable[[ConfidentialPackage, str], Authenticator]
 
 
 class ReportPrinter(Protocol):
-    """Prints (and saves) a polls transition's report (booth/reports.py); raises PrintFailed
-    if the thermal printer could not confirm it."""
+    """Prints (and saves) a polls transition's report (booth.report_printer); raises
+    PrintFailed if the thermal printer could not confirm it."""
 
-    def print_report(self, report: PollsReport) -> None: ...
+    def print_report(self, report: PollsReport, definition: Definition) -> None: ...
 
 
-class EventLog(Protocol):
-    """The booth's hash-chained event log (booth/eventlog.py). Never a choice, an
-    identifier, a roll hash or S."""
+class EventSink(Protocol):
+    """The booth's event log (booth.eventlog.EventLog): hash-chained, every code and detail
+    declared once in its catalog. Never a choice, an identifier, a roll hash or S."""
 
-    def record(self, event: str, detail: str = "") -> None: ...
+    def append(self, code: EventCode, **details: object) -> bytes: ...
+
+    def head(self) -> bytes: ...
 
 
 class _NoLog:
-    def record(self, event: str, detail: str = "") -> None:
-        pass
+    """No log file (unit tests): details are still checked against the catalog."""
+
+    def append(self, code: EventCode, **details: object) -> bytes:
+        encode_details(code, details)
+        return bytes(32)
+
+    def head(self) -> bytes:
+        return bytes(32)
 
 
 class StatusPrinter(Printer, Protocol):
     def status(self) -> object: ...
-
-
-class Event(enum.Enum):
-    """The booth core's events (code → meaning); the event log declares them once."""
-
-    STARTED = "booth started"
-    COPIES_AGREE = "store and mirror agree"
-    COPY_BROUGHT_UP = "a copy was one record behind and was brought up"
-    COPIES_DISAGREE = "store and mirror disagree: the booth will not open"
-    RECOVERED = "a poll worker rebuilt one copy from the other"
-    VOIDED_ON_RESTART = "an undecided ballot was voided at start-up"
-    OUTBOX_SENT = "the poll book acknowledged a completion"
-    OUTBOX_PENDING = "the poll book could not be told of a completion yet"
-    POLLS = "polls transition"
-    AUTH_FAILED = "a poll-worker credential was refused"
-    SESSION_ENDED = "a voter session ended"
-    STORAGE_FAULT = "the ballot store or the mirror failed: no more voters"
-    PRINTER_FAULT = "the printer failed: no more voters until a poll worker attends"
-    EXPORT_WRITTEN = "the export was written and read back"
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,7 @@ class BoothParts:
     authenticator: AuthenticatorFactory
     reports: ReportPrinter
     clock: Clock
-    event_log: EventLog = field(default_factory=_NoLog)
+    event_log: EventSink = field(default_factory=_NoLog)
     timeouts: Timeouts = field(default_factory=Timeouts)
     official: bool = False
     rng: RandomSource = SYSTEM
@@ -216,7 +219,7 @@ class Booth:
         self._package: VerifiedPackage | None = None
         self._trust: CardTrust | None = None
         self._auth: Authenticator | None = None
-        self.log.record(Event.STARTED.name)
+        self.log.append(EventCode.BOOTH_STARTED)
         if self.polls is not PollsState.UNCONFIGURED:
             folder, authority = Path(self._setting("package")), self._setting("authority")
             self._adopt(self._load_package(folder, authority))
@@ -234,13 +237,17 @@ class Booth:
         try:
             agreement = reconcile(self.store, self.mirror)
         except StorageError as exc:
-            self.storage_problem = exc
-            self.log.record(Event.COPIES_DISAGREE.name, str(exc))
+            self._storage_fault(exc)
             return
-        self.log.record(
-            (Event.COPIES_AGREE if agreement is Agreement.AGREE else Event.COPY_BROUGHT_UP).name,
-            agreement.value,
-        )
+        match agreement:
+            case Agreement.MIRROR_BROUGHT_UP:
+                self.log.append(EventCode.RECOVERY, kind=RecoveryKind.MIRROR_CAUGHT_UP, count=1)
+            case Agreement.STORE_BROUGHT_UP:
+                self.log.append(EventCode.RECOVERY, kind=RecoveryKind.STORE_CAUGHT_UP, count=1)
+            case Agreement.AGREE:
+                pass
+            case _:
+                assert_never(agreement)
         self._void_pending()
         self.retry_outbox()
 
@@ -257,11 +264,12 @@ class Booth:
             self._storage_fault(exc)
             return
         self.void_slips_owed += 1
-        self.log.record(Event.VOIDED_ON_RESTART.name)
+        self.log.append(EventCode.BALLOT_VOIDED, reason=VoidReason.RESTART)
+        self.log.append(EventCode.RECOVERY, kind=RecoveryKind.BALLOTS_VOIDED, count=1)
 
     def retry_outbox(self) -> int:
         """Resend complete(S) for every S in the outbox; returns how many are still pending."""
-        pending = 0
+        pending = sent = 0
         for session in self.store.outbox():
             try:
                 self.parts.poll_book.complete(session)
@@ -269,9 +277,11 @@ class Booth:
                 pending += 1
                 continue
             self.store.acknowledge(session)
-            self.log.record(Event.OUTBOX_SENT.name)
+            sent += 1
+        if sent:
+            self.log.append(EventCode.RECOVERY, kind=RecoveryKind.OUTBOX_RESENT, count=sent)
         if pending:
-            self.log.record(Event.OUTBOX_PENDING.name, f"{pending} waiting")
+            self.log.append(EventCode.LINK_DOWN)
         return pending
 
     # The package ----------------------------------------------------------------------------
@@ -327,11 +337,7 @@ class Booth:
         if auth is None:
             raise ConfigurationRefused("the booth is not configured with an election package")
         for pin in pins:
-            try:
-                auth.verify(pin)
-            except AuthenticationFailed:
-                self.log.record(Event.AUTH_FAILED.name)
-                raise
+            auth.verify(pin)  # the authenticator logs its own tries (booth/auth.py)
 
     def _transition(self, target: PollsState, *pins: str) -> PollsState:
         current = self.polls
@@ -351,7 +357,7 @@ class Booth:
             package=str(package_folder.resolve()),
             authority=authority_fingerprint,
         )
-        self.log.record(Event.POLLS.name, "configured")
+        self.log.append(EventCode.POLLS_CONFIGURED)
 
     def _printer_ready(self) -> bool:
         try:
@@ -372,11 +378,19 @@ class Booth:
         self._transition(PollsState.OPEN, pin)
         self._guard_storage()
         if not self.store.is_empty():
-            raise OpeningRefused("the ballot store is not empty: this booth was used already")
+            self._refuse_opening(
+                OpenRefusal.STORE_NOT_EMPTY,
+                "the ballot store is not empty: this booth was used already",
+            )
         if self.mirror.records() or (self.mirror.path.exists() and self.mirror.path.stat().st_size):
-            raise OpeningRefused(f"the mirror on {self.mirror.folder} is not empty")
+            self._refuse_opening(
+                OpenRefusal.MIRROR_NOT_EMPTY, f"the mirror on {self.mirror.folder} is not empty"
+            )
         if not self._printer_ready():
-            raise OpeningRefused("the printer is not ready: check paper, cover and cable")
+            self._refuse_opening(
+                OpenRefusal.PRINTER_NOT_READY,
+                "the printer is not ready: check paper, cover and cable",
+            )
         pkg = self.package
         opening = OpeningRecord(
             pkg.public.manifest_hash,
@@ -386,35 +400,44 @@ class Booth:
             self.parts.rng.bytes(OPENING_NONCE_BYTES),
         )
         try:
-            self.parts.reports.print_report(self._report(ReportKind.ZERO, opening))
+            self.parts.reports.print_report(
+                self._report(ReportKind.ZERO, opening), self.package.definition
+            )
         except PrintFailed as exc:
-            raise OpeningRefused(f"the zero report did not print: {exc}") from None
+            self._refuse_opening(
+                OpenRefusal.ZERO_REPORT_NOT_PRINTED, f"the zero report did not print: {exc}"
+            )
         self.store.set_opening(opening, PollsState.OPEN)
         try:
             self.mirror.append(opening)
         except StorageError as exc:
             self._storage_fault(exc)
             raise
-        self.log.record(Event.POLLS.name, "open")
+        self.log.append(EventCode.POLLS_OPENED)
         return opening.opening_nonce
+
+    def _refuse_opening(self, reason: OpenRefusal, message: str) -> NoReturn:
+        self.log.append(EventCode.POLLS_OPEN_REFUSED, reason=reason)
+        raise OpeningRefused(message)
 
     def pause(self, pin: str) -> None:
         self._no_session("pause")
         self._transition(PollsState.PAUSED, pin)
         self._print_report(ReportKind.PAUSE)
         self.store.set_polls_state(PollsState.PAUSED)
-        self.log.record(Event.POLLS.name, "paused")
+        self.log.append(EventCode.POLLS_PAUSED)
 
     def resume(self, pin: str) -> None:
         self._transition(PollsState.OPEN, pin)
         self._guard_storage()
         if self.retry_outbox():
-            raise OpeningRefused(
-                "the poll book has not acknowledged every completion: check the station link"
+            self._refuse_opening(
+                OpenRefusal.OUTBOX_NOT_EMPTY,
+                "the poll book has not acknowledged every completion: check the station link",
             )
         self._print_report(ReportKind.RESUME)
         self.store.set_polls_state(PollsState.OPEN)
-        self.log.record(Event.POLLS.name, "resumed")
+        self.log.append(EventCode.POLLS_RESUMED)
 
     def close_polls(self, pin: str, medium: Path) -> ExportWritten:
         """Close (final): seal the chain, print the closing report, write the signed export
@@ -426,7 +449,13 @@ class Booth:
         if self.store.pending() is not None:
             raise ClosingRefused("a ballot is undecided: restart the booth to void it")
         self.store.set_polls_state(PollsState.CLOSED)
-        self.log.record(Event.POLLS.name, "closed")
+        counts = self.build_export().counts
+        self.log.append(
+            EventCode.POLLS_CLOSED,
+            cast=counts.cast,
+            challenged=counts.challenged,
+            voided=counts.voided,
+        )
         self._print_report(ReportKind.CLOSING)
         return self.write_export(pin, medium)
 
@@ -435,14 +464,16 @@ class Booth:
         self._transition(PollsState.PAUSED, pin_a, pin_b)
         self._print_report(ReportKind.RESET)
         self.store.set_polls_state(PollsState.PAUSED)
-        self.log.record(Event.POLLS.name, "reset to paused by two poll workers")
+        self.log.append(EventCode.POLLS_RESET)
 
     def _print_report(self, kind: ReportKind) -> None:
         try:
-            self.parts.reports.print_report(self._report(kind, self.store.opening()))
+            self.parts.reports.print_report(
+                self._report(kind, self.store.opening()), self.package.definition
+            )
         except PrintFailed as exc:
             self.printer_fault = f"the {kind.value} report did not print: {exc}"
-            self.log.record(Event.PRINTER_FAULT.name, kind.value)
+            self.log.append(EventCode.PRINTER_FAULT, state=_printer_state(exc))
 
     def _no_session(self, what: str) -> None:
         if self.session is not None and not self.session.ended:
@@ -503,10 +534,18 @@ class Booth:
         try:
             digest = media.write_file(medium, self.export_name(), data)
         except MediaError as exc:
+            self.log.append(EventCode.MEDIUM_FAULT, medium=Medium.EXPORT, fault=_media_fault(exc))
             raise ExportFailed(f"the export could not be written to {medium}: {exc}") from None
         if digest != hashlib.sha256(data).hexdigest():
             raise ExportFailed("the medium's read-back differs from the export")
-        self.log.record(Event.EXPORT_WRITTEN.name, digest)
+        counts = export.counts
+        self.log.append(
+            EventCode.EXPORT_WRITTEN,
+            cast=counts.cast,
+            challenged=counts.challenged,
+            voided=counts.voided,
+        )
+        self.log.append(EventCode.EXPORT_READ_BACK)
         return ExportWritten(medium / self.export_name(), digest, export.close, export.counts)
 
     # Reports --------------------------------------------------------------------------------
@@ -529,6 +568,10 @@ class Booth:
             )
             for qid in self.package.definition.question_ids()
         )
+        # Every cast had its check-in; a check-in that ended without a cast, or whose booth
+        # stopped mid-session, is "checked in, not cast" (已領未投). Derived, so a restart or a
+        # recovery never leaves the report's counts disagreeing.
+        checked_in = max(self.store.counter("checked_in"), cast)
         return PollsReport(
             kind,
             self.parts.booth_id,
@@ -536,21 +579,23 @@ class Booth:
             self.package.public.manifest_hash,
             None if opening is None else opening.opening_nonce,
             close,
-            self.store.counter("checked_in"),
+            checked_in,
             cast,
             challenged,
             voided,
-            self.store.counter("not_cast"),
-            self.store.counter("cardless"),
+            checked_in - cast,
+            min(self.store.counter("cardless"), checked_in),
             questions,
             self.parts.clock.now(),
+            self.log.head(),
         )
 
     # Faults and recovery --------------------------------------------------------------------
 
     def _storage_fault(self, exc: StorageError) -> None:
         self.storage_problem = exc
-        self.log.record(Event.STORAGE_FAULT.name, type(exc).__name__)
+        medium, fault = _storage_fault(exc)
+        self.log.append(EventCode.MEDIUM_FAULT, medium=medium, fault=fault)
 
     def printer_attended(self, pin: str) -> None:
         """A poll worker fixed the printer: check it, print the owed VOID slips."""
@@ -568,13 +613,17 @@ class Booth:
                 raise SessionRefused(f"the VOID slip did not print: {exc}") from None
             self.void_slips_owed -= 1
         self.printer_fault = None
+        self.log.append(EventCode.PRINTER_READY)
 
     def recover(self, trusted: Side, pin_a: str, pin_b: str) -> int:
         """Two poll workers rebuild the other copy from the `trusted` one (docs/booth.md,
         Recovery). Refused if it would lose a record the other copy holds."""
         self._authenticate(pin_a, pin_b)
         copied = recover(self.store, self.mirror, trusted)
-        self.log.record(Event.RECOVERED.name, f"from the {trusted.value}: {copied} records")
+        kind = (
+            RecoveryKind.MIRROR_CAUGHT_UP if trusted is Side.STORE else RecoveryKind.STORE_CAUGHT_UP
+        )
+        self.log.append(EventCode.RECOVERY, kind=kind, count=copied)
         self.storage_problem = None
         self._start_up()
         if self.storage_problem is not None:
@@ -620,6 +669,8 @@ class Booth:
         p.printer.print_job(void_slip_job(self.package.context, p.official, p.printer.profile))
 
     def _voided(self, printer_ok: bool) -> None:
+        reason = VoidReason.SESSION_ENDED if printer_ok else VoidReason.PRINT_FAILED
+        self.log.append(EventCode.BALLOT_VOIDED, reason=reason)
         self.void_slips_owed += 1
         if printer_ok:
             try:
@@ -637,31 +688,51 @@ class Booth:
             raise SessionRefused("no voter session: insert the card first")
         return self.session
 
-    def _after(self, session: VoterSession, was_checked_in: bool) -> None:
-        """Bookkeeping after every voter step: counters, faults, the end of the session."""
-        if session.checked_in and not was_checked_in:
+    def _after(self, session: VoterSession, before: _Before) -> None:
+        """Bookkeeping after every voter step: counters, the event log, faults, the end."""
+        log = self.log
+        if session.checked_in and not before.checked_in:
             self.store.count("checked_in")
             if session.cardless:
                 self.store.count("cardless")
+        if session.warning and not before.warning:
+            log.append(EventCode.SESSION_TIMEOUT_WARNING)
+        if session.refusal is not None and session.refusal is not before.refusal:
+            log.append(EventCode.SESSION_REFUSED, reason=session.refusal)
+        if session.challenges > before.challenges:
+            log.append(EventCode.BALLOT_CHALLENGED)
+        if session.worker_called and not before.worker_called:
+            log.append(EventCode.SESSION_ENDED, reason=SessionEnd.CHALLENGE_LIMIT)
         if session.storage_failure is not None:
             self._storage_fault(session.storage_failure)
-        if session.state is SessionState.PRINTER_FAULT:
+        if session.state is SessionState.PRINTER_FAULT and before.state is not session.state:
             self.printer_fault = session.reason
-            self.log.record(Event.PRINTER_FAULT.name)
-        if session.ended:
-            if session.checked_in and session.state is not SessionState.CAST:
-                self.store.count("not_cast")
-            self.log.record(Event.SESSION_ENDED.name, session.state.value)
+            state = session.printer_state or PrinterState.NO_ANSWER
+            log.append(EventCode.PRINTER_FAULT, state=state)
+        if session.ended and not before.state.ended:
+            if session.state is SessionState.CAST:
+                log.append(EventCode.BALLOT_CAST)
+            log.append(EventCode.SESSION_ENDED, reason=_SESSION_END[session.state])
 
     def _step(self, session: VoterSession, action: str, *args: object) -> None:
-        was = session.checked_in
+        before = _Before(
+            session.state,
+            session.checked_in,
+            session.warning,
+            session.refusal,
+            session.challenges,
+            session.worker_called,
+        )
+        if action in ("card_inserted", "start_with_code"):
+            kind = SessionKind.CARD if action == "card_inserted" else SessionKind.ONE_TIME_CODE
+            self.log.append(EventCode.SESSION_STARTED, kind=kind)
         try:
             getattr(session, action)(*args)
         except StorageError as exc:
             self._storage_fault(exc)
             raise
         finally:
-            self._after(session, was)
+            self._after(session, before)
 
     def card_inserted(self) -> None:
         self._step(self._new_session(), "card_inserted")
@@ -720,14 +791,64 @@ class Booth:
         self.store.close()
 
 
+class _Before(NamedTuple):
+    state: SessionState
+    checked_in: bool
+    warning: bool
+    refusal: Refusal | None
+    challenges: int
+    worker_called: bool
+
+
+_SESSION_END = {
+    SessionState.CAST: SessionEnd.CAST,
+    SessionState.DECLINED: SessionEnd.NOTHING_TAKEN,
+    SessionState.CARD_PULLED: SessionEnd.CARD_PULLED,
+    SessionState.TIMED_OUT: SessionEnd.TIMED_OUT,
+    SessionState.PRINTER_FAULT: SessionEnd.PRINTER_FAULT,
+    SessionState.REFUSED: SessionEnd.REFUSED,
+    SessionState.LINK_DOWN: SessionEnd.LINK_DOWN,
+    SessionState.STORAGE_FAULT: SessionEnd.STORE_FAULT,
+}
+assert set(_SESSION_END) == {s for s in SessionState if s.ended}, "every end has its log reason"
+
+
+def _printer_state(exc: PrintFailed) -> PrinterState:
+    try:
+        return PrinterState(exc.state)
+    except ValueError:
+        return PrinterState.NO_ANSWER
+
+
+def _media_fault(exc: MediaError) -> MediumFault:
+    match exc:
+        case MediumFull():
+            return MediumFault.FULL
+        case MediumCorrupt():
+            return MediumFault.CORRUPT
+        case _:
+            return MediumFault.MISSING
+
+
+def _storage_fault(exc: StorageError) -> tuple[Medium, MediumFault]:
+    match exc:
+        case CopiesDisagree():
+            return Medium.MIRROR, MediumFault.MISMATCH
+        case MirrorCorrupt():
+            return Medium.MIRROR, MediumFault.CORRUPT
+        case MirrorWriteFailed():
+            return Medium.MIRROR, MediumFault.WRITE_FAILED
+        case _:
+            return Medium.STORE, MediumFault.WRITE_FAILED
+
+
 __all__ = [
     "Authenticator",
     "AuthenticatorFactory",
     "Booth",
     "BoothParts",
     "CopiesDisagree",
-    "Event",
-    "EventLog",
+    "EventSink",
     "ExportWritten",
     "ReportPrinter",
     "SessionView",

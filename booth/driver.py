@@ -17,17 +17,18 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ballots.ballot import Choice
 from ballots.definition import Definition
 from booth.booth import Booth
-from booth.core.polls import PollsReport
 from booth.core.session import CardSlot, SessionState
 from hardware.printer.driver import ThermalPrinter
-from hardware.printer.escpos import Align
-from hardware.printer.job import Job, PrinterProfile
+from hardware.printer.job import PrinterProfile
 from hardware.printer.virtual_printer import VirtualPrinter
+
+if TYPE_CHECKING:
+    from hardware.idcard.virtual_card import VirtualCard
 
 
 class SystemClock:
@@ -69,7 +70,7 @@ class VpcdCards:
         self.port = VPCD_PORTS[reader]
         self.slot = PcscReader(reader)
         self.settle = settle
-        self._card = None
+        self._card: VirtualCard | None = None
 
     def insert(self, identifier: str) -> None:
         from hardware.idcard.virtual_card import VirtualCard
@@ -89,32 +90,6 @@ class VpcdCards:
         if card is not None:
             card.remove()
             self.slot.wait_until_empty(self.settle)
-
-
-class PrintedReports:
-    """Prints each polls report on the booth's thermal printer (counts only, never a tally)
-    and keeps it; booth/reports.py lays out the official report and its PDF."""
-
-    def __init__(self, printer: ThermalPrinter) -> None:
-        self.printer = printer
-        self.printed: list[PollsReport] = []
-
-    def print_report(self, report: PollsReport) -> None:
-        job = Job(self.printer.profile)
-        job.text(f"{report.kind.value} report", bold=True, scale=2, align=Align.CENTER)
-        job.text(f"booth {report.booth_id}  station {report.station_id}")
-        job.text(f"definition {report.manifest_hash.hex()[:16]}")
-        if report.opening_nonce is not None:
-            job.text(f"chain start {report.opening_nonce.hex()[:16]}")
-        if report.close_code is not None:
-            job.text(f"close {report.close_code.hex()[:16]}")
-        job.text(
-            f"checked in {report.checked_in}  cast {report.cast}  "
-            f"challenged {report.challenged}  voided {report.voided}"
-        )
-        job.text(f"{report.transition_time:%Y-%m-%d %H:%M:%S} UTC")
-        self.printer.print_job(job.feed(2).cut())
-        self.printed.append(report)
 
 
 @dataclass(frozen=True)

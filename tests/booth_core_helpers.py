@@ -30,6 +30,7 @@ from booth.core.pollbook import (
 from booth.core.polls import PollsReport
 from booth.core.session import Timeouts
 from booth.errors import AuthenticationFailed
+from booth.eventlog import EventCode, encode_details
 from crypto.ceremony.rehearsal import open_ceremony, rehearse
 from crypto.signing import SigningKey
 from hardware.errors import NoCard, PrintFailed
@@ -273,7 +274,7 @@ class Reports:
         self.printed: list[PollsReport] = []
         self.fail = False
 
-    def print_report(self, report: PollsReport) -> None:
+    def print_report(self, report: PollsReport, definition: object) -> None:
         if self.fail:
             raise PrintFailed("paper out", "report")
         self.printed.append(report)
@@ -293,11 +294,21 @@ class Clock:
 
 
 class Log:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str]] = []
+    """The event log's interface, in memory; details checked against the catalog."""
 
-    def record(self, event: str, detail: str = "") -> None:
-        self.events.append((event, detail))
+    def __init__(self) -> None:
+        self.events: list[tuple[EventCode, dict[str, object]]] = []
+
+    def append(self, code: EventCode, **details: object) -> bytes:
+        encode_details(code, details)
+        self.events.append((code, details))
+        return bytes(32)
+
+    def head(self) -> bytes:
+        return bytes(32)
+
+    def codes(self) -> list[EventCode]:
+        return [code for code, _ in self.events]
 
 
 # A bench: one booth and its devices ---------------------------------------------------------

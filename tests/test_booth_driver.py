@@ -22,7 +22,6 @@ from booth.core.session import SessionState
 from booth.driver import (
     BoothRig,
     HeadlessVoter,
-    PrintedReports,
     SystemClock,
     Tally,
     VoterPlan,
@@ -30,6 +29,7 @@ from booth.driver import (
 )
 from booth.pollbook.client import PollBookClient
 from booth.pollbook.server import PollBookServer
+from booth.report_printer import ThermalAndPdfReports
 from crypto.ceremony.sealed_share import unseal_key_share
 from crypto.threshold import ThresholdDecryption, partial_decrypt
 from tally.station import TallyStation
@@ -113,7 +113,7 @@ def rig_for(election: Election, server: PollBookServer, tmp: Path) -> BoothRig:
                 server.address,
             ),
             authenticator=StationPin,
-            reports=PrintedReports(printer),
+            reports=ThermalAndPdfReports(printer, tmp / "internal", official=False),
             clock=SystemClock(),
         )
     )

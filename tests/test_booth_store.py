@@ -24,6 +24,7 @@ from booth.errors import (
     RecoveryRefused,
     SessionRefused,
 )
+from booth.eventlog import EventCode, RecoveryKind
 from booth.store import MIRROR_NAME, BallotStore, Mirror, Side
 from crypto.hashing import fingerprint
 from tests.booth_core_helpers import (
@@ -133,9 +134,10 @@ def test_crash_between_store_and_mirror_brings_the_mirror_up(bench: Bench) -> No
         Mirror.append = original  # type: ignore[method-assign]
     assert pb.completed == []  # the poll book was not told: the voter was not told either
     booth = bench.start()
-    assert ("COPY_BROUGHT_UP", "the mirror was one record behind and was brought up") in (
-        bench.log.events
-    )
+    assert (
+        EventCode.RECOVERY,
+        {"kind": RecoveryKind.MIRROR_CAUGHT_UP, "count": 1},
+    ) in bench.log.events
     assert pb.completed == pb.issued and booth.store.outbox() == []
     assert len(mirror_lines(bench)) == 2  # opening + the cast
     assert [e.fate for e in booth.store.entries()] == [BallotState.CAST]

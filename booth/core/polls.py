@@ -77,3 +77,4 @@ class PollsReport:
     cardless: int
     questions: tuple[QuestionCount, ...]
     transition_time: datetime.datetime
+    log_head: bytes  # the event log's head at the transition

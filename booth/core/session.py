@@ -40,18 +40,24 @@ from booth.core.pollbook import (
     PollBookUnreachable,
 )
 from booth.errors import ChallengeLimit, StorageError, TransitionRefused
+from booth.eventlog import Refusal
 from booth.paper import paper_record_job, receipt_job, slip_job
 from booth.store import BallotStore, EntryRecord, Mirror
 from crypto.randomness import SYSTEM, RandomSource
 from hardware.errors import (
     CardError,
     CardRemoved,
+    CertificateExpired,
+    CertificateRevoked,
     NoCard,
+    PinBlocked,
     PinWrong,
     PrintFailed,
+    UnknownIssuer,
 )
 from hardware.idcard.eid import read_identity
 from hardware.idcard.reader import CardChannel
+from hardware.printer.escpos import PrinterState
 from hardware.printer.job import Job, PrinterProfile
 
 MAX_CHALLENGES = 2
@@ -189,6 +195,8 @@ class VoterSession:
         self.reason = ""  # what the screen says when the session ended
         self.checked_in = False  # the poll book gave S (counted once by the Booth)
         self.storage_failure: StorageError | None = None  # the booth must stop taking voters
+        self.refusal: Refusal | None = None  # why the card or the poll book refused
+        self.printer_state: PrinterState | None = None  # the printer's state at a fault
         self.warning = False
         self._last_action = parts.clock.monotonic()
         self._ballot: EncryptedBallot | None = None
@@ -231,14 +239,17 @@ class VoterSession:
                 channel.close()
         except PinWrong as exc:
             self.tries_left = exc.tries_left
+            self.refusal = Refusal.PIN_WRONG
             self._go(SessionState.CARD)
             return
         except (CardRemoved, NoCard):
             self._end(SessionState.CARD_PULLED, "the card was pulled out")
             return
         except CardError as exc:
+            self.refusal = _card_refusal(exc)
             self._end(SessionState.REFUSED, f"the card cannot be used to vote: {exc}")
             return
+        self.refusal = None
         self._go(SessionState.ELIGIBILITY)
         hashed = roll_hash(p.trust.roll_key, holder.identifier)
         del holder  # the identifier goes no further than its keyed hash
@@ -257,10 +268,11 @@ class VoterSession:
             self._end(SessionState.LINK_DOWN, "the poll book cannot be reached: no session starts")
             return
         except (NotOnRoll, AlreadyVoted, InProgressElsewhere, CodeInvalid) as exc:
-            self._end(SessionState.REFUSED, _refusal(exc))
+            self.refusal, reason = _refusal(exc)
+            self._end(SessionState.REFUSED, reason)
             return
         except PollBookError as exc:
-            self._end(SessionState.REFUSED, f"the poll book refused: {exc}")
+            self._end(SessionState.LINK_DOWN, f"the poll book did not answer as expected: {exc}")
             return
         self.checked_in = True
         self._go(SessionState.QUESTIONS)
@@ -317,6 +329,7 @@ class VoterSession:
         try:
             p.printer.print_job(paper_record_job(record, p.printer.profile))
         except PrintFailed as exc:
+            self.printer_state = _printer_state(exc)
             self._end(SessionState.PRINTER_FAULT, f"the paper record did not print: {exc}")
             return
         try:
@@ -330,6 +343,7 @@ class VoterSession:
                 receipt_job(receipt(p.ctx.definition, code, p.official), p.printer.profile)
             )
         except PrintFailed as exc:
+            self.printer_state = _printer_state(exc)
             self._end(SessionState.PRINTER_FAULT, f"the receipt did not print: {exc}")
             return
         self._go(SessionState.DECIDING)
@@ -415,6 +429,7 @@ class VoterSession:
                 slip_job(challenged_slip(p.ctx.definition, p.official), p.printer.profile)
             )
         except PrintFailed as exc:
+            self.printer_state = _printer_state(exc)
             self._end(SessionState.PRINTER_FAULT, f"the CHALLENGED slip did not print: {exc}")
             return
         self._go(SessionState.QUESTIONS)
@@ -470,15 +485,34 @@ def void_slip_job(ctx: ElectionContext, official: bool, profile: PrinterProfile)
     return slip_job(void_slip(ctx.definition, official), profile)
 
 
-def _refusal(exc: PollBookError) -> str:
+def _refusal(exc: PollBookError) -> tuple[Refusal, str]:
     match exc:
         case NotOnRoll():
-            return "not on this station's roll"
+            return Refusal.NOT_ON_ROLL, "not on this station's roll"
         case AlreadyVoted():
-            return "already voted at this station"
+            return Refusal.ALREADY_VOTED, "already voted at this station"
         case InProgressElsewhere():
-            return "a session is in progress at another booth"
-        case CodeInvalid():
-            return "the one-time code is not valid (unknown or already used)"
+            return Refusal.IN_PROGRESS_ELSEWHERE, "a session is in progress at another booth"
         case _:
-            return str(exc)
+            return Refusal.CODE_INVALID, "the one-time code is not valid (unknown or used)"
+
+
+def _card_refusal(exc: CardError) -> Refusal:
+    match exc:
+        case PinBlocked():
+            return Refusal.PIN_BLOCKED
+        case CertificateExpired():
+            return Refusal.CARD_EXPIRED
+        case CertificateRevoked():
+            return Refusal.CARD_REVOKED
+        case UnknownIssuer():
+            return Refusal.CARD_UNKNOWN_CA
+        case _:
+            return Refusal.CARD_UNREADABLE
+
+
+def _printer_state(exc: PrintFailed) -> PrinterState:
+    try:
+        return PrinterState(exc.state)
+    except ValueError:
+        return PrinterState.NO_ANSWER
