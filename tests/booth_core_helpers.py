@@ -30,7 +30,7 @@ from booth.core.pollbook import (
 from booth.core.polls import PollsReport
 from booth.core.session import Timeouts
 from booth.errors import AuthenticationFailed
-from booth.eventlog import EventCode, encode_details
+from booth.eventlog import EventCode, EventLog, encode_details
 from crypto.ceremony.rehearsal import open_ceremony, rehearse
 from crypto.signing import SigningKey
 from hardware.errors import NoCard, PrintFailed
@@ -294,18 +294,31 @@ class Clock:
 
 
 class Log:
-    """The event log's interface, in memory; details checked against the catalog."""
+    """The real event log file (booth.eventlog), and what was appended, for assertions."""
 
     def __init__(self) -> None:
         self.events: list[tuple[EventCode, dict[str, object]]] = []
+        self.file: EventLog | None = None
+
+    def reopen(self, path: Path) -> None:
+        if self.file is not None:
+            self.file.close()
+        self.file = EventLog.open(path)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
 
     def append(self, code: EventCode, **details: object) -> bytes:
-        encode_details(code, details)
         self.events.append((code, details))
-        return bytes(32)
+        if self.file is None:
+            encode_details(code, details)
+            return bytes(32)
+        return self.file.append(code, **details)
 
     def head(self) -> bytes:
-        return bytes(32)
+        return bytes(32) if self.file is None else self.file.head()
 
     def codes(self) -> list[EventCode]:
         return [code for code, _ in self.events]
@@ -357,6 +370,7 @@ class Bench:
         """(Re)start the booth process on the same disk, medium and devices."""
         if self.booth is not None:
             self.booth.close()
+        self.log.reopen(self.root / "internal" / "events.log")
         assert self.printer is not None and self.poll_book is not None
         self.booth = Booth(
             BoothParts(
@@ -389,6 +403,7 @@ class Bench:
     def stop(self) -> None:
         if self.booth is not None:
             self.booth.close()
+        self.log.close()
         if self.printer is not None:
             self.printer.close()
         if self.virtual is not None:

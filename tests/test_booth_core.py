@@ -669,3 +669,66 @@ def test_the_outbox_is_resent_before_the_next_session_and_at_start_up(bench: Ben
     booth = bench.start()
     assert booth.store.outbox() == [] and pb.completed == pb.issued
     booth.resume(PIN)
+
+
+# The event log and the reports ----------------------------------------------------------------
+
+
+def test_the_event_log_says_what_happened_in_declared_codes(bench: Bench) -> None:
+    from booth.eventlog import EventCode as E
+    from booth.eventlog import OpenRefusal, Refusal, SessionEnd, VoidReason, verify
+
+    booth = bench.configured()
+    assert bench.virtual is not None
+    bench.virtual.set_cover_open()
+    with pytest.raises(OpeningRefused):
+        booth.open_polls(PIN)
+    bench.virtual.set_cover_open(False)
+    booth.open_polls(PIN)
+    bench.slot.insert(bench.election, STRANGER)
+    booth.card_inserted()
+    booth.enter_pin("0000")
+    booth.enter_pin(CARD_PIN)
+    vote_until_deciding(bench, VOTERS[0])
+    booth.cast()
+    vote_until_deciding(bench, VOTERS[1])
+    bench.slot.pull()
+    booth.card_removed()
+    events = bench.log.events
+    assert (E.POLLS_OPEN_REFUSED, {"reason": OpenRefusal.PRINTER_NOT_READY}) in events
+    assert (E.SESSION_REFUSED, {"reason": Refusal.PIN_WRONG}) in events
+    assert (E.SESSION_REFUSED, {"reason": Refusal.NOT_ON_ROLL}) in events
+    ends = [d["reason"] for c, d in events if c is E.SESSION_ENDED]
+    assert ends == [SessionEnd.REFUSED, SessionEnd.CAST, SessionEnd.CARD_PULLED]
+    assert bench.log.codes().count(E.BALLOT_CAST) == 1
+    assert (E.BALLOT_VOIDED, {"reason": VoidReason.SESSION_ENDED}) in events
+    assert bench.log.file is not None
+    data = bench.log.file.path.read_bytes()
+    assert verify(data).head == bench.log.head()
+
+
+def test_reports_print_on_the_thermal_printer_and_save_as_pdf(bench: Bench) -> None:
+    from booth.report_printer import ThermalAndPdfReports
+    from booth.reports import ReportKind as Printed
+
+    assert bench.printer is not None and bench.virtual is not None
+    reports = ThermalAndPdfReports(bench.printer, bench.root / "internal", False, bench.log)
+    bench.reports = reports  # type: ignore[assignment]
+    booth = bench.opened()
+    vote_until_deciding(bench, VOTERS[0], **{"17": Choice.YES, "18": None})
+    booth.cast()
+    bench.slot.insert(bench.election, VOTERS[1])
+    booth.card_inserted()
+    booth.enter_pin(CARD_PIN)
+    booth.card_removed()  # checked in, not cast
+    pieces = len(bench.virtual.pieces)
+    written = booth.close_polls(PIN, bench.usb)
+    assert len(bench.virtual.pieces) == pieces + 1  # the closing report
+    zero, closing = reports.printed
+    assert zero.kind is Printed.ZERO and zero.counts.is_zero()
+    assert closing.kind is Printed.CLOSE and closing.close_code == written.close_code
+    c = closing.counts
+    assert (c.checked_in, c.cast, c.not_cast, c.challenged, c.voided) == (2, 1, 1, 0, 0)
+    assert [(q.taken, q.declined) for q in c.questions] == [(1, 0), (0, 1)]
+    assert closing.opening_nonce == zero.opening_nonce
+    assert len(list((bench.root / "internal").glob("report-S1-A-*.pdf"))) == 2
