@@ -60,7 +60,7 @@ class VpcdCards:
         cards: Mapping[str, tuple[object, bytes]],
         reader: str = "Virtual PCD 00 00",
         pin: str = "1234",
-        settle: float = 5.0,
+        settle: float = 10.0,
     ) -> None:
         from hardware.idcard.reader import PcscReader
         from hardware.idcard.virtual_card import VPCD_PORTS
@@ -79,17 +79,21 @@ class VpcdCards:
         card = VirtualCard(key, der, pin=self.pin, port=self.port)  # type: ignore[arg-type]
         card.insert()
         self._card = card
-        deadline = time.monotonic() + self.settle
-        while not self.slot.card_present():
-            if time.monotonic() > deadline:
-                raise TimeoutError("pcscd did not see the virtual card")
-            time.sleep(0.05)
+        self._wait(True)
 
     def pull(self) -> None:
         card, self._card = self._card, None
         if card is not None:
             card.remove()
-            self.slot.wait_until_empty(self.settle)
+            self._wait(False)
+
+    def _wait(self, present: bool) -> None:
+        """Until pcscd's own view of the slot agrees (a person is slower than its poll)."""
+        deadline = time.monotonic() + self.settle
+        while self.slot.card_present() is not present:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"pcscd did not see the card {'in' if present else 'out'}")
+            time.sleep(0.05)
 
 
 @dataclass(frozen=True)
