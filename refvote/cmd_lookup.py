@@ -19,6 +19,10 @@ import io
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tally.verify import Verifier
 
 BOOTH_CHECKS = 9  # V1–V9: what an answer about a booth rests on
 
@@ -39,7 +43,7 @@ def _number(code: str) -> int:
     return int(code.removeprefix("V"))
 
 
-def _verify(verifier) -> Verified:  # type: ignore[no-untyped-def]
+def _verify(verifier: Verifier) -> Verified:
     """Run the verifier's checks in order, up to the first failure.
 
     In a pre-decryption record the checks after V10 (shares, decryptions, totals, outcomes)
