@@ -4,11 +4,13 @@ A package folder:
 
     package/
       package.json        the public part, signed: fingerprints of everything below, the
-                          authority, tally and booth public keys, the trusted eID CA roots
+                          authority, tally and booth public keys, the trusted eID CA roots,
+                          the poll books' keys and the station link's certificates
       definition.json     the canonical referendum definition
       ceremony/…          the key ceremony's public folder
       confidential.json   for booths and poll books only, never published, signed: the roll
-                          key, each station's voter roll as keyed hashes, the revocation snapshot
+                          key, each station's voter roll as keyed hashes, the revocation
+                          snapshot, each station's poll-worker PIN as an Argon2id hash
 
 Both signed parts use purpose `package`: manifest_hash, base, H("file", the part without its
 signature). The public part names the confidential part's fingerprint, which binds the two;
@@ -478,4 +480,8 @@ def verify_confidential(data: bytes, verified: VerifiedPackage) -> ConfidentialP
         verified.public.base,
     ):
         raise PackageError("confidential.json belongs to another election")
+    if [p.station_id for p in confidential.poll_worker_pins] != [
+        s.station_id for s in verified.definition.stations
+    ]:
+        raise PackageError("confidential.json: the poll-worker PINs do not match the stations")
     return confidential

@@ -47,13 +47,14 @@ def _store(args: argparse.Namespace, verified: Any, confidential: Any) -> Any:
 def _authenticate(args: argparse.Namespace, confidential: Any, store: Any) -> None:
     from ballots.station_link import pin_matches
     from booth.pollbook.errors import PollWorkerRefused
+    from booth.pollbook.store import Event
 
     if args.pin_file:
         pin = Path(args.pin_file).read_text(encoding="utf-8").strip()
     else:
         pin = getpass.getpass(f"poll-worker PIN of station {args.station}: ")
     if not pin_matches(pin, confidential.poll_worker_pin(args.station)):
-        store.log_event("POLL_WORKER_PIN_WRONG", "a console action refused")
+        store.log_event(Event.PIN_WRONG, args.station_command)
         raise PollWorkerRefused("wrong poll-worker PIN: nothing was done (the try is logged)")
 
 
@@ -190,6 +191,7 @@ def close(args: argparse.Namespace) -> int:
             f"{c.cardless}), checked in not cast {c.in_progress}, released {c.released}"
         )
         print(f"signed count written and read back: {Path(args.out) / file_name}")
+        print(f"event log head {store.event_head().hex()}")
         return 0
 
     return _run(args, go)
@@ -204,7 +206,12 @@ def add_parser(commands: Any) -> None:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--package", required=True, help="the election package folder")
-        p.add_argument("--authority", metavar="FINGERPRINT", help="pin the authority key")
+        p.add_argument(
+            "--authority",
+            required=True,
+            metavar="FINGERPRINT",
+            help="the election authority key's read-aloud fingerprint (pins the package)",
+        )
         p.add_argument("--station", required=True, help="this station's ID")
         p.add_argument("--db", required=True, help="the poll book's SQLite file")
 

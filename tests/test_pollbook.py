@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ballots.package import PublicPackage, verify_package
+from ballots.package import PublicPackage, key_fingerprint, verify_package
 from ballots.pollbook_count import PollBookCount, PollBookCountError, open_pollbook_count
 from booth.pollbook import messages
 from booth.pollbook.client import PollBookClient
@@ -24,12 +24,14 @@ from booth.pollbook.errors import (
     InProgressElsewhere,
     LinkKeyInvalid,
     NotOnRoll,
+    PackageNotPinned,
     PeerRefused,
     PollBookClosed,
     PollBookUnreachable,
     ProtocolViolation,
     ReleaseRefused,
 )
+from booth.pollbook.server import PollBookServer
 from booth.pollbook.store import Evidence, PollBookStore
 from crypto.encoding import canonical_json, parse_canonical_json
 from crypto.signing import SigningKey
@@ -219,6 +221,28 @@ def test_a_booth_without_a_valid_certificate_is_refused(
         with pytest.raises(PeerRefused, match="not a booth of station S1"):
             s2.check_in(station.roll_hash(station.roll["S1"][0]))
         assert server.store.counts().in_progress == 0
+
+
+def test_the_link_needs_a_pinned_package(station: Station, tmp_path: Path) -> None:
+    unpinned = verify_package(station.folder / "package")
+    assert not unpinned.authority_pinned
+    with pytest.raises(PackageNotPinned):
+        PollBookClient(unpinned, "S1-A", station.booth_key("S1-A"), ("127.0.0.1", 1))
+    with pytest.raises(PackageNotPinned):
+        PollBookServer(
+            unpinned,
+            station.confidential,
+            "S1",
+            station.pollbook_key("S1"),
+            tmp_path / "pb.sqlite",
+            ("127.0.0.1", 0),
+        )
+    assert not (tmp_path / "pb.sqlite").exists()
+    out = refvote(
+        "station", "status", "--package", str(station.folder / "package"),
+        "--station", "S1", "--db", str(tmp_path / "pb.sqlite"),
+    )  # fmt: skip
+    assert out.returncode == 2 and "--authority" in out.stderr
 
 
 def test_a_booth_refuses_the_wrong_poll_book(
@@ -414,6 +438,32 @@ def test_package_link_rules(station: Station, other: Station) -> None:
             verify_package(_resign(station, change))
 
 
+def test_confidential_pins_must_match_the_stations(station: Station) -> None:
+    from ballots.errors import PackageError
+    from ballots.package import ConfidentialPackage, verify_confidential
+    from crypto.hashing import file_fingerprint
+
+    authority = SigningKey.generate()
+    folder = station.folder / f"variant-{secrets.token_hex(4)}"
+    shutil.copytree(station.folder / "package", folder)
+    c = ConfidentialPackage.from_json((folder / "confidential.json").read_bytes())
+    c = c.__class__(**{**c.__dict__, "poll_worker_pins": c.poll_worker_pins[1:]})
+    c = c.__class__(**{**c.__dict__, "signature": authority.sign("package", *c.payload())})
+    (folder / "confidential.json").write_bytes(c.to_json())
+    p = PublicPackage.from_json((folder / "package.json").read_bytes())
+    p = p.__class__(
+        **{
+            **p.__dict__,
+            "authority_key": authority.verify_key,
+            "confidential": file_fingerprint(c.to_json()),
+        }
+    )
+    p = p.__class__(**{**p.__dict__, "signature": authority.sign("package", *p.payload())})
+    (folder / "package.json").write_bytes(p.to_json())
+    with pytest.raises(PackageError, match="PINs do not match the stations"):
+        verify_confidential(c.to_json(), verify_package(folder))
+
+
 def test_pins_are_argon2id_hashes_of_the_pin(station: Station) -> None:
     from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
@@ -445,7 +495,10 @@ def test_console_issue_code_release_and_close(station: Station, tmp_path: Path) 
     pin_file.write_text(station.devices.pins["S1"] + "\n")
     wrong = tmp_path / "wrong"
     wrong.write_text("000000\n" if station.devices.pins["S1"] != "000000" else "111111\n")
-    base = ["--package", str(station.folder / "package"), "--station", "S1", "--db", str(db)]
+    base = [
+        "--package", str(station.folder / "package"), "--station", "S1", "--db", str(db),
+        "--authority", key_fingerprint(station.verified.public.authority_key),
+    ]  # fmt: skip
     refused = refvote("station", "issue-code", *base, "--pin-file", str(wrong), "--identifier", "x")
     assert refused.returncode == 1 and "wrong poll-worker PIN" in refused.stderr
     out = refvote(
@@ -490,3 +543,200 @@ def test_console_issue_code_release_and_close(station: Station, tmp_path: Path) 
     assert stuck not in (medium / "pollbook-S1.json").read_bytes()
     events = [e for e, _ in PollBookStore(db).events()]
     assert events.count("POLL_WORKER_PIN_WRONG") == 1 and "POLLBOOK_CLOSED" in events
+
+
+def test_mutated_counts_give_clean_errors(station: Station) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from crypto.errors import CryptoError
+
+    public = station.verified.public
+    counts = dict.fromkeys(
+        ("voted", "checked_in_not_cast", "released", "cardless", "completed_after_release"), 2
+    )
+    data = PollBookCount.sign(
+        station.devices.pollbook_keys["S1"], public.base, "S1", counts
+    ).to_json()
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.data())
+    def mutate(draw: st.DataObject) -> None:
+        raw = bytearray(data)
+        for _ in range(draw.draw(st.integers(1, 3))):
+            raw[draw.draw(st.integers(0, len(raw) - 1))] = draw.draw(st.integers(0, 255))
+        if bytes(raw) == data:
+            return
+        with pytest.raises(CryptoError):
+            open_pollbook_count(bytes(raw), public.station_key("S1"), public.base, "S1")
+
+    mutate()
+
+
+def test_refvote_station_serve_answers_booths(station: Station, tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "refvote.cli", "station", "serve",
+            "--package", str(station.folder / "package"), "--station", "S1",
+            "--authority", key_fingerprint(station.verified.public.authority_key),
+            "--db", str(tmp_path / "pb.sqlite"),
+            "--tls-key", str(station.pollbook_key("S1")), "--listen", "127.0.0.1:0",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # printed once it listens
+        assert "listening on 127.0.0.1:" in line, line + process.stderr.read()  # type: ignore[union-attr]
+        port = int(line.split("127.0.0.1:")[1].split()[0])
+        booth = station.client("S1-B", ("127.0.0.1", port))
+        session = booth.check_in(station.roll_hash(station.roll["S1"][9]))
+        booth.complete(session)
+        assert booth.status()["voted"] == 1
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_every_voter_transition_and_every_refused_one(station: Station, tmp_path: Path) -> None:
+    """The store's table, walked: each allowed move changes the row, every other leaves it."""
+    from booth.pollbook.store import TRANSITIONS, Action, VoterState
+
+    store = PollBookStore.create_or_open(
+        tmp_path / "pb.sqlite",
+        "S1",
+        station.verified.public.manifest_hash,
+        station.confidential.roll_of("S1"),
+    )
+    voters = iter(station.roll_hash(v) for v in station.roll["S1"])
+
+    def state(rh: bytes) -> tuple[str, bytes | None]:
+        row = (
+            store._db()
+            .execute("SELECT state, session FROM voters WHERE roll_hash = ?", [rh])
+            .fetchone()
+        )
+        return row[0], row[1]
+
+    def in_state(target: VoterState) -> tuple[bytes, bytes | None]:
+        rh = next(voters)
+        session = None
+        if target is not VoterState.ELIGIBLE:
+            session = store.check_in(rh, "S1-A").fields["session"]
+        if target is VoterState.VOTED:
+            assert store.complete(session).answer == "done"  # type: ignore[arg-type]
+        assert state(rh)[0] == target.value
+        return rh, session
+
+    def act(action: Action, rh: bytes, session: bytes | None) -> None:
+        s = session or secrets.token_bytes(16)
+        match action:
+            case Action.CHECK_IN:
+                store.check_in(rh, "S1-B")
+            case Action.COMPLETE:
+                store.complete(s)
+            case Action.ABORT:
+                store.abort(s)
+            case Action.RELEASE:
+                store.report_outbox("S1-A", frozenset())
+                try:
+                    store.release("S1-A", Evidence.BOOTH_ANSWER)
+                except ReleaseRefused:
+                    pass
+            case Action.SETTLE_CAST:
+                try:
+                    store.release("S1-A", Evidence.MIRROR_READING, frozenset({s}))
+                except ReleaseRefused:
+                    pass
+
+    for action in Action:
+        for start in VoterState:
+            rh, session = in_state(start)
+            before = state(rh)
+            act(action, rh, session)
+            allowed = TRANSITIONS[action]
+            if allowed[0] is start:
+                assert state(rh)[0] == allowed[1].value, (action, start)
+            else:
+                assert state(rh) == before, (action, start)
+            # Leave nothing in progress for the next case (release and settle act per booth).
+            if state(rh)[0] == VoterState.IN_PROGRESS.value:
+                store.abort(state(rh)[1])  # type: ignore[arg-type]
+
+
+def test_the_event_log_is_hash_chained(station: Station, tmp_path: Path) -> None:
+    import hashlib
+
+    from booth.pollbook.store import StoreError
+
+    store = PollBookStore.create_or_open(
+        tmp_path / "pb.sqlite",
+        "S1",
+        station.verified.public.manifest_hash,
+        station.confidential.roll_of("S1"),
+    )
+    store.issue_code(station.roll_hash(station.roll["S1"][0]))
+    store.close_polls()
+    events = store.events()
+    assert [code for code, _ in events] == ["POLLBOOK_CREATED", "CODE_ISSUED", "POLLBOOK_CLOSED"]
+
+    # The head recomputed from scratch: H = SHA-512 over length-prefixed items (protocol §1).
+    def h(*items: bytes) -> bytes:
+        tag = b"refvote/v2/pollbook-event"
+        data = b"".join(len(x).to_bytes(4, "big") + x for x in (tag, *items))
+        return hashlib.sha512(data).digest()[:32]
+
+    chain = bytes(32)
+    for code, detail in events:
+        chain = h(chain, code.encode(), detail.encode())
+    assert store.event_head() == chain
+    store._db().execute("UPDATE events SET detail = 'nothing happened' WHERE code = 'CODE_ISSUED'")
+    with pytest.raises(StoreError, match="chain breaks at CODE_ISSUED"):
+        store.events()
+
+
+def _race_in_process(
+    db: str, manifest_hash: bytes, roll: frozenset[bytes], booth_id: str, voters: list[bytes],
+    barrier, answers,  # type: ignore[no-untyped-def]
+) -> None:  # fmt: skip
+    store = PollBookStore.create_or_open(Path(db), "S1", manifest_hash, roll)
+    for n, rh in enumerate(voters):
+        barrier.wait()
+        answers.put((n, booth_id, store.check_in(rh, booth_id).answer))
+
+
+def test_two_processes_racing_on_one_file_exactly_one_proceeds(
+    station: Station, tmp_path: Path
+) -> None:
+    """The same race between two processes (the server and a second one on the same file):
+    SQLite's transaction, not a Python lock, lets exactly one through."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    roll = station.confidential.roll_of("S1")
+    manifest_hash = station.verified.public.manifest_hash
+    db = tmp_path / "pb.sqlite"
+    PollBookStore.create_or_open(db, "S1", manifest_hash, roll)
+    voters = [station.roll_hash(v) for v in station.roll["S1"]]
+    barrier, answers = ctx.Barrier(2), ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=_race_in_process,
+            args=(str(db), manifest_hash, roll, b, voters, barrier, answers),
+        )
+        for b in ("S1-A", "S1-B")
+    ]
+    for p in procs:
+        p.start()
+    results: dict[int, list[str]] = {}
+    for _ in range(2 * len(voters)):
+        n, _, answer = answers.get(timeout=60)
+        results.setdefault(n, []).append(answer)
+    for p in procs:
+        p.join(timeout=30)
+        assert p.exitcode == 0
+    assert all(sorted(r) == ["eligible", "in_progress"] for r in results.values()), results
+    assert PollBookStore(db).counts().in_progress == len(voters)

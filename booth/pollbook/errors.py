@@ -38,6 +38,11 @@ class PeerRefused(PollBookUnreachable):
     """The TLS peer is not the device the verified package names (wrong station, wrong key)."""
 
 
+class PackageNotPinned(PollBookError):
+    """The package was not verified against the authority fingerprint read aloud: its link CA
+    could be anyone's. Configure with the authority's fingerprint."""
+
+
 class LinkKeyInvalid(PollBookError):
     """This device's TLS key file is not the key of its certificate in the package."""
 

@@ -19,7 +19,7 @@ missing, extra or malformed is a ProtocolViolation before anything acts on it.
     in_progress    booth_id: text
     noted          stuck: int (this booth's check-ins now releasable on its answer)
     status         voted, in_progress, released, cardless, closed (0/1): int
-    refused        reason: text (a peer that is not a booth of this station; then the link closes)
+    refused        reason: text (to a peer that is not a booth of this station; the link closes)
     error          reason: text (a malformed request)
     others         no fields
 """

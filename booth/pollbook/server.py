@@ -2,8 +2,9 @@
 
 Each connection: the TLS handshake (the booth's certificate checked by `ssl` against the link
 CA of the verified package), then the booth's identity (its exact certificate among this
-station's booths, or the answer `refused` and the link closes), then framed requests, each
-answered from one store transaction. A malformed frame gets `error` and the link closes.
+station's booths, or the answer `refused` to its first request and the link closes), then
+framed requests, each answered from one store transaction. A malformed frame gets `error`
+and the link closes.
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ class PollBookServer:
                 try:
                     booth_id = peer_booth(tls, self.verified, self.station_id)
                 except PeerRefused as exc:
+                    # Read the request first (never acted on): closing with it unread would
+                    # reset the link and could drop the answer before the booth reads it.
+                    messages.read_frame(tls)
                     tls.sendall(messages.encode("answer", "refused", {"reason": str(exc)}))
                     return
                 tls.settimeout(IDLE_TIMEOUT)

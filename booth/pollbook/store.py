@@ -4,7 +4,8 @@
     voters(roll_hash, state, session, booth_id, via, evidence)    a row per roll entry
     codes(code_hash, roll_hash, state)      one-time codes: SHA-256 of the code, its voter
     released(session, booth_id, evidence, completed)   releases, kept to recognise a late complete
-    events(seq, code, detail)               console actions (no roll hash, no S, no time)
+    events(seq, code, detail, chain)        the log: chain = H("pollbook-event", previous chain,
+                                            code, detail), from 32 zero bytes
 
 Tables are WITHOUT ROWID and keyed by random values, so the file's order is not check-in order.
 No row holds a time, a ballot ID or a tracking code; nothing from the booth but S and its ID.
@@ -30,6 +31,7 @@ from typing import Any
 import sqlite_utils
 
 from booth.pollbook.errors import CodeInvalid, PollBookError, ReleaseRefused
+from crypto.hashing import fingerprint
 from crypto.randomness import SYSTEM, RandomSource
 
 SESSION_BYTES = 16
@@ -69,6 +71,24 @@ class Polls(enum.Enum):
 class Evidence(enum.Enum):
     BOOTH_ANSWER = "booth-answer"  # the booth, idle, said S is not in its outbox
     MIRROR_READING = "mirror-reading"  # a poll worker read the dead booth's mirror medium
+
+
+class Event(enum.Enum):
+    """The poll book's log events, declared once: (code, meaning). Never a roll hash, S or time."""
+
+    CREATED = ("POLLBOOK_CREATED", "the poll book was made from the package's roll")
+    CODE_ISSUED = ("CODE_ISSUED", "a poll worker issued a one-time code to a card-less voter")
+    CHECKIN_RELEASED = ("CHECKIN_RELEASED", "a poll worker released stuck check-ins on evidence")
+    COMPLETE_AFTER_RELEASE = ("COMPLETE_AFTER_RELEASE", "a booth reported a released check-in cast")
+    PIN_WRONG = ("POLL_WORKER_PIN_WRONG", "a console action was refused: wrong poll-worker PIN")
+    CLOSED = ("POLLBOOK_CLOSED", "a poll worker closed the poll book")
+
+    @property
+    def code(self) -> str:
+        return self.value[0]
+
+
+EVENT_CHAIN_START = bytes(32)
 
 
 class StoreError(PollBookError):
@@ -126,7 +146,9 @@ CREATE TABLE IF NOT EXISTS released (
   evidence TEXT NOT NULL,
   completed INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, code TEXT NOT NULL, detail TEXT);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY, code TEXT NOT NULL, detail TEXT NOT NULL, chain BLOB NOT NULL
+);
 """
 
 
@@ -194,7 +216,7 @@ class PollBookStore:
                     "INSERT INTO voters (roll_hash, state) VALUES (?, 'eligible')",
                     [(h,) for h in sorted(roll)],
                 )
-                store._event(db, "POLLBOOK_CREATED", f"{len(roll)} voters on the roll")
+                store._event(db, Event.CREATED, f"{len(roll)} voters on the roll")
             elif (meta.get("station_id"), meta.get("manifest_hash")) != (
                 station_id,
                 manifest_hash.hex(),
@@ -209,8 +231,14 @@ class PollBookStore:
                     raise StoreError(f"{path}: its roll is not the one in the election package")
         return store
 
-    def _event(self, db: sqlite_utils.Database, code: str, detail: str = "") -> None:
-        db.execute("INSERT INTO events (code, detail) VALUES (?, ?)", [code, detail])
+    def _event(self, db: sqlite_utils.Database, event: Event, detail: str = "") -> None:
+        last = db.execute("SELECT chain FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        chain = fingerprint(
+            "pollbook-event", last[0] if last else EVENT_CHAIN_START, event.code, detail
+        )
+        db.execute(
+            "INSERT INTO events (code, detail, chain) VALUES (?, ?, ?)", [event.code, detail, chain]
+        )
 
     def _closed(self, db: sqlite_utils.Database) -> bool:
         row = db.execute("SELECT value FROM meta WHERE name = 'polls'").fetchone()
@@ -236,13 +264,10 @@ class PollBookStore:
     # Booth requests (each one transaction) ------------------------------------------------
 
     def check_in(self, roll_hash: bytes, booth_id: str) -> Outcome:
-        return self._check_in(roll_hash, booth_id, "card")
-
-    def _check_in(self, roll_hash: bytes, booth_id: str, via: str) -> Outcome:
         with self._transaction() as db:
-            return self._check_in_in(db, roll_hash, booth_id, via)
+            return self._check_in(db, roll_hash, booth_id, "card")
 
-    def _check_in_in(
+    def _check_in(
         self, db: sqlite_utils.Database, roll_hash: bytes, booth_id: str, via: str
     ) -> Outcome:
         if self._closed(db):
@@ -279,7 +304,7 @@ class PollBookStore:
             if row is None:
                 return Outcome("code_invalid", {})
             db.execute("UPDATE codes SET state = 'used' WHERE code_hash = ?", [key])
-            outcome = self._check_in_in(db, row[0], booth_id, "code")
+            outcome = self._check_in(db, row[0], booth_id, "code")
             return outcome if outcome.answer == "eligible" else Outcome("code_invalid", {})
 
     def complete(self, session: bytes) -> Outcome:
@@ -293,7 +318,7 @@ class PollBookStore:
             if db.execute(
                 "UPDATE released SET completed = 1 WHERE session = ?", [session]
             ).rowcount:
-                self._event(db, "COMPLETE_AFTER_RELEASE", "a released check-in was cast")
+                self._event(db, Event.COMPLETE_AFTER_RELEASE)
                 return Outcome("done", {})
             return Outcome("error", {"reason": "unknown session"})
 
@@ -381,7 +406,7 @@ class PollBookStore:
                 "INSERT INTO codes (code_hash, roll_hash, state) VALUES (?, ?, 'issued')",
                 [code_key(code), roll_hash],
             )
-            self._event(db, "CODE_ISSUED", "a one-time code for a card-less voter")
+            self._event(db, Event.CODE_ISSUED)
         return f"{code[:4]}-{code[4:8]}-{code[8:]}"
 
     def _unbiased(self, n: int) -> list[int]:
@@ -435,7 +460,7 @@ class PollBookStore:
                 self._move(db, Action.SETTLE_CAST, "session = ?", [s])
             self._event(
                 db,
-                "CHECKIN_RELEASED",
+                Event.CHECKIN_RELEASED,
                 f"booth {booth_id}: {len(free)} released, {len(cast)} settled as cast, "
                 f"on {evidence.value}",
             )
@@ -446,13 +471,24 @@ class PollBookStore:
         with self._transaction() as db:
             if not self._closed(db):
                 db.execute("UPDATE meta SET value = ? WHERE name = 'polls'", [Polls.CLOSED.value])
-                self._event(db, "POLLBOOK_CLOSED")
+                self._event(db, Event.CLOSED)
         return self.counts()
 
-    def log_event(self, code: str, detail: str = "") -> None:
+    def log_event(self, event: Event, detail: str = "") -> None:
         with self._transaction() as db:
-            self._event(db, code, detail)
+            self._event(db, event, detail)
 
     def events(self) -> list[tuple[str, str]]:
-        rows = self._db().execute("SELECT code, detail FROM events ORDER BY seq").fetchall()
-        return [(r[0], r[1]) for r in rows]
+        """(code, detail) in order, after checking the hash chain from its start."""
+        rows = self._db().execute("SELECT code, detail, chain FROM events ORDER BY seq")
+        out, chain = [], EVENT_CHAIN_START
+        for code, detail, stored in rows.fetchall():
+            chain = fingerprint("pollbook-event", chain, code, detail)
+            if stored != chain:
+                raise StoreError(f"{self.path}: the event log's chain breaks at {code}")
+            out.append((code, detail))
+        return out
+
+    def event_head(self) -> bytes:
+        row = self._db().execute("SELECT chain FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return bytes(row[0]) if row else EVENT_CHAIN_START

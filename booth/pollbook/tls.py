@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import load_der_x509_certificate
 
 from ballots.package import VerifiedPackage
-from booth.pollbook.errors import LinkKeyInvalid, PeerRefused
+from booth.pollbook.errors import LinkKeyInvalid, PackageNotPinned, PeerRefused
 
 
 def _context(
@@ -26,6 +26,11 @@ def _context(
     side = (
         ssl.PROTOCOL_TLS_SERVER if purpose is ssl.Purpose.CLIENT_AUTH else ssl.PROTOCOL_TLS_CLIENT
     )
+    if not verified.authority_pinned:
+        raise PackageNotPinned(
+            "the election package was not checked against the authority's fingerprint: "
+            "the station link trusts only a pinned package"
+        )
     ctx = ssl.SSLContext(side)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     ctx.maximum_version = ssl.TLSVersion.TLSv1_3
