@@ -37,7 +37,7 @@ from ballots.package import (
 from ballots.station_link import check_pin_text, pin_matches
 from booth.core import tracking
 from booth.core.ballot import BallotState
-from booth.core.pollbook import PollBook, PollBookError
+from booth.core.pollbook import PollBookError, StationPollBook
 from booth.core.polls import POLLS, PollsReport, PollsState, QuestionCount, ReportKind
 from booth.core.session import (
     CardSlot,
@@ -79,6 +79,7 @@ from booth.store import (
     BallotStore,
     EntryRecord,
     Mirror,
+    MirrorOutbox,
     OpeningRecord,
     Side,
     reconcile,
@@ -196,7 +197,7 @@ class BoothParts:
     mirror_folder: Path
     printer: StatusPrinter
     card_slot: CardSlot
-    poll_book: PollBook
+    poll_book: StationPollBook
     authenticator: AuthenticatorFactory
     reports: ReportPrinter
     clock: Clock
@@ -212,6 +213,8 @@ class Booth:
         self.log = parts.event_log
         self.store = BallotStore(parts.store_path)
         self.mirror = Mirror(parts.mirror_folder)
+        self.mirror_outbox = MirrorOutbox(parts.mirror_folder)
+        self._outbox_reported = False  # told the poll book, idle, which S it still owes
         self.session: VoterSession | None = None
         self.storage_problem: StorageError | None = None
         self.printer_fault: str | None = None
@@ -248,8 +251,32 @@ class Booth:
                 pass
             case _:
                 assert_never(agreement)
+        try:
+            self._sync_mirror_outbox(agreement)
+        except StorageError as exc:
+            self._storage_fault(exc)
+            return
         self._void_pending()
         self.retry_outbox()
+
+    def _sync_mirror_outbox(self, agreement: Agreement) -> None:
+        """Make the mirror medium's outbox list exactly the store's outbox.
+
+        An S listed on the medium but not in the store is stale (added before a cast whose
+        transaction never committed, or acknowledged before a crash) and dropped, except when
+        the store was just brought up by a cast from the mirror: that cast's S is on the medium
+        only, and goes back into the store's outbox to be completed.
+        """
+        listed = self.mirror_outbox.read()
+        ours = set(self.store.outbox())
+        if agreement is Agreement.STORE_BROUGHT_UP:
+            entries = self.store.entries()
+            if entries and entries[-1].fate is BallotState.CAST:
+                for session in listed - ours:
+                    self.store.add_to_outbox(session)
+                ours |= listed
+        if listed != ours:
+            self.mirror_outbox.write(ours)
 
     def _void_pending(self) -> None:
         pending = self.store.pending()
@@ -277,11 +304,23 @@ class Booth:
                 pending += 1
                 continue
             self.store.acknowledge(session)
+            try:
+                self.mirror_outbox.remove(session)
+            except StorageError as exc:
+                self._storage_fault(exc)
             sent += 1
         if sent:
             self.log.append(EventCode.RECOVERY, kind=RecoveryKind.OUTBOX_RESENT, count=sent)
         if pending:
             self.log.append(EventCode.LINK_DOWN)
+        elif not self._outbox_reported and (self.session is None or self.session.ended):
+            # Idle, every completion acknowledged: the poll book may now release this booth's
+            # other check-ins left in progress (sessions a crash cut short). Never mid-session.
+            try:
+                self.parts.poll_book.report_outbox(self.store.outbox())
+                self._outbox_reported = True
+            except PollBookError:
+                pass
         return pending
 
     # The package ----------------------------------------------------------------------------
@@ -641,6 +680,7 @@ class Booth:
             self.parts.official,
             self.store,
             self.mirror,
+            self.mirror_outbox,
             self.parts.printer,
             self.parts.card_slot,
             self.parts.poll_book,

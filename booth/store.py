@@ -36,7 +36,7 @@ import errno
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,12 +55,14 @@ from booth.errors import (
     StorageError,
     StoreWriteFailed,
 )
-from crypto.encoding import canonical_json, parse_canonical_json, to_hex
+from crypto.encoding import canonical_json, from_hex, parse_canonical_json, to_hex
 from crypto.errors import CryptoError
 from crypto.fields import Fields
 from crypto.hashing import fingerprint
 
 MIRROR_NAME = "booth-mirror.jsonl"
+OUTBOX_NAME = "booth-outbox.txt"
+MAX_OUTBOX = 1 << 20
 MAX_MIRROR = 256 << 20
 _ZERO = bytes(32)
 
@@ -442,6 +444,11 @@ class BallotStore:
     def outbox(self) -> list[bytes]:
         return [bytes(r[0]) for r in self.db.conn.execute("SELECT session FROM outbox")]
 
+    def add_to_outbox(self, session: bytes) -> None:
+        """Only when the store is brought up from the mirror: a cast's S the mirror medium kept."""
+        with self._transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO outbox (session) VALUES (?)", (session,))
+
     def acknowledge(self, session: bytes) -> None:
         """The poll book answered complete(S): S is deleted and the WAL truncated."""
         with self._transaction() as conn:
@@ -604,6 +611,69 @@ class Mirror:
         return aside
 
 
+class MirrorOutbox:
+    """The unacknowledged S values, on the mirror medium: one hex per line, sorted.
+
+    What `refvote station release --mirror-outbox` reads when the booth is dead: a check-in
+    whose S is listed was cast. S is added BEFORE the cast's store transaction (a crash between
+    leaves an S listed whose voter did not vote: the safe side, never a second vote) and removed
+    after the poll book's acknowledgement. The file is rewritten whole (temp, fsync, rename), so
+    it holds only the few S not yet acknowledged, in no particular order: never a cast order.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / OUTBOX_NAME
+
+    def read(self) -> frozenset[bytes]:
+        try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            return frozenset()
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_OUTBOX:
+            raise MirrorCorrupt(f"{self.path} is not a regular file of the expected size")
+        out = set()
+        with open(self.path, "rb") as f:
+            for n, line in enumerate(f.read(MAX_OUTBOX).splitlines(), start=1):
+                try:
+                    out.add(from_hex(line.decode("ascii"), 16, what=f"{self.path.name} line {n}"))
+                except (UnicodeDecodeError, CryptoError) as exc:
+                    raise MirrorCorrupt(f"{self.path}: {exc}") from None
+        return frozenset(out)
+
+    def write(self, sessions: Iterable[bytes]) -> None:
+        data = "".join(f"{to_hex(s)}\n" for s in sorted(set(sessions))).encode("ascii")
+        temp = self.folder / f".{OUTBOX_NAME}.partial"
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temp, self.path)
+            dir_fd = os.open(self.folder, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            raise MirrorWriteFailed(
+                f"the outbox on the mirror medium {self.folder} could not be written "
+                f"({exc.strerror}): the booth stops taking voters; call the poll worker"
+            ) from None
+
+    def add(self, session: bytes) -> None:
+        self.write(self.read() | {session})
+
+    def remove(self, session: bytes) -> None:
+        current = self.read()
+        if session in current:
+            self.write(current - {session})
+
+
 # Comparing the two copies ------------------------------------------------------------------
 
 
@@ -718,10 +788,12 @@ def recover(store: BallotStore, mirror: Mirror, trusted: Side) -> int:
 
 __all__ = [
     "MIRROR_NAME",
+    "OUTBOX_NAME",
     "Agreement",
     "BallotStore",
     "EntryRecord",
     "Mirror",
+    "MirrorOutbox",
     "OpeningRecord",
     "PendingBallot",
     "Record",

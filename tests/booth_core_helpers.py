@@ -208,6 +208,8 @@ class PollBookStandIn:
         self.issued: list[bytes] = []
         self.completed: list[bytes] = []
         self.aborted: list[bytes] = []
+        self.reports: list[frozenset[bytes]] = []
+        self.releasable: set[bytes] = set()
 
     def _link(self) -> None:
         if not self.reachable:
@@ -252,6 +254,14 @@ class PollBookStandIn:
         key = self.sessions.pop(session, None)
         if key is not None and self.state.get(key) == "in_progress":
             del self.state[key]
+
+    def report_outbox(self, sessions: object) -> int:
+        self._link()
+        outbox = set(sessions)  # type: ignore[call-overload]
+        self.reports.append(frozenset(outbox))
+        stuck = [s for s, k in self.sessions.items() if self.state.get(k) == "in_progress"]
+        self.releasable |= {s for s in stuck if s not in outbox}
+        return len(stuck)
 
     def voted(self) -> int:
         return sum(1 for s in self.state.values() if s == "voted") + sum(

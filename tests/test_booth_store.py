@@ -25,7 +25,7 @@ from booth.errors import (
     SessionRefused,
 )
 from booth.eventlog import EventCode, RecoveryKind
-from booth.store import MIRROR_NAME, BallotStore, Mirror, Side
+from booth.store import MIRROR_NAME, OUTBOX_NAME, BallotStore, Mirror, MirrorOutbox, Side
 from crypto.hashing import fingerprint
 from tests.booth_core_helpers import (
     CARD_PIN,
@@ -171,6 +171,30 @@ def test_store_one_behind_is_brought_up_from_the_mirror(bench: Bench) -> None:
     assert written.counts.cast == 2
 
 
+def test_a_cast_known_only_to_the_mirror_medium_still_reaches_the_poll_book(
+    bench: Bench,
+) -> None:
+    booth = bench.opened()
+    pb = bench.poll_book
+    assert pb is not None
+    booth.close()
+    shutil.copytree(bench.root / "internal", bench.root / "internal-before")
+    booth = bench.start()
+    vote_until_deciding(bench, VOTERS[0])
+    pb.reachable = False
+    booth.cast()  # counted; S waits in both outboxes
+    booth.close()
+    bench.booth = None
+    shutil.rmtree(bench.root / "internal")  # the store loses its last transaction
+    shutil.move(bench.root / "internal-before", bench.root / "internal")
+    pb.reachable = True
+    booth = bench.start()
+    assert booth.storage_problem is None
+    assert [e.fate for e in booth.store.entries()] == [BallotState.CAST]
+    assert pb.completed == pb.issued  # the S came back from the mirror medium
+    assert booth.store.outbox() == [] and MirrorOutbox(bench.mirror_folder).read() == set()
+
+
 def test_copies_two_apart_refuse_to_open_and_recover_from_the_mirror(bench: Bench) -> None:
     booth = bench.opened()
     booth.close()
@@ -261,7 +285,9 @@ def test_a_fork_cannot_be_recovered_either_way(election: Election, tmp_path: Pat
         bench.stop()
 
 
-def test_mirror_failure_stops_the_booth_but_the_cast_is_kept(bench: Bench) -> None:
+def test_a_pulled_mirror_medium_at_cast_counts_nothing_and_stops_the_booth(
+    bench: Bench,
+) -> None:
     booth = bench.opened()
     pb = bench.poll_book
     assert pb is not None
@@ -270,16 +296,80 @@ def test_mirror_failure_stops_the_booth_but_the_cast_is_kept(bench: Bench) -> No
     with pytest.raises(MirrorWriteFailed):
         booth.cast()
     assert booth.view().state is SessionState.STORAGE_FAULT  # type: ignore[union-attr]
-    assert pb.aborted == []  # a cast is never aborted: its S is in the outbox
+    assert [e.fate for e in booth.store.entries()] == [BallotState.VOID]
+    assert pb.aborted == pb.issued and booth.store.outbox() == []  # the voter may vote again
     with pytest.raises(SessionRefused, match="stopped"):
         booth.card_inserted()
     bench.mirror_folder.mkdir()  # a new, empty medium
     booth = bench.start()
-    # The medium came back empty: the store holds 2 records the mirror lacks.
     assert isinstance(booth.storage_problem, CopiesDisagree)
     booth.recover(Side.STORE, *WORKER_PINS)
+    assert len(mirror_lines(bench)) == 2
+
+
+def test_a_mirror_failure_after_the_store_keeps_the_cast_and_its_s(bench: Bench) -> None:
+    booth = bench.opened()
+    pb = bench.poll_book
+    assert pb is not None
+    vote_until_deciding(bench, VOTERS[0])
+    original = Mirror.append
+
+    def fail(self, record):  # type: ignore[no-untyped-def]
+        raise MirrorWriteFailed("the medium failed")
+
+    Mirror.append = fail  # type: ignore[method-assign]
+    try:
+        with pytest.raises(MirrorWriteFailed):
+            booth.cast()
+    finally:
+        Mirror.append = original  # type: ignore[method-assign]
+    assert booth.view().state is SessionState.STORAGE_FAULT  # type: ignore[union-attr]
+    assert pb.aborted == []  # a cast is never aborted: its S is in both outboxes
+    assert booth.store.outbox() == pb.issued
+    assert MirrorOutbox(bench.mirror_folder).read() == set(pb.issued)
+    booth = bench.start()  # the mirror is one behind: brought up; S completed, then dropped
+    assert booth.storage_problem is None
+    assert pb.completed == pb.issued and MirrorOutbox(bench.mirror_folder).read() == set()
     assert [e.fate for e in booth.store.entries()] == [BallotState.CAST]
-    assert pb.completed == pb.issued
+
+
+def test_the_mirror_medium_lists_s_until_acknowledged(bench: Bench) -> None:
+    """What a poll worker reads from a dead booth's mirror medium (station release)."""
+    booth = bench.opened()
+    pb = bench.poll_book
+    assert pb is not None
+    vote_until_deciding(bench, VOTERS[0])
+    pb.reachable = False
+    booth.cast()
+    outbox = bench.mirror_folder / OUTBOX_NAME
+    assert outbox.read_text() == f"{pb.issued[0].hex()}\n"  # the station's release format
+    pb.reachable = True
+    booth.retry_outbox()
+    assert outbox.read_text() == ""
+    assert pb.reports == [frozenset()]  # idle, all acknowledged: the booth's answer
+
+
+def test_a_crash_before_the_casts_transaction_releases_the_voter(bench: Bench) -> None:
+    booth = bench.opened()
+    pb = bench.poll_book
+    assert pb is not None
+    vote_until_deciding(bench, VOTERS[0])
+    original = BallotStore.decide
+
+    def crash(self, entry, session=None):  # type: ignore[no-untyped-def]
+        raise Crash
+
+    BallotStore.decide = crash  # type: ignore[method-assign]
+    try:
+        with pytest.raises(Crash):
+            booth.cast()
+    finally:
+        BallotStore.decide = original  # type: ignore[method-assign]
+    assert MirrorOutbox(bench.mirror_folder).read() == set(pb.issued)  # listed, not cast
+    booth = bench.start()
+    assert [e.fate for e in booth.store.entries()] == [BallotState.VOID]
+    assert MirrorOutbox(bench.mirror_folder).read() == set()
+    assert pb.completed == [] and pb.releasable == set(pb.issued)
 
 
 def test_store_write_failure_stops_the_booth(bench: Bench) -> None:

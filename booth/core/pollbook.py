@@ -3,6 +3,9 @@ errors, named here once for the core (the client over the station link implement
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Protocol
+
 from booth.pollbook.errors import (
     AlreadyVoted,
     CodeInvalid,
@@ -14,6 +17,14 @@ from booth.pollbook.errors import (
 )
 from booth.pollbook.messages import PollBook
 
+
+class StationPollBook(PollBook, Protocol):
+    """The poll book as a booth process uses it: also, when idle at start-up, the S its
+    outbox still holds (booth.pollbook.client.PollBookClient.report_outbox)."""
+
+    def report_outbox(self, sessions: Iterable[bytes]) -> int: ...
+
+
 __all__ = [
     "AlreadyVoted",
     "CodeInvalid",
@@ -23,4 +34,5 @@ __all__ = [
     "PollBookClosed",
     "PollBookError",
     "PollBookUnreachable",
+    "StationPollBook",
 ]

@@ -42,7 +42,7 @@ from booth.core.pollbook import (
 from booth.errors import ChallengeLimit, StorageError, TransitionRefused
 from booth.eventlog import Refusal
 from booth.paper import paper_record_job, receipt_job, slip_job
-from booth.store import BallotStore, EntryRecord, Mirror
+from booth.store import BallotStore, EntryRecord, Mirror, MirrorOutbox
 from crypto.randomness import SYSTEM, RandomSource
 from hardware.errors import (
     CardError,
@@ -170,6 +170,7 @@ class SessionParts:
     official: bool
     store: BallotStore
     mirror: Mirror
+    mirror_outbox: MirrorOutbox
     printer: Printer
     card_slot: CardSlot
     poll_book: PollBook
@@ -391,6 +392,7 @@ class VoterSession:
         session = self.session
         assert session is not None
         try:
+            self.parts.mirror_outbox.add(session)  # before the store: see MirrorOutbox
             self._decide(BallotState.CAST)
         except StorageError as exc:
             self._end(SessionState.STORAGE_FAULT, str(exc))
@@ -403,6 +405,10 @@ class VoterSession:
         except PollBookError:
             return  # S stays in the outbox: resent before the next session and at start-up
         self.parts.store.acknowledge(session)
+        try:
+            self.parts.mirror_outbox.remove(session)
+        except StorageError as exc:
+            self.storage_failure = exc  # counted all the same; the booth stops taking voters
 
     def challenge(self) -> None:
         """Challenge: the ballot is published with its reveal, a CHALLENGED slip is printed,
