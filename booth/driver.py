@@ -21,13 +21,16 @@ from typing import TYPE_CHECKING, Protocol
 
 from ballots.ballot import Choice
 from ballots.definition import Definition
-from booth.booth import Booth
+from ballots.package import VerifiedPackage
+from booth.booth import Booth, BoothParts, StationPin
 from booth.core.session import CardSlot, SessionState
+from crypto.signing import SigningKey
 from hardware.printer.driver import ThermalPrinter
 from hardware.printer.job import PrinterProfile
 from hardware.printer.virtual_printer import VirtualPrinter
 
 if TYPE_CHECKING:
+    from booth.eventlog import EventLog
     from hardware.idcard.virtual_card import VirtualCard
 
 
@@ -165,24 +168,70 @@ class Tally:
 
 @dataclass
 class BoothRig:
-    """One booth with its real printer path; built by `BoothRig.virtual_printer`."""
+    """One booth with its real devices: `BoothRig.create` is the demo's factory."""
 
     booth: Booth
     cards: CardDeck
     printer: ThermalPrinter
     virtual: VirtualPrinter | None
     worker_pin: str
+    log: EventLog | None = None
 
     @staticmethod
     def virtual_printer(paper: Path) -> tuple[VirtualPrinter, ThermalPrinter]:
         virtual = VirtualPrinter(paper)
         return virtual, ThermalPrinter(virtual.port, PrinterProfile(job_timeout=10.0))
 
+    @classmethod
+    def create(
+        cls,
+        *,
+        booth_id: str,
+        signing_key: SigningKey,
+        folder: Path,
+        verified: VerifiedPackage,
+        tls_key: Path,
+        pollbook_address: tuple[str, int],
+        cards: CardDeck,
+        worker_pin: str,
+        official: bool = False,
+    ) -> BoothRig:
+        """A booth in `folder` (internal/ for the store, log and report PDFs; mirror/ standing
+        in for the second medium; paper/ for the virtual printer's pieces), talking to the
+        station's poll book over TLS. The booth is started, not configured."""
+        from booth.eventlog import EventLog
+        from booth.pollbook.client import PollBookClient
+        from booth.report_printer import ThermalAndPdfReports
+
+        for sub in ("internal", "mirror"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        virtual, printer = cls.virtual_printer(folder / "paper")
+        log = EventLog.open(folder / "internal" / "events.log")
+        booth = Booth(
+            BoothParts(
+                booth_id=booth_id,
+                signing_key=signing_key,
+                store_path=folder / "internal" / "ballots.sqlite",
+                mirror_folder=folder / "mirror",
+                printer=printer,
+                card_slot=cards.slot,
+                poll_book=PollBookClient(verified, booth_id, tls_key, pollbook_address),
+                authenticator=StationPin,
+                reports=ThermalAndPdfReports(printer, folder / "internal", official, log),
+                clock=SystemClock(),
+                event_log=log,
+                official=official,
+            )
+        )
+        return cls(booth, cards, printer, virtual, worker_pin, log)
+
     def close(self) -> None:
         self.booth.close()
         self.printer.close()
         if self.virtual is not None:
             self.virtual.close()
+        if self.log is not None:
+            self.log.close()
 
 
 class HeadlessVoter:

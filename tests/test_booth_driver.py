@@ -16,20 +16,16 @@ import pytest
 from ballots.package import verify_confidential, verify_package
 from ballots.record import DecryptedCount, Results, SharesFile, write_record
 from ballots.results import Count, StationCount, compute_sums, outcomes, totals
-from booth.booth import Booth, BoothParts, StationPin
 from booth.core.polls import PollsState
 from booth.core.session import SessionState
 from booth.driver import (
     BoothRig,
     HeadlessVoter,
-    SystemClock,
     Tally,
     VoterPlan,
     random_plans,
 )
-from booth.pollbook.client import PollBookClient
 from booth.pollbook.server import PollBookServer
-from booth.report_printer import ThermalAndPdfReports
 from crypto.ceremony.sealed_share import unseal_key_share
 from crypto.threshold import ThresholdDecryption, partial_decrypt
 from tally.station import TallyStation
@@ -93,31 +89,16 @@ def station(tmp: Path, voters: int) -> Iterator[tuple[Election, PollBookServer]]
 
 
 def rig_for(election: Election, server: PollBookServer, tmp: Path) -> BoothRig:
-    verified = verify_package(election.folder, election.fingerprint)
-    virtual, printer = BoothRig.virtual_printer(tmp / "paper")
-    for folder in ("internal", "mirror", "usb"):
-        (tmp / folder).mkdir(parents=True, exist_ok=True)
-    deck = InProcessDeck(election)
-    booth = Booth(
-        BoothParts(
-            booth_id="S1-A",
-            signing_key=election.booth_keys["S1-A"],
-            store_path=tmp / "internal" / "ballots.sqlite",
-            mirror_folder=tmp / "mirror",
-            printer=printer,
-            card_slot=deck.slot,
-            poll_book=PollBookClient(
-                verified,
-                "S1-A",
-                tmp.parent / "keys" / "booths" / "S1-A.tls.key.pem",
-                server.address,
-            ),
-            authenticator=StationPin,
-            reports=ThermalAndPdfReports(printer, tmp / "internal", official=False),
-            clock=SystemClock(),
-        )
+    return BoothRig.create(
+        booth_id="S1-A",
+        signing_key=election.booth_keys["S1-A"],
+        folder=tmp,
+        verified=verify_package(election.folder, election.fingerprint),
+        tls_key=tmp.parent / "keys" / "booths" / "S1-A.tls.key.pem",
+        pollbook_address=server.address,
+        cards=InProcessDeck(election),
+        worker_pin=election.station_pins["S1"],
     )
-    return BoothRig(booth, deck, printer, virtual, election.station_pins["S1"])
 
 
 def day(tmp: Path, voters: int, extra: list[VoterPlan] | None = None) -> None:
@@ -130,12 +111,17 @@ def day(tmp: Path, voters: int, extra: list[VoterPlan] | None = None) -> None:
             plans = random_plans(booth.package.definition, [f"V{n:09d}" for n in range(voters)])
             plans = (extra or []) + plans
             tally = HeadlessVoter(rig).run(plans)
-            written = booth.close_polls(rig.worker_pin, tmp / "booth" / "usb")
+            (tmp / "usb").mkdir()
+            written = booth.close_polls(rig.worker_pin, tmp / "usb")
+            assert rig.log is not None
+            log_bytes = rig.log.path.read_bytes()
             assert booth.polls is PollsState.CLOSED
             counts = server.store.counts()
         finally:
             rig.close()
         check_day(election, tmp, written.path.read_bytes(), tally, voters)
+        for voter in [f"V{n:09d}" for n in range(voters)]:
+            assert voter.encode() not in log_bytes
         assert written.counts.cast == tally.cast
         assert counts.voted == tally.cast  # poll-book completions = cast ballots
 
