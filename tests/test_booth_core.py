@@ -732,3 +732,31 @@ def test_reports_print_on_the_thermal_printer_and_save_as_pdf(bench: Bench) -> N
     assert [(q.taken, q.declined) for q in c.questions] == [(1, 0), (0, 1)]
     assert closing.opening_nonce == zero.opening_nonce
     assert len(list((bench.root / "internal").glob("report-S1-A-*.pdf"))) == 2
+
+
+@pytest.mark.parametrize("step", ["fix", "mark_printed"])
+def test_a_store_failure_while_sealing_or_printing_ends_in_storage_fault(
+    bench: Bench, step: str
+) -> None:
+    from booth.errors import StoreWriteFailed
+    from booth.store import BallotStore
+
+    booth = bench.opened()
+    original = getattr(BallotStore, step)
+
+    def fail(self, *args):  # type: ignore[no-untyped-def]
+        raise StoreWriteFailed("the internal disk failed")
+
+    setattr(BallotStore, step, fail)
+    try:
+        with pytest.raises(StoreWriteFailed):
+            vote_until_deciding(bench)
+    finally:
+        setattr(BallotStore, step, original)
+    assert state(bench) is SessionState.STORAGE_FAULT
+    assert booth.storage_problem is not None
+    assert bench.poll_book is not None and bench.poll_book.aborted == bench.poll_book.issued
+    fates = [e.fate for e in booth.store.entries()]
+    assert fates == ([] if step == "fix" else [BallotState.VOID])
+    with pytest.raises(SessionRefused):
+        booth.card_inserted()
