@@ -213,6 +213,11 @@ class Booth:
         self.log = parts.event_log
         self.store = BallotStore(parts.store_path)
         self.mirror = Mirror(parts.mirror_folder)
+        try:
+            self.mirror.lock()
+        except StorageError:
+            self.store.close()
+            raise
         self.mirror_outbox = MirrorOutbox(parts.mirror_folder)
         self._outbox_reported = False  # told the poll book, idle, which S it still owes
         self.session: VoterSession | None = None
@@ -828,7 +833,9 @@ class Booth:
         )
 
     def close(self) -> None:
+        """Release the store and the mirror (the process is ending)."""
         self.store.close()
+        self.mirror.close()
 
 
 class _Before(NamedTuple):

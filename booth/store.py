@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import errno
+import fcntl
 import os
 import sqlite3
 import stat
@@ -201,11 +202,28 @@ class Side(enum.Enum):
 # The ballot store ------------------------------------------------------------------------------
 
 
+def _lock(path: Path, what: str) -> int:
+    """An exclusive OS lock for this process's lifetime: one booth process per store and mirror."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise StoreWriteFailed(f"cannot lock {what} at {path}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise StoreWriteFailed(
+            f"another booth process has {what} open ({path}): only one may run"
+        ) from None
+    return fd
+
+
 class BallotStore:
     """The SQLite ballot store on the booth's internal disk."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = _lock(path.with_name(path.name + ".lock"), "the ballot store")
         try:
             self.db = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None))
             conn = self.db.conn
@@ -214,6 +232,7 @@ class BallotStore:
             conn.execute("PRAGMA secure_delete=ON")
             conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:
+            os.close(self._lock)
             raise StoreWriteFailed(f"cannot open the ballot store {path}: {exc}") from None
         modes = (
             conn.execute("PRAGMA journal_mode").fetchone()[0],
@@ -225,6 +244,9 @@ class BallotStore:
 
     def close(self) -> None:
         self.db.conn.close()
+        if self._lock >= 0:
+            os.close(self._lock)
+            self._lock = -1
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -502,6 +524,17 @@ class Mirror:
         self.folder = folder
         self.path = folder / MIRROR_NAME
         self._head: tuple[int, bytes] | None = None  # (records, last hash) once read
+        self._lock = -1
+
+    def lock(self) -> None:
+        """Hold the medium for this process (a second booth process is refused)."""
+        if self._lock < 0 and self.folder.is_dir():
+            self._lock = _lock(self.folder / "booth-mirror.lock", "the mirror")
+
+    def close(self) -> None:
+        if self._lock >= 0:
+            os.close(self._lock)
+            self._lock = -1
 
     def _read_bytes(self) -> bytes:
         if not self.folder.is_dir():

@@ -502,3 +502,18 @@ def test_store_refuses_a_second_undecided_ballot(bench: Bench) -> None:
     with pytest.raises(StorageError):
         booth.store.fix(pending.ballot, pending.ballot_hash)
     assert isinstance(booth.store, BallotStore)
+
+
+def test_only_one_booth_process_per_store_and_mirror(bench: Bench) -> None:
+    from booth.errors import StoreWriteFailed
+
+    bench.opened()
+    with pytest.raises(StoreWriteFailed, match="another booth process"):
+        BallotStore(bench.store_path)
+    other = Mirror(bench.mirror_folder)
+    with pytest.raises(StoreWriteFailed, match="another booth process"):
+        other.lock()
+    assert bench.booth is not None
+    bench.booth.close()
+    BallotStore(bench.store_path).close()  # released with the booth
+    bench.booth = None
