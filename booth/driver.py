@@ -1,0 +1,316 @@
+"""Headless voters: simulated voters through the real booth core, with given or random choices.
+
+A `BoothRig` is one booth and its real devices: the ESC/POS driver to a virtual printer on a
+pty (every piece of paper rendered to PNG), the station poll book through its TLS client, the
+card slot (pcscd with the virtual eID card in the demo: `VpcdCards`), the ballot store and the
+mirror. `HeadlessVoter` plays one `VoterPlan` through `booth.booth.Booth`'s API, as the Qt
+screens would: insert the card, PIN, answers, review, confirm, challenge or cast, pull the
+card. The simulator keeps the plaintext of what was cast in its own memory (the booth never
+does), so the demo and the tests can compare the decrypted totals with it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from ballots.ballot import Choice
+from ballots.definition import Definition
+from ballots.package import VerifiedPackage
+from booth.booth import Booth, BoothParts, StationPin
+from booth.core.session import CardSlot, SessionState
+from crypto.signing import SigningKey
+from hardware.printer.driver import ThermalPrinter
+from hardware.printer.job import PrinterProfile
+from hardware.printer.virtual_printer import VirtualPrinter
+
+if TYPE_CHECKING:
+    from booth.eventlog import EventLog
+    from hardware.idcard.virtual_card import VirtualCard
+
+
+class SystemClock:
+    """The booth's clock in a real process: monotonic seconds, and UTC for reports."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def now(self) -> datetime.datetime:
+        return datetime.datetime.now(datetime.UTC)
+
+
+class CardDeck(Protocol):
+    """Puts one voter's card in the booth's reader, and takes it out."""
+
+    slot: CardSlot
+
+    def insert(self, identifier: str) -> None: ...
+
+    def pull(self) -> None: ...
+
+
+class VpcdCards:
+    """The demo's cards: a virtual eID card per identifier, inserted into pcscd's virtual
+    reader over vpcd (the real PC/SC path: `hardware.idcard.reader.PcscReader`)."""
+
+    def __init__(
+        self,
+        cards: Mapping[str, tuple[object, bytes]],
+        reader: str = "Virtual PCD 00 00",
+        pin: str = "1234",
+        settle: float = 10.0,
+    ) -> None:
+        from hardware.idcard.reader import PcscReader
+        from hardware.idcard.virtual_card import VPCD_PORTS
+
+        self.cards = cards
+        self.pin = pin
+        self.port = VPCD_PORTS[reader]
+        self.slot = PcscReader(reader)
+        self.settle = settle
+        self._card: VirtualCard | None = None
+
+    def insert(self, identifier: str) -> None:
+        from hardware.idcard.virtual_card import VirtualCard
+
+        key, der = self.cards[identifier]
+        card = VirtualCard(key, der, pin=self.pin, port=self.port)  # type: ignore[arg-type]
+        card.insert()
+        self._card = card
+        self._wait(True)
+
+    def pull(self) -> None:
+        card, self._card = self._card, None
+        if card is not None:
+            card.remove()
+            self._wait(False)
+
+    def _wait(self, present: bool) -> None:
+        """Until pcscd's own view of the slot agrees (a person is slower than its poll)."""
+        deadline = time.monotonic() + self.settle
+        while self.slot.card_present() is not present:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"pcscd did not see the card {'in' if present else 'out'}")
+            time.sleep(0.05)
+
+
+@dataclass(frozen=True)
+class VoterPlan:
+    """What one simulated voter does. `identifier` None: a card-less voter with `code`."""
+
+    identifier: str | None
+    choices: Mapping[str, Choice | None]  # None: declines the question
+    challenges: int = 0
+    code: str | None = None
+    pin: str = "1234"
+    pull_card_at: SessionState | None = None  # QUESTIONS, REVIEW or DECIDING
+    paper_out: bool = False  # the roll runs out in the middle of the paper record
+
+
+@dataclass(frozen=True)
+class VoterModel:
+    """Probabilities of one simulated electorate (per question, in definition order)."""
+
+    yes: tuple[float, ...] = (0.42, 0.47, 0.50, 0.55)
+    blank: float = 0.04
+    decline: float = 0.05
+    challenge: float = 0.03
+
+
+def random_plans(
+    definition: Definition,
+    identifiers: Sequence[str],
+    seed: int = 2021,
+    model: VoterModel | None = None,
+) -> list[VoterPlan]:
+    model = model or VoterModel()
+    rng = random.Random(seed)  # noqa: S311 - simulated voters' choices, not secrets
+    plans = []
+    for identifier in identifiers:
+        choices: dict[str, Choice | None] = {}
+        for n, qid in enumerate(definition.question_ids()):
+            if rng.random() < model.decline:
+                choices[qid] = None
+                continue
+            roll = rng.random()
+            p_yes = model.yes[n % len(model.yes)]
+            choices[qid] = (
+                Choice.BLANK
+                if roll < model.blank
+                else Choice.YES
+                if roll < model.blank + (1 - model.blank) * p_yes
+                else Choice.NO
+            )
+        plans.append(VoterPlan(identifier, choices, int(rng.random() < model.challenge)))
+    return plans
+
+
+@dataclass
+class Tally:
+    """What the simulated voters cast: per question [yes, no, blank], and the outcomes."""
+
+    counts: dict[str, list[int]] = field(default_factory=dict)
+    cast: int = 0
+    outcomes: list[SessionState] = field(default_factory=list)
+
+    def add(self, choices: Mapping[str, Choice | None]) -> None:
+        for qid, choice in choices.items():
+            if choice is not None:
+                row = self.counts.setdefault(qid, [0, 0, 0])
+                row[{Choice.YES: 0, Choice.NO: 1, Choice.BLANK: 2}[choice]] += 1
+        self.cast += 1
+
+
+@dataclass
+class BoothRig:
+    """One booth with its real devices: `BoothRig.create` is the demo's factory."""
+
+    booth: Booth
+    cards: CardDeck
+    printer: ThermalPrinter
+    virtual: VirtualPrinter | None
+    worker_pin: str
+    log: EventLog | None = None
+
+    @staticmethod
+    def virtual_printer(paper: Path) -> tuple[VirtualPrinter, ThermalPrinter]:
+        virtual = VirtualPrinter(paper)
+        return virtual, ThermalPrinter(virtual.port, PrinterProfile(job_timeout=10.0))
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        booth_id: str,
+        signing_key: SigningKey,
+        folder: Path,
+        verified: VerifiedPackage,
+        tls_key: Path,
+        pollbook_address: tuple[str, int],
+        cards: CardDeck,
+        worker_pin: str,
+        official: bool = False,
+    ) -> BoothRig:
+        """A booth in `folder` (internal/ for the store, log and report PDFs; mirror/ standing
+        in for the second medium; paper/ for the virtual printer's pieces), talking to the
+        station's poll book over TLS. The booth is started, not configured."""
+        from booth.eventlog import EventLog
+        from booth.pollbook.client import PollBookClient
+        from booth.report_printer import ThermalAndPdfReports
+
+        for sub in ("internal", "mirror"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        virtual, printer = cls.virtual_printer(folder / "paper")
+        log = EventLog.open(folder / "internal" / "events.log")
+        booth = Booth(
+            BoothParts(
+                booth_id=booth_id,
+                signing_key=signing_key,
+                store_path=folder / "internal" / "ballots.sqlite",
+                mirror_folder=folder / "mirror",
+                printer=printer,
+                card_slot=cards.slot,
+                poll_book=PollBookClient(verified, booth_id, tls_key, pollbook_address),
+                authenticator=StationPin,
+                reports=ThermalAndPdfReports(printer, folder / "internal", official, log),
+                clock=SystemClock(),
+                event_log=log,
+                official=official,
+            )
+        )
+        return cls(booth, cards, printer, virtual, worker_pin, log)
+
+    def close(self) -> None:
+        self.booth.close()
+        self.printer.close()
+        if self.virtual is not None:
+            self.virtual.close()
+        if self.log is not None:
+            self.log.close()
+
+
+class HeadlessVoter:
+    """Plays voter plans through the Booth API."""
+
+    def __init__(self, rig: BoothRig) -> None:
+        self.rig = rig
+
+    def vote(self, plan: VoterPlan, tally: Tally) -> SessionState:
+        booth, cards = self.rig.booth, self.rig.cards
+        if plan.identifier is None:
+            booth.start_with_code(plan.code or "")
+        else:
+            cards.insert(plan.identifier)
+            booth.card_inserted()
+            booth.enter_pin(plan.pin)
+        try:
+            outcome = self._after_check_in(plan, tally)
+        finally:
+            if plan.identifier is not None:
+                cards.pull()
+                booth.card_removed()  # ignored once the session ended
+        view = booth.view()
+        final = outcome if view is None else view.state
+        tally.outcomes.append(final)
+        return final
+
+    def _state(self) -> SessionState:
+        view = self.rig.booth.view()
+        assert view is not None
+        return view.state
+
+    def _pull_here(self, plan: VoterPlan, here: SessionState) -> bool:
+        if plan.pull_card_at is here and plan.identifier is not None:
+            self.rig.cards.pull()
+            self.rig.booth.card_removed()
+            return True
+        return False
+
+    def _after_check_in(self, plan: VoterPlan, tally: Tally) -> SessionState:
+        booth = self.rig.booth
+        if self._state() is not SessionState.QUESTIONS:
+            return self._state()  # refused, link down, card trouble: nothing more to do
+        for qid, choice in plan.choices.items():
+            booth.answer(qid, choice)
+        if self._pull_here(plan, SessionState.QUESTIONS):
+            return self._state()
+        booth.review()
+        if self._pull_here(plan, SessionState.REVIEW):
+            return self._state()
+        challenges = plan.challenges
+        paper_out = plan.paper_out
+        while True:
+            virtual = self.rig.virtual
+            if paper_out and virtual is not None:
+                virtual.paper_out_at = virtual.received + 600
+                paper_out = False
+            booth.confirm()
+            if self._state() is SessionState.PRINTER_FAULT and virtual is not None:
+                virtual.replace_paper()  # the poll worker loads a new roll
+                booth.printer_attended(self.rig.worker_pin)
+                return SessionState.PRINTER_FAULT
+            if self._state() is not SessionState.DECIDING:
+                return self._state()
+            if self._pull_here(plan, SessionState.DECIDING):
+                return self._state()
+            if challenges == 0:
+                break
+            challenges -= 1
+            booth.challenge()
+            if self._state() is not SessionState.QUESTIONS:
+                return self._state()
+            booth.review()
+        booth.cast()
+        tally.add(plan.choices)
+        return self._state()
+
+    def run(self, plans: Iterable[VoterPlan]) -> Tally:
+        tally = Tally()
+        for plan in plans:
+            self.vote(plan, tally)
+        return tally
