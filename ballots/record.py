@@ -7,20 +7,23 @@ docs/election-record.md is the specification; this module is one implementation 
                                      fingerprint, and the record's state
       package/package.json           the public election package (signed by the authority)
       package/definition.json
-      package/ceremony/…             the key ceremony's public folder
+      package/ceremony/…             the key ceremony's public folder (the files package.json lists)
       booths/<booth_id>.json         each booth's signed export
       tally/sums.json                the ordered list of sums to decrypt
       tally/shares/trustee-NN.json   each trustee's signed decryption shares   (final only)
       tally/results.json             decrypted sums, totals, Art. 29 outcomes  (final only)
 
 In the pre-decryption state (what trustees receive to compute their shares), the record has
-no shares and no results.
+no shares and no results. `allowed_paths` is this layout as a list; nothing else may be in a
+record, and a record holds regular files and folders only (`scan_record`, `read_record_file`).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Sequence
+import stat
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ from ballots.export import BoothExport
 from ballots.package import PublicPackage
 from ballots.results import Count, SumSpec, Total
 from ballots.rule import Article29
+from crypto.ceremony.messages import CeremonyParameters
 from crypto.elgamal import Ciphertext
 from crypto.encoding import PROTOCOL_VERSION, canonical_json, from_hex, to_hex
 from crypto.errors import CryptoError, EncodingError
@@ -45,8 +49,106 @@ MAX_RECORD_FILE = 256 << 20
 MAX_COUNT = 2**53 - 1
 
 
-def shares_path(trustee: int) -> str:
-    return f"tally/shares/trustee-{trustee:02d}.json"
+def trustee_number(trustee: int, n: int) -> str:
+    """A trustee's number in file names: two digits, three when n > 99 (as in PROTOCOL §6.2)."""
+    return f"{trustee:03d}" if n > 99 else f"{trustee:02d}"
+
+
+def shares_path(trustee: int, n: int) -> str:
+    return f"tally/shares/trustee-{trustee_number(trustee, n)}.json"
+
+
+RESULTS_PATH = "tally/results.json"
+SUMS_PATH = "tally/sums.json"
+
+
+def allowed_paths(
+    booth_ids: Iterable[str], ceremony_paths: Iterable[str], n: int, state: str
+) -> frozenset[str]:
+    """Every path index.json may list (docs/election-record.md §1), for a record in `state`."""
+    paths = {"package/package.json", "package/definition.json", SUMS_PATH}
+    paths |= {f"package/ceremony/{p}" for p in ceremony_paths}
+    paths |= {booth_path(b) for b in booth_ids}
+    if state == FINAL:
+        paths |= {shares_path(t, n) for t in range(1, n + 1)}
+        paths.add(RESULTS_PATH)
+    return frozenset(paths)
+
+
+def required_paths(ceremony_paths: Iterable[str], state: str) -> frozenset[str]:
+    """The paths every record in `state` lists (booth exports and shares are V4's and V11's)."""
+    paths = {"package/package.json", "package/definition.json", SUMS_PATH}
+    paths |= {f"package/ceremony/{p}" for p in ceremony_paths}
+    if state == FINAL:
+        paths.add(RESULTS_PATH)
+    return frozenset(paths)
+
+
+# Reading a record's files ------------------------------------------------------------------
+
+
+def scan_record(folder: Path, under: str = "") -> tuple[frozenset[str], frozenset[str]]:
+    """The regular files and the folders of a record (paths relative to `folder`, with `/`).
+
+    Only `folder/under` is walked. Raises RecordError naming the first entry (by path) that is
+    a symbolic link, FIFO, socket or device: a record holds regular files and folders only.
+    """
+    files: set[str] = set()
+    folders: set[str] = set()
+    bad: list[tuple[str, str]] = []
+    start = folder / under if under else folder
+    try:
+        top = os.lstat(start)
+    except FileNotFoundError:
+        raise RecordError(f"{under or folder}: missing") from None
+    if not stat.S_ISDIR(top.st_mode):
+        raise RecordError(f"{under or folder}: not a folder (a record holds regular files only)")
+    pending = [under]
+    while pending:
+        relative = pending.pop()
+        try:
+            entries = list(os.scandir(folder / relative if relative else folder))
+        except OSError as exc:
+            raise RecordError(f"{relative or folder}: cannot be listed ({exc.strerror})") from None
+        for entry in entries:
+            path = f"{relative}/{entry.name}" if relative else entry.name
+            if entry.is_symlink():
+                bad.append((path, "a symbolic link"))
+            elif entry.is_dir(follow_symlinks=False):
+                folders.add(path)
+                pending.append(path)
+            elif entry.is_file(follow_symlinks=False):
+                files.add(path)
+            else:
+                bad.append((path, "a FIFO, socket or device"))
+    if bad:
+        path, what = min(bad)
+        raise RecordError(f"{path}: is {what}; a record holds regular files and folders only")
+    return frozenset(files), frozenset(folders)
+
+
+def read_record_file(folder: Path, relative: str, limit: int = MAX_RECORD_FILE) -> bytes:
+    """The bytes of one regular file of a record, at most `limit` bytes (RecordError if not).
+
+    The last path component must not be a symbolic link and the file must be a regular file
+    (a FIFO is opened without blocking and refused); the size is bounded while reading.
+    """
+    try:
+        fd = os.open(folder / relative, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise RecordError(f"{relative}: missing") from None
+    except OSError as exc:
+        raise RecordError(f"{relative}: cannot be read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise RecordError(f"{relative}: not a regular file")
+        try:
+            data = f.read(limit + 1)
+        except OSError as exc:
+            raise RecordError(f"{relative}: cannot be read ({exc.strerror})") from None
+    if len(data) > limit:
+        raise RecordError(f"{relative}: larger than {limit:,} bytes")
+    return data
 
 
 # index.json ------------------------------------------------------------------------------
@@ -390,11 +492,12 @@ def write_record(
         files[booth_path(export.booth_id)] = export.to_json()
     package = PublicPackage.from_json(files["package/package.json"])
     base = package.base
-    files["tally/sums.json"] = sums_to_json(base, sums)
+    files[SUMS_PATH] = sums_to_json(base, sums)
+    n = CeremonyParameters.from_json(files["package/ceremony/ceremony.json"]).n
     for share_file in shares:
-        files[shares_path(share_file.trustee)] = share_file.to_json()
+        files[shares_path(share_file.trustee, n)] = share_file.to_json()
     if results is not None:
-        files["tally/results.json"] = results.to_json()
+        files[RESULTS_PATH] = results.to_json()
     for relative, data in files.items():
         target = staging / relative
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,7 @@
     workspace/
       package/                 the verified public election package
       imports/<booth_id>.json  each accepted booth export, byte for byte as it arrived
-      shares/trustee-NN.json   each trustee's checked decryption shares
+      shares/trustee-NN.json   each trustee's checked decryption shares (NN as in the record)
       trustee-media/…          (only in rehearsals and the demo)
 
 Every write is to a temporary file, flushed to disk, then renamed: a crash leaves either the
@@ -26,9 +26,18 @@ from ballots.record import (
     RecordIndex,
     Results,
     SharesFile,
+    trustee_number,
     write_record,
 )
-from ballots.results import Count, StationCount, SumSpec, compute_sums, outcomes, totals
+from ballots.results import (
+    Count,
+    StationCount,
+    SumSpec,
+    TurnoutExceeded,
+    compute_sums,
+    outcomes,
+    totals,
+)
 from crypto.errors import CryptoError, ThresholdError, TrusteeFault
 from crypto.signing import SigningKey
 from crypto.threshold import PackedTable, ThresholdDecryption
@@ -157,6 +166,7 @@ class TallyStation:
             fresh = Seen()  # this export alone; the record-wide sets change only on success
             check_validity(pkg, export, fresh)
             self._check_unique(export)
+            self._check_turnout(export)
             check_proofs(pkg, export)
             check_chain_membership(pkg, export)
             check_challenged(pkg, export)
@@ -193,6 +203,21 @@ class TallyStation:
                     raise VerificationFailed(
                         f"{label}: question {q.question_id}: α appears twice in the record"
                     )
+
+    def _check_turnout(self, export: BoothExport) -> None:
+        """The export's station may not reach more cast ballots than eligible voters."""
+        station = self.package.definition.station(export.station_id)
+        cast = sum(
+            1
+            for e in [*self.imported().values(), export]
+            if e.station_id == station.station_id
+            for b in e.ballots
+            if b.status is Status.CAST
+        )
+        if cast > station.eligible:
+            raise VerificationFailed(
+                str(TurnoutExceeded(station.station_id, cast, station.eligible))
+            )
 
     def missing_booths(self) -> list[str]:
         imported = self.imported()
@@ -245,7 +270,8 @@ class TallyStation:
         ThresholdDecryption(pkg.joint_key, [(s.ciphertext, s.ballots) for s in sums]).add(
             t, file.shares
         )
-        write_atomically(self.workspace / "shares" / f"trustee-{t:02d}.json", data)
+        number = trustee_number(t, pkg.joint_key.n)
+        write_atomically(self.workspace / "shares" / f"trustee-{number}.json", data)
         return t
 
     def shares(self) -> dict[int, SharesFile]:
@@ -256,16 +282,44 @@ class TallyStation:
             files[f.trustee] = f
         return files
 
+    def valid_shares(self) -> ValidShares:
+        """The stored shares files that verify against the current sums, and why others do not.
+
+        A record publishes only valid shares (docs/protocol.md §7): a file accepted before a
+        later import changed the sums, or altered in the workspace, is left out and named.
+        """
+        pkg = self.package
+        sums = self.sums()  # TurnoutExceeded: more cast ballots than eligible in a station
+        decryption = ThresholdDecryption(pkg.joint_key, [(s.ciphertext, s.ballots) for s in sums])
+        files: dict[int, SharesFile] = {}
+        faults: dict[int, str] = {}
+        for t, f in sorted(self.shares().items()):
+            if not 1 <= t <= pkg.joint_key.n or f.base != pkg.public.base:
+                faults[t] = "not a trustee of this election"
+                continue
+            try:
+                pkg.joint_key.params.key_of(t).verify(f.signature, "share", *f.payload(sums))
+                decryption.add(t, f.shares)
+            except TrusteeFault as fault:
+                faults[t] = fault.reason
+            except CryptoError:
+                faults[t] = "the shares file does not verify against the current sums"
+            else:
+                files[t] = f
+        return ValidShares(decryption, files, faults)
+
     def results(self, on_table_row: Callable[[], None] | None = None) -> Results:
+        return self._results(self.valid_shares(), on_table_row)
+
+    def _results(self, shares: ValidShares, on_table_row: Callable[[], None] | None) -> Results:
         pkg = self.package
         sums = self.sums()
-        decryption = ThresholdDecryption(pkg.joint_key, [(s.ciphertext, s.ballots) for s in sums])
-        for t, f in sorted(self.shares().items()):
-            decryption.add(t, f.shares)
+        decryption = shares.decryption
         if not decryption.ready():
+            left_out = "".join(f"; trustee {t} left out: {r}" for t, r in shares.faults.items())
             raise ThresholdError(
                 f"{len(decryption.valid)} trustees have given valid shares; "
-                f"k = {pkg.joint_key.k} are needed"
+                f"k = {pkg.joint_key.k} are needed{left_out}"
             )
         table = PackedTable(max((s.ballots for s in sums), default=0), on_row=on_table_row)
         decrypted = [
@@ -287,24 +341,31 @@ class TallyStation:
     def publish(
         self, out: Path, tally_key: SigningKey, on_table_row: Callable[[], None] | None = None
     ) -> tuple[RecordIndex, Results]:
-        """Decrypt with the shares collected and write the final record."""
+        """Decrypt with the valid shares collected and write the final record with them only."""
         missing = self.missing_booths()
         if missing:
             raise ImportRejected(
                 f"{len(missing)} booths not imported yet: {', '.join(missing[:5])}"
             )
-        results = self.results(on_table_row)
-        shares = [f for t, f in sorted(self.shares().items())]
+        shares = self.valid_shares()
+        results = self._results(shares, on_table_row)
         index = write_record(
             out,
             self.workspace / "package",
             self._exports_in_order(),
             self.sums(),
             tally_key,
-            shares,
+            [f for _, f in sorted(shares.files.items())],
             results,
         )
         return index, results
+
+
+@dataclass(frozen=True)
+class ValidShares:
+    decryption: ThresholdDecryption  # holds exactly the valid trustees' shares
+    files: dict[int, SharesFile]  # trustee → its valid shares file
+    faults: dict[int, str]  # trustee → why its stored file was left out
 
 
 __all__ = [
@@ -312,5 +373,6 @@ __all__ = [
     "ImportResult",
     "ImportStatus",
     "TallyStation",
+    "ValidShares",
     "write_atomically",
 ]

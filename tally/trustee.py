@@ -281,12 +281,12 @@ def trustee_decrypt(
     import io
 
     from ballots.package import verify_package
-    from ballots.record import SharesFile, sums_from_json
+    from ballots.record import PRE_DECRYPTION, SharesFile, sums_from_json
     from crypto.threshold import partial_decrypt
     from tally.verify import Verifier
 
     log = io.StringIO()
-    verifier = Verifier(record, None, log)
+    verifier = Verifier(record, None, log, expect=PRE_DECRYPTION)
     if not verifier.run():
         failed = next((line for line in log.getvalue().splitlines() if "FAILED" in line), "")
         raise CeremonyError(f"the record does not verify, so it is not decrypted: {failed.strip()}")
