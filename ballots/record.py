@@ -20,6 +20,7 @@ record, and a record holds regular files and folders only (`scan_record`, `read_
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
@@ -138,10 +139,16 @@ def read_record_file(folder: Path, relative: str, limit: int = MAX_RECORD_FILE) 
     except FileNotFoundError:
         raise RecordError(f"{relative}: missing") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RecordError(f"{relative}: is a symbolic link; a record holds none") from None
         raise RecordError(f"{relative}: cannot be read ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+        os.close(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise RecordError(f"{relative}: not a regular file")
+        raise RecordError(f"{relative}: larger than {limit:,} bytes")
+    with os.fdopen(fd, "rb") as f:
         try:
             data = f.read(limit + 1)
         except OSError as exc:
