@@ -23,6 +23,7 @@ from crypto.hashing import fingerprint
 PACKING_BASE = 65536
 MAX_ID_LENGTH = 64
 _ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +278,9 @@ def _from_obj(obj: Any, *, canonical: bool) -> Definition:
         raise DefinitionError("type", f"not a refvote definition, version {PROTOCOL_VERSION}")
     date = r.text("date", 10)
     try:
+        # fromisoformat alone also takes "20211218" and "2021-W50-6": only YYYY-MM-DD is one.
+        if _DATE.fullmatch(date) is None:
+            raise ValueError(date)
         datetime.date.fromisoformat(date)
     except ValueError:
         raise DefinitionError("date", "must be a date YYYY-MM-DD") from None

@@ -230,8 +230,9 @@ def publish(args: argparse.Namespace) -> int:
     out = Path(args.out)
     try:
         _, key = read_signing_key(Path(args.tally_key), "tally")
+        station = TallyStation(Path(args.workspace))
         with Progress("dlog table", 256) as bar:
-            _, results = TallyStation(Path(args.workspace)).publish(out, key, bar.advance)
+            _, results = station.publish(out, key, bar.advance)
         package = verify_package(out / "package")
         fingerprint = file_fingerprint((out / "index.json").read_bytes())
         names = {t.index: t.name for t in package.joint_key.params.trustees}
@@ -249,6 +250,8 @@ def publish(args: argparse.Namespace) -> int:
         )
     except (CryptoError, ImportRejected, ReportError, OSError) as exc:
         return _fail(str(exc))
+    for t, reason in sorted(station.left_out.items()):
+        print(f"  trustee {t}'s shares left out of the record: {reason}")
     print(f"election record written to {out}/, fingerprint {group_for_reading(fingerprint)}")
     print(f"reports: {len(written)} files in {reports}/")
     for qid, o in results.outcomes:

@@ -98,6 +98,8 @@ class TallyStation:
         self._imported: dict[str, BoothExport] | None = None
         self._seen: Seen | None = None
         self._sums: list[SumSpec] | None = None
+        # Trustees whose stored shares the last `publish` left out, and why.
+        self.left_out: dict[int, str] = {}
 
     # Setup ---------------------------------------------------------------------------------
 
@@ -348,6 +350,7 @@ class TallyStation:
                 f"{len(missing)} booths not imported yet: {', '.join(missing[:5])}"
             )
         shares = self.valid_shares()
+        self.left_out = dict(shares.faults)
         results = self._results(shares, on_table_row)
         index = write_record(
             out,

@@ -249,3 +249,9 @@ def test_lookups_do_not_walk_the_stations_each_time() -> None:
     with pytest.raises(KeyError):
         counted.station_of_booth("S9-A")
     assert counted == d and counted.question("18").case_number == "第18案"
+
+
+@pytest.mark.parametrize("date", ["20211218", "2021-W50-6", "2021-12-1８", "2021-02-29", "2021-12"])
+def test_date_is_exactly_yyyy_mm_dd(date: str) -> None:
+    with pytest.raises(DefinitionError, match="YYYY-MM-DD"):
+        load_source(DEFINITION.replace('date = "2021-12-18"', f'date = "{date}"'))

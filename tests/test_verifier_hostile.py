@@ -121,6 +121,7 @@ def test_tally_station_publishes_only_valid_shares(built: BuiltRecord, tmp_path:
     assert sorted(valid.files) == [1, 3, 4] and list(valid.faults) == [2]
     index, results = station.publish(tmp_path / "record", built.tally_key)
     assert results.quorum == (1, 3, 4)
+    assert list(station.left_out) == [2] and "does not verify" in station.left_out[2]
     assert sorted(p for p, _ in index.files if p.startswith("tally/shares/")) == [
         "tally/shares/trustee-01.json",
         "tally/shares/trustee-03.json",
