@@ -1,8 +1,8 @@
 """Plaintext and encrypted ballots (PROTOCOL §5).
 
 A question the voter took is one ciphertext Enc(m), m ∈ (0 blank, 1 同意, B 不同意), with a
-membership proof bound to (ballot_id, question_id). A declined question is absent. A ballot
-carries no time, no sequence number and nothing about the voter.
+membership proof bound to (station_id, booth_id, ballot_id, question_id). A declined question
+is absent. A ballot carries no time, no sequence number and nothing about the voter.
 """
 
 from __future__ import annotations
@@ -86,6 +86,10 @@ class EncryptedBallot:
             items.extend(q.proof.scalars())
         return fingerprint("ballot", *items)
 
+    def bind(self, question_id: str) -> tuple[HashItem, ...]:
+        """What a question's membership proof is bound to (PROTOCOL §4, §5)."""
+        return proof_bind(self.station_id, self.booth_id, self.ballot_id, question_id)
+
     def question(self, question_id: str) -> EncryptedQuestion | None:
         for q in self.questions:
             if q.question_id == question_id:
@@ -138,6 +142,14 @@ class EncryptedBallot:
         return ballot
 
 
+def proof_bind(
+    station_id: str, booth_id: str, ballot_id: bytes, question_id: str
+) -> tuple[HashItem, ...]:
+    """bind… = (station_id, booth_id, ballot_id, question_id): a ciphertext with its proof
+    cannot be moved to another station, booth, ballot or question."""
+    return (station_id, booth_id, ballot_id, question_id)
+
+
 class BallotNonces:
     """The encryption nonces r of one ballot: secret unless the voter challenges."""
 
@@ -175,9 +187,8 @@ def encrypt_ballot(
     for qid, choice in plaintext.ordered(ctx):
         m = choice.plaintext(ctx.definition.packing_base)
         ct, r = encrypt_random(ctx.public_key, m, rng)
-        proof = membership_prove(
-            ctx.public_key, ct, r, m, ctx.values, ctx.base, (ballot_id, qid), rng
-        )
+        bind = proof_bind(station_id, booth_id, ballot_id, qid)
+        proof = membership_prove(ctx.public_key, ct, r, m, ctx.values, ctx.base, bind, rng)
         questions.append(EncryptedQuestion(qid, ct, proof))
         nonces[qid] = r
     return EncryptedBallot(station_id, booth_id, ballot_id, tuple(questions)), BallotNonces(nonces)
@@ -219,7 +230,7 @@ def check_ballot(ctx: ElectionContext, ballot: EncryptedBallot) -> None:
                 q.proof,
                 ctx.values,
                 ctx.base,
-                (ballot.ballot_id, q.question_id),
+                ballot.bind(q.question_id),
                 ctx.value_points,
             )
         except CryptoError:

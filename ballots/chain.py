@@ -1,9 +1,14 @@
 """The tracking chain of one booth on one polling day, and tracking codes (PROTOCOL §5).
 
-code_0 = H("chain-open", base, booth_id, opening_nonce); each printed ballot (cast or
-challenged) appends H("chain", code_(i−1), ballot_hash_i); a ballot voided after its code was
-fixed appends H("chain-void", code_(i−1), ballot_hash_i); close = H("chain-close", code_last,
-cast, challenged, voided).
+The chain commits to each ballot's fate (cast, challenged or void), so relabelling one ballot
+changes every later tracking code that voters hold:
+
+    link_0 = H("chain-open", base, booth_id, opening_nonce)
+    code_i = H("chain", link_(i−1), ballot_hash_i)       the tracking code, printed on the receipt
+    link_i = H("chain-fate", code_i, kind_i)              kind_i = "cast" | "challenged" | "void"
+    close  = H("chain-close", link_last, cast, challenged, voided)   (link_last = link_0 if empty)
+
+Every function here is pure: the booth calls them step by step, the verifier replays them.
 """
 
 from __future__ import annotations
@@ -21,8 +26,11 @@ CODE_BYTES = 32
 
 
 class EntryKind(enum.Enum):
-    BALLOT = "ballot"  # a printed ballot, cast or challenged
-    VOID = "void"  # voided after its tracking code was fixed
+    """A ballot's fate, as its chain entry records it."""
+
+    CAST = "cast"
+    CHALLENGED = "challenged"
+    VOID = "void"  # the paper did not print completely (or the booth stopped) after the code
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,43 +40,44 @@ class ChainEntry:
 
 
 def chain_open(base: bytes, booth_id: str, opening_nonce: bytes) -> bytes:
+    """link_0 of a booth's chain."""
     return fingerprint("chain-open", base, booth_id, opening_nonce)
 
 
-def chain_next(previous: bytes, ballot_hash: bytes) -> bytes:
-    """The tracking code printed for a ballot (and its chain code once cast or challenged)."""
-    return fingerprint("chain", previous, ballot_hash)
+def tracking_code(link: bytes, ballot_hash: bytes) -> bytes:
+    """The tracking code of the next ballot (fixed before printing; its receipt prints it)."""
+    return fingerprint("chain", link, ballot_hash)
 
 
-def chain_void(previous: bytes, ballot_hash: bytes) -> bytes:
-    return fingerprint("chain-void", previous, ballot_hash)
+def chain_link(code: bytes, kind: EntryKind) -> bytes:
+    """The link after a ballot whose tracking code is `code` and whose fate is `kind`."""
+    return fingerprint("chain-fate", code, kind.value)
 
 
-def chain_close(last: bytes, cast: int, challenged: int, voided: int) -> bytes:
-    return fingerprint("chain-close", last, cast, challenged, voided)
+def chain_close(link: bytes, cast: int, challenged: int, voided: int) -> bytes:
+    """The closing code: the last link and the three counts."""
+    return fingerprint("chain-close", link, cast, challenged, voided)
 
 
 @dataclass(frozen=True, slots=True)
 class ReplayedChain:
-    codes: tuple[bytes, ...]  # code_1 … code_last
-    printed_codes: tuple[bytes, ...]  # per entry, the code printed on the receipt
-    last: bytes
+    codes: tuple[bytes, ...]  # per entry, its tracking code (printed on the receipt)
+    links: tuple[bytes, ...]  # per entry, the link after it
+    last: bytes  # the last link (link_0 when the chain is empty)
 
 
 def replay(
     base: bytes, booth_id: str, opening_nonce: bytes, entries: Sequence[ChainEntry]
 ) -> ReplayedChain:
-    """Recompute every code of a chain from its entries."""
-    code = chain_open(base, booth_id, opening_nonce)
-    codes, printed = [], []
+    """Recompute every tracking code and link of a chain from its entries."""
+    link = chain_open(base, booth_id, opening_nonce)
+    codes, links = [], []
     for entry in entries:
-        receipt_code = chain_next(code, entry.ballot_hash)
-        code = (
-            receipt_code if entry.kind is EntryKind.BALLOT else chain_void(code, entry.ballot_hash)
-        )
+        code = tracking_code(link, entry.ballot_hash)
+        link = chain_link(code, entry.kind)
         codes.append(code)
-        printed.append(receipt_code)
-    return ReplayedChain(tuple(codes), tuple(printed), code)
+        links.append(link)
+    return ReplayedChain(tuple(codes), tuple(links), link)
 
 
 def short_code(code: bytes) -> str:

@@ -2,7 +2,7 @@
 
     {"type": "refvote/booth-export", "version": PROTOCOL_VERSION, "manifest_hash", "base",
      "station_id", "booth_id", "opening_nonce",
-     "chain":   [{"kind": "ballot" | "void", "ballot_hash"}, …]      in chain order
+     "chain":   [{"kind": "cast" | "challenged" | "void", "ballot_hash"}, …]   in chain order
      "ballots": [{<encrypted ballot>, "status": "cast" | "challenged",
                   "reveal": null | [{"question_id", "m", "r"}, …]}, …] sorted by ballot_id
      "counts":  {"cast", "challenged", "voided"},
@@ -10,7 +10,8 @@
 
 Signed with purpose `export`: base, booth_id, opening_nonce, close, H("file", the export
 without its signature). Ballots are stored sorted by ballot_id, so their order reveals
-nothing beyond the chain, which is published by design.
+nothing beyond the chain, which is published by design. A ballot's `status` must be the kind
+of its chain entry (the verifier's V5 and V8).
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ballots.ballot import EncryptedBallot, QuestionReveal
-from ballots.chain import ChainEntry, EntryKind, chain_close, chain_next, chain_open, chain_void
+from ballots.chain import (
+    ChainEntry,
+    EntryKind,
+    chain_close,
+    chain_link,
+    chain_open,
+    tracking_code,
+)
 from ballots.errors import ExportError
 from crypto.encoding import PROTOCOL_VERSION, to_hex
 from crypto.errors import CryptoError
@@ -28,11 +36,17 @@ from crypto.fields import Fields, open_document
 from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey, message_fingerprint, signed_json
 
 MAX_BALLOTS = 65535
+_KINDS = {k.value: k for k in EntryKind}
 
 
 class Status(enum.Enum):
     CAST = "cast"
     CHALLENGED = "challenged"
+
+    @property
+    def entry_kind(self) -> EntryKind:
+        """The chain entry kind a ballot of this status must have."""
+        return EntryKind(self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +129,10 @@ class BoothExport:
         chain = []
         for n, item in enumerate(f.array("chain")):
             e = Fields(item, f"{what}: chain entry {n}")
-            kind = e.text("kind", max_length=10)
-            if kind not in ("ballot", "void"):
-                raise e.error("kind", "must be 'ballot' or 'void'")
-            chain.append(ChainEntry(EntryKind(kind), e.hex("ballot_hash", 32)))
+            kind = e.text("kind", max_length=12)
+            if kind not in _KINDS:
+                raise e.error("kind", "must be 'cast', 'challenged' or 'void'")
+            chain.append(ChainEntry(_KINDS[kind], e.hex("ballot_hash", 32)))
             e.finish()
         raw_ballots = f.array("ballots")
         if len(raw_ballots) > MAX_BALLOTS:
@@ -171,7 +185,8 @@ class ExportBuilder:
     """A booth's chain and ballots through the polling day; signs the export at closing.
 
     One ballot at a time is pending: `fix` computes its tracking code (printed before the
-    voter decides), then exactly one of `cast`, `challenge` or `void` settles it.
+    voter decides), then exactly one of `cast`, `challenge` or `void` settles it and extends
+    the chain with its fate.
     """
 
     def __init__(
@@ -185,11 +200,11 @@ class ExportBuilder:
         self.manifest_hash, self.base = manifest_hash, base
         self.station_id, self.booth_id = station_id, booth_id
         self.opening_nonce = opening_nonce
-        self.code = chain_open(base, booth_id, opening_nonce)
+        self.link = chain_open(base, booth_id, opening_nonce)
         self.chain: list[ChainEntry] = []
         self.ballots: list[ExportedBallot] = []
-        self._pending: tuple[EncryptedBallot, bytes] | None = None
-        self.counts = {"cast": 0, "challenged": 0, "voided": 0}
+        self._pending: tuple[EncryptedBallot, bytes, bytes] | None = None
+        self.counts = {EntryKind.CAST: 0, EntryKind.CHALLENGED: 0, EntryKind.VOID: 0}
 
     def fix(self, ballot: EncryptedBallot) -> bytes:
         """Fix the pending ballot's tracking code (what the receipt prints)."""
@@ -198,40 +213,39 @@ class ExportBuilder:
         if (ballot.station_id, ballot.booth_id) != (self.station_id, self.booth_id):
             raise ExportError("the ballot belongs to another booth")
         ballot_hash = ballot.hash(self.base)
-        self._pending = (ballot, ballot_hash)
-        return chain_next(self.code, ballot_hash)
+        code = tracking_code(self.link, ballot_hash)
+        self._pending = (ballot, ballot_hash, code)
+        return code
 
-    def _settle(self) -> tuple[EncryptedBallot, bytes]:
+    def _settle(self, kind: EntryKind) -> EncryptedBallot:
         if self._pending is None:
             raise ExportError("no ballot is pending")
-        pending, self._pending = self._pending, None
-        return pending
+        (ballot, ballot_hash, code), self._pending = self._pending, None
+        self.link = chain_link(code, kind)
+        self.chain.append(ChainEntry(kind, ballot_hash))
+        self.counts[kind] += 1
+        return ballot
 
     def cast(self) -> None:
-        ballot, ballot_hash = self._settle()
-        self.code = chain_next(self.code, ballot_hash)
-        self.chain.append(ChainEntry(EntryKind.BALLOT, ballot_hash))
+        ballot = self._settle(EntryKind.CAST)
         self.ballots.append(ExportedBallot(ballot, Status.CAST, None))
-        self.counts["cast"] += 1
 
     def challenge(self, reveal: tuple[QuestionReveal, ...]) -> None:
-        ballot, ballot_hash = self._settle()
-        self.code = chain_next(self.code, ballot_hash)
-        self.chain.append(ChainEntry(EntryKind.BALLOT, ballot_hash))
+        ballot = self._settle(EntryKind.CHALLENGED)
         self.ballots.append(ExportedBallot(ballot, Status.CHALLENGED, reveal))
-        self.counts["challenged"] += 1
 
     def void(self) -> None:
-        _, ballot_hash = self._settle()
-        self.code = chain_void(self.code, ballot_hash)
-        self.chain.append(ChainEntry(EntryKind.VOID, ballot_hash))
-        self.counts["voided"] += 1
+        self._settle(EntryKind.VOID)
 
     def close(self, key: SigningKey) -> BoothExport:
         if self._pending is not None:
             raise ExportError("a ballot is still pending: cast, challenge or void it first")
-        counts = Counts(**self.counts)
-        close = chain_close(self.code, counts.cast, counts.challenged, counts.voided)
+        counts = Counts(
+            self.counts[EntryKind.CAST],
+            self.counts[EntryKind.CHALLENGED],
+            self.counts[EntryKind.VOID],
+        )
+        close = chain_close(self.link, counts.cast, counts.challenged, counts.voided)
         unsigned = BoothExport(
             self.manifest_hash,
             self.base,

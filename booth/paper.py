@@ -1,38 +1,63 @@
-"""How the booth prints: the paper record and the receipt as ESC/POS print jobs.
+"""How the booth prints: the paper record, the receipt and the slips as ESC/POS print jobs.
 
-The content comes from `ballots.paper` (what is printed); this is the layout (how). The
-paper record shows the TEST/OFFICIAL banner, each question's case number and short title
-with the answer in large type (zh-TW, then en), the ballot ID and a small QR code; the
-receipt shows only the tracking code, large, and the full code in a small QR.
+The content comes from `ballots.paper` (what is printed, and the rule that nothing printed
+links a vote to the record); this is the layout (how). Every line printed here is a field of
+those dataclasses: the layout adds no value of its own.
 """
 
 from __future__ import annotations
 
-from ballots.paper import PaperRecord, Receipt
+from ballots.paper import Bilingual, PaperRecord, Receipt, Slip
 from hardware.printer.escpos import Align
 from hardware.printer.job import Job, PrinterProfile
 
 
+def _top(job: Job, banner: str, title_zh: str, title_en: str) -> None:
+    job.text(banner, bold=True, scale=2, align=Align.CENTER)
+    job.text(title_zh, align=Align.CENTER)
+    job.text(title_en, align=Align.CENTER)
+    job.feed(1)
+
+
+def _notes(job: Job, notes: tuple[Bilingual, ...]) -> None:
+    for note in notes:
+        job.feed(1)
+        job.text(note.zh, align=Align.CENTER)
+        job.text(note.en, align=Align.CENTER)
+
+
 def paper_record_job(record: PaperRecord, profile: PrinterProfile) -> Job:
     job = Job(profile)
-    job.text(record.banner, bold=True, scale=2, align=Align.CENTER)
-    job.text(record.title_zh, align=Align.CENTER)
+    _top(job, record.banner, record.title_zh, record.title_en)
+    job.text(f"{record.heading.zh} {record.heading.en}", align=Align.CENTER)
     for line in record.lines:
+        job.feed(1)
         job.text(f"{line.case_number} {line.short_title_zh}")
+        job.text(line.short_title_en)
         job.text(line.answer_zh, bold=True, scale=2, align=Align.CENTER)
         job.text(line.answer_en, align=Align.CENTER)
-    job.text("選票編號 Ballot ID", align=Align.CENTER)
-    job.text(record.ballot_id, align=Align.CENTER)
+    job.feed(1)
+    job.text(record.deposit.zh, align=Align.CENTER)
+    job.text(record.deposit.en, align=Align.CENTER)
     job.qr(record.qr_payload, module=3)
     return job.feed(2).cut()
 
 
 def receipt_job(receipt: Receipt, profile: PrinterProfile) -> Job:
     job = Job(profile)
-    job.text(receipt.banner, bold=True, align=Align.CENTER)
-    job.text(receipt.title_zh, align=Align.CENTER)
-    job.text("追蹤碼 Tracking code", align=Align.CENTER)
+    _top(job, receipt.banner, receipt.title_zh, receipt.title_en)
+    job.text(f"{receipt.heading.zh} {receipt.heading.en}", align=Align.CENTER)
     job.text(receipt.short_code, bold=True, scale=2, align=Align.CENTER)
     job.qr(receipt.qr_payload, module=3)
-    job.text("可至選舉紀錄查詢 Look it up in the election record", align=Align.CENTER)
+    _notes(job, receipt.notes)
+    return job.feed(2).cut()
+
+
+def slip_job(slip: Slip, profile: PrinterProfile) -> Job:
+    """The challenged slip or the void slip (`ballots.paper.challenged_slip`, `void_slip`)."""
+    job = Job(profile)
+    _top(job, slip.banner, slip.title_zh, slip.title_en)
+    job.text(slip.heading.zh, bold=True, scale=2, align=Align.CENTER)
+    job.text(slip.heading.en, align=Align.CENTER)
+    _notes(job, slip.notes)
     return job.feed(2).cut()

@@ -207,6 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
     lookup = commands.add_parser("lookup", help="find a tracking code in a published record")
     lookup.add_argument("code", help="the receipt's code (16 characters) or the QR's 64 hex digits")
     lookup.add_argument("record")
+    lookup.add_argument(
+        "--authority",
+        metavar="FINGERPRINT",
+        required=True,
+        help="the election authority key's read-aloud fingerprint: the answer rests on it",
+    )
     lookup.set_defaults(run=_lazy("refvote.cmd_lookup:lookup"))
 
     demo = commands.add_parser("demo", help="a whole mock referendum on embedded defaults")

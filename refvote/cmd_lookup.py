@@ -1,57 +1,162 @@
-"""`refvote lookup CODE RECORD`: is my ballot in the record, and what did my challenge show?"""
+"""`refvote lookup CODE RECORD --authority FP`: is my ballot in the record, and was it counted?
+
+The answer rests only on what was verified first, pinned to the authority fingerprint:
+
+- about the booth (found, its fate, a challenge's reveal): V1–V9 (package, ceremony, index,
+  booth exports, chains, validity, proofs, chain membership, challenge reveals);
+- "counted": V10 onwards as well (the sums and, in a final record, the shares, decryptions,
+  totals and outcomes). A pre-decryption record answers "recorded as cast; the count is not
+  published yet".
+
+Exit status: 0 an answer was given and everything it rests on verified; 1 no ballot has that
+code; 2 the code is malformed, or the record does not verify as far as the answer needs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import io
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tally.verify import Verifier
+
+BOOTH_CHECKS = 9  # V1–V9: what an answer about a booth rests on
+
+
+@dataclass(frozen=True)
+class Verified:
+    """How far the record verified: the checks that passed, the first failure, the state."""
+
+    passed: tuple[str, ...]
+    failure: str | None
+    final: bool | None  # None when the index did not verify
+
+    def booth_part(self) -> bool:
+        return all(f"V{n}" in self.passed for n in range(1, BOOTH_CHECKS + 1))
+
+
+def _number(code: str) -> int:
+    return int(code.removeprefix("V"))
+
+
+def _verify(verifier: Verifier) -> Verified:
+    """Run the verifier's checks in order, up to the first failure.
+
+    In a pre-decryption record the checks after V10 (shares, decryptions, totals, outcomes)
+    have nothing to check and are not run.
+    """
+    from ballots.record import FINAL
+    from crypto.errors import CryptoError
+    from tally.verify import VerificationFailed
+
+    passed: list[str] = []
+    final = None
+    for check in verifier.checks:
+        if final is False and _number(check.code) > 10:
+            break
+        try:
+            check.run(verifier.state)
+        except (VerificationFailed, CryptoError, OSError) as exc:
+            return Verified(tuple(passed), f"{check.code} {check.title}: {exc}", final)
+        passed.append(check.code)
+        if verifier.state.index is not None:
+            final = verifier.state.index.state == FINAL
+    return Verified(tuple(passed), None, final)
 
 
 def lookup(args: argparse.Namespace) -> int:
     from ballots.ballot import Choice
-    from ballots.chain import short_code
-    from ballots.export import BoothExport
+    from ballots.chain import parse_lookup, short_code
+    from ballots.errors import ChainError
     from ballots.lookup import LookupStatus
     from ballots.lookup import lookup as find
-    from ballots.package import verify_package
-    from crypto.errors import CryptoError
+    from ballots.package import key_fingerprint
+    from tally.verify import Verifier
 
-    record = Path(args.record)
     try:
-        package = verify_package(record / "package")
-        exports = [
-            BoothExport.from_json(p.read_bytes(), p.name)
-            for p in sorted((record / "booths").glob("*.json"))
-        ]
-        result = find(exports, package.public.base, args.code)
-    except (CryptoError, OSError) as exc:
+        parse_lookup(args.code)
+    except ChainError as exc:
         print(f"refvote lookup: {exc}", file=sys.stderr)
         return 2
+    if not args.authority:
+        print(
+            "refvote lookup: --authority is required: the election authority's fingerprint, "
+            "as published by the authority",
+            file=sys.stderr,
+        )
+        return 2
+    verifier = Verifier(Path(args.record), args.authority, out=io.StringIO(), expect=None)
+    verified = _verify(verifier)
+    if not verified.booth_part():
+        print(
+            f"refvote lookup: the record does not verify ({verified.failure}); "
+            "no answer is given from it",
+            file=sys.stderr,
+        )
+        return 2
+    package = verifier.state.package
+    assert package is not None
+    exports = list(verifier.state.exports.values())
+    result = find(exports, package.public.base, args.code)
+    print(
+        f"record verified V1–V{BOOTH_CHECKS} against the authority "
+        f"{key_fingerprint(package.public.authority_key)}"
+    )
     if result.status is LookupStatus.NOT_FOUND:
         print("NOT FOUND: no ballot in this record has that tracking code")
         return 1
     assert result.code is not None
     print(f"tracking code {short_code(result.code)}")
     print(f"full code     {result.code.hex()}")
-    print(f"booth         {result.booth_id}")
+    print(f"booth         {result.booth_id} (station {result.station_id})")
+    definition = package.definition
     if result.status is LookupStatus.VOIDED:
         print(
-            "status        VOIDED: this ballot's paper did not print completely, "
-            "so it was not counted"
+            "status        VOIDED: this ballot's paper record did not print completely "
+            "(or the booth stopped before the voter chose), so it was not counted"
         )
         return 0
-    if result.status is LookupStatus.CAST:
-        print("status        CAST: your ballot is in the record and was counted (encrypted)")
-        return 0
-    print("status        CHALLENGED: not counted; the booth revealed what it had encrypted:")
-    definition = package.definition
-    for reveal in result.reveal or ():
-        choice = Choice.from_plaintext(reveal.m, definition.packing_base)
-        q = definition.question(reveal.question_id)
+    if result.status is LookupStatus.CHALLENGED:
+        print(
+            "status        CHALLENGED: not counted. The booth had encrypted, "
+            "and the record proves by re-encryption (V9):"
+        )
         label = {
-            Choice.YES: definition.options.yes_zh,
-            Choice.NO: definition.options.no_zh,
-            Choice.BLANK: "空白",
+            Choice.YES: (definition.options.yes_zh, definition.options.yes_en),
+            Choice.NO: (definition.options.no_zh, definition.options.no_en),
+            Choice.BLANK: ("空白（無效票）", "blank, counted as invalid"),
         }
-        print(f"  {q.case_number} {q.short_title_zh}: {label[choice]} ({choice.value})")
+        taken = {r.question_id: r for r in result.reveal or ()}
+        for q in definition.questions:
+            reveal = taken.get(q.question_id)
+            if reveal is None:
+                zh, en = "不領取", "declined"
+            else:
+                zh, en = label[Choice.from_plaintext(reveal.m, definition.packing_base)]
+            print(f"  {q.case_number} {q.short_title_zh}: {zh} ({en})")
+        return 0
+    assert result.ballot is not None
+    cases = ", ".join(
+        definition.question(q.question_id).case_number for q in result.ballot.questions
+    )
+    if verified.failure is not None:
+        print(
+            "status        CAST: recorded as cast, but the count does NOT verify "
+            f"({verified.failure}): do not rely on this record's results"
+        )
+        return 2
+    if not verified.final:
+        print(
+            "status        CAST: recorded as cast (V1–V10: in its station's encrypted sums "
+            f"for {cases}); the count is not published yet (pre-decryption record)"
+        )
+        return 0
+    print(
+        f"status        CAST and COUNTED: in its station's encrypted sums for {cases}, "
+        f"whose decryption, totals and outcomes verify (V10–{verified.passed[-1]})"
+    )
     return 0

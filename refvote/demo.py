@@ -159,7 +159,7 @@ class PaperDesk:
 
         self.count += 1
         record = paper_record_job(
-            paper_record(self.definition, plaintext, ballot.ballot_id, False), self.driver.profile
+            paper_record(self.definition, plaintext, False), self.driver.profile
         )
         if self.count == 4:
             self.virtual.paper_out_at = self.virtual.received + len(record.to_bytes()) // 2

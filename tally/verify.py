@@ -140,6 +140,7 @@ class Verifier:
             raise ValueError(f"until must be one of {', '.join(codes)}")
         self.until = until
         self.passed: list[str] = []  # codes of the checks that ran and passed
+        self.failure: str | None = None  # "V3 record index: <message>" of the failed check
         self._fingerprint: bytes | None = None
 
     @property
@@ -171,23 +172,22 @@ class Verifier:
             try:
                 result = check.run(self.state)
             except (VerificationFailed, CryptoError) as exc:
-                self._say(check.code, check.title, f"FAILED: {exc}")
-                failed = True
+                message = str(exc)
             except OSError as exc:  # a read that failed beneath the named readers
-                self._say(check.code, check.title, f"FAILED: {exc.filename}: {exc.strerror}")
-                failed = True
+                message = f"{exc.filename}: {exc.strerror}"
             except Exception as exc:  # the last line of defence: no traceback reaches a person
-                self._say(
-                    check.code,
-                    check.title,
-                    f"FAILED: internal error of the verifier ({type(exc).__name__}); the record "
-                    "is not accepted: report this with the record",
+                message = (
+                    f"internal error of the verifier ({type(exc).__name__}); the record is not "
+                    "accepted: report this with the record"
                 )
-                failed = True
             else:
                 self._say(check.code, check.title, result)
                 self.passed.append(check.code)
-            stopped = check.code == self.until
+                stopped = check.code == self.until
+                continue
+            self._say(check.code, check.title, f"FAILED: {message}")
+            self.failure = f"{check.code} {check.title}: {message}"
+            failed = True
         self.out.write(self._summary(failed))
         return not failed
 
@@ -195,7 +195,8 @@ class Verifier:
         if failed:
             return "refvote verify: the record does NOT verify\n"
         last = self.passed[-1]
-        if self.until is not None and last != "V14":
+        complete = last == "V14" or (self.record_state == PRE_DECRYPTION and last == "V10")
+        if not complete:
             line = f"refvote verify: checks V1–{last} passed; the later checks were not run\n"
         elif self.record_state == PRE_DECRYPTION:
             line = (
@@ -513,25 +514,27 @@ def check_export_identity(
 
 
 def check_chain(e: BoothExport) -> None:
-    """V5 for one export: counts match the ballots and voids; the chain reaches `close`."""
+    """V5 for one export: the counts are the chain's entries by kind and the ballots by status;
+    the chain, replayed from its opening, reaches `close`."""
     booth_id = e.booth_id
     replayed = replay(e.base, booth_id, e.opening_nonce, e.chain)
-    ballots = sum(1 for x in e.chain if x.kind is EntryKind.BALLOT)
-    voids = sum(1 for x in e.chain if x.kind is EntryKind.VOID)
-    cast = sum(1 for b in e.ballots if b.status is Status.CAST)
-    challenged = sum(1 for b in e.ballots if b.status is Status.CHALLENGED)
-    if (cast, challenged, voids) != (e.counts.cast, e.counts.challenged, e.counts.voided):
+    kinds = (EntryKind.CAST, EntryKind.CHALLENGED, EntryKind.VOID)
+    in_chain = tuple(sum(1 for x in e.chain if x.kind is k) for k in kinds)
+    counts = (e.counts.cast, e.counts.challenged, e.counts.voided)
+    if in_chain != counts:
         raise VerificationFailed(
-            f"booth {booth_id}: counts say {e.counts.cast} cast, {e.counts.challenged} "
-            f"challenged, {e.counts.voided} voided; the export holds {cast}, "
-            f"{challenged}, {voids}"
+            f"booth {booth_id}: counts say {counts[0]} cast, {counts[1]} challenged, "
+            f"{counts[2]} voided; the chain holds {in_chain[0]}, {in_chain[1]}, {in_chain[2]}"
         )
-    if ballots != cast + challenged:
+    published = tuple(
+        sum(1 for b in e.ballots if b.status is s) for s in (Status.CAST, Status.CHALLENGED)
+    )
+    if published != counts[:2]:
         raise VerificationFailed(
-            f"booth {booth_id}: {ballots} ballot entries in the chain for "
-            f"{cast + challenged} published ballots"
+            f"booth {booth_id}: counts say {counts[0]} cast and {counts[1]} challenged; "
+            f"the export publishes {published[0]} cast and {published[1]} challenged ballots"
         )
-    if chain_close(replayed.last, cast, challenged, voids) != e.close:
+    if chain_close(replayed.last, *counts) != e.close:
         raise VerificationFailed(f"booth {booth_id}: the chain does not lead to its closing code")
 
 
@@ -546,6 +549,8 @@ def check_validity(pkg: VerifiedPackage, e: BoothExport, seen: Seen) -> None:
         if ballot.ballot_id in seen.ballot_ids:
             raise VerificationFailed(f"{label}: ballot_id appears twice in the record")
         seen.ballot_ids.add(ballot.ballot_id)
+        if not ballot.questions:  # the export reader refuses it too (V4)
+            raise VerificationFailed(f"{label}: takes no question")
         previous = -1
         for q in ballot.questions:
             if order.get(q.question_id, -1) <= previous:
@@ -575,27 +580,35 @@ def check_proofs(pkg: VerifiedPackage, e: BoothExport) -> int:
 
 
 def check_chain_membership(pkg: VerifiedPackage, e: BoothExport) -> int:
-    """V8 for one export; returns the number of ballots found in the chain."""
+    """V8 for one export; returns the number of ballots found in the chain.
+
+    Each published ballot's hash is exactly one entry of its booth's chain, and that entry's
+    kind is the ballot's status (a ballot is cast only if its chain entry says cast); every
+    cast or challenged entry is a published ballot.
+    """
     base = pkg.public.base
-    chain_ballots = [x.ballot_hash for x in e.chain if x.kind is EntryKind.BALLOT]
-    voided = {x.ballot_hash for x in e.chain if x.kind is EntryKind.VOID}
+    entries: dict[bytes, list[EntryKind]] = {}
+    for x in e.chain:
+        entries.setdefault(x.ballot_hash, []).append(x.kind)
     published = set()
     for b in e.ballots:
+        label = f"ballot {b.ballot.ballot_id.hex()} (booth {e.booth_id})"
         h = b.ballot.hash(base)
-        if h in voided:
+        kinds = entries.get(h, [])
+        if len(kinds) != 1:
             raise VerificationFailed(
-                f"ballot {b.ballot.ballot_id.hex()}: published although its hash was voided"
+                f"{label}: its hash is {len(kinds)} times in the chain, not once"
             )
-        if chain_ballots.count(h) != 1:
+        if kinds[0] is not b.status.entry_kind:
             raise VerificationFailed(
-                f"ballot {b.ballot.ballot_id.hex()} (booth {e.booth_id}): its hash is "
-                f"{chain_ballots.count(h)} times in the chain, not once"
+                f"{label}: published as {b.status.value} but its chain entry says {kinds[0].value}"
             )
         published.add(h)
-    for h in chain_ballots:
-        if h not in published:
+    for x in e.chain:
+        if x.kind is not EntryKind.VOID and x.ballot_hash not in published:
             raise VerificationFailed(
-                f"booth {e.booth_id}: chain entry {h.hex()[:16]}… is not a published ballot"
+                f"booth {e.booth_id}: {x.kind.value} entry {x.ballot_hash.hex()[:16]}… "
+                "is not a published ballot"
             )
     return len(published)
 

@@ -21,20 +21,22 @@ from ballots.ballot import (
 from ballots.chain import (
     ChainEntry,
     EntryKind,
-    chain_next,
+    chain_link,
     chain_open,
     parse_lookup,
     replay,
     short_code,
+    tracking_code,
 )
 from ballots.context import ElectionContext
 from ballots.definition import load_source
 from ballots.errors import BallotError, ChainError, ExportError
 from ballots.export import BoothExport, ExportBuilder
 from ballots.lookup import LookupStatus, lookup
-from ballots.paper import paper_record, parse_paper_qr, receipt
+from ballots.paper import challenged_slip, paper_record, parse_paper_qr, receipt, void_slip
 from crypto.elgamal import PublicKey
 from crypto.errors import CryptoError
+from crypto.hashing import group_for_reading
 from crypto.hazmat.group import G, Point, Scalar
 from crypto.randomness import random_scalar
 from crypto.signing import SigningKey
@@ -133,17 +135,17 @@ def test_export_builder_chain_and_signature(tmp_path: Path) -> None:
     export = b.close(key)
     assert (export.counts.cast, export.counts.challenged, export.counts.voided) == (2, 1, 1)
     assert [e.kind for e in export.chain] == [
-        EntryKind.BALLOT,
-        EntryKind.BALLOT,
+        EntryKind.CAST,
+        EntryKind.CHALLENGED,
         EntryKind.VOID,
-        EntryKind.BALLOT,
+        EntryKind.CAST,
     ]
     again = BoothExport.from_json(export.to_json())
     assert again == export
     again.verify_signature(key.verify_key)
     with pytest.raises(ExportError, match="signature"):
         again.verify_signature(SigningKey.generate().verify_key)
-    printed = replay(CTX.base, "S1-A", b"\x01" * 32, export.chain).printed_codes
+    printed = replay(CTX.base, "S1-A", b"\x01" * 32, export.chain).codes
     assert list(printed) == list(codes.values())
 
 
@@ -166,9 +168,12 @@ def test_builder_state_rules() -> None:
 def test_chain_codes() -> None:
     c0 = chain_open(CTX.base, "S1-A", bytes(32))
     assert c0 != chain_open(CTX.base, "S1-B", bytes(32))
-    assert chain_next(c0, b"\x01" * 32) != chain_next(c0, b"\x02" * 32)
-    r = replay(CTX.base, "S1-A", bytes(32), [ChainEntry(EntryKind.BALLOT, b"\x01" * 32)])
-    assert r.codes[0] == r.printed_codes[0] == chain_next(c0, b"\x01" * 32)
+    assert tracking_code(c0, b"\x01" * 32) != tracking_code(c0, b"\x02" * 32)
+    r = replay(CTX.base, "S1-A", bytes(32), [ChainEntry(EntryKind.CAST, b"\x01" * 32)])
+    assert r.codes[0] == tracking_code(c0, b"\x01" * 32)
+    assert r.links[0] == r.last == chain_link(r.codes[0], EntryKind.CAST)
+    fates = {chain_link(r.codes[0], kind) for kind in EntryKind}
+    assert len(fates) == 3
 
 
 # Lookup -------------------------------------------------------------------------------------
@@ -232,36 +237,93 @@ def test_lookup_parser_only_raises_chain_error(text: str) -> None:
 # Paper --------------------------------------------------------------------------------------
 
 
-def test_paper_record_and_receipt_hold_nothing_about_the_voter() -> None:
-    plain = PlaintextBallot({"17": Choice.YES})
-    ballot_id = bytes(range(16))
-    paper = paper_record(DEF, plain, ballot_id, official=False)
+def test_paper_record_texts_and_qr() -> None:
+    plain = PlaintextBallot({"17": Choice.BLANK})
+    paper = paper_record(DEF, plain, official=False)
     assert paper.banner == "TEST 測試"
     assert [(line.case_number, line.answer_zh, line.answer_en) for line in paper.lines] == [
-        ("第17案", "同意", "Agree"),
+        ("第17案", "空白（無效票）", "Blank (counted as invalid)"),
         ("第18案", "不領取", "Declined"),
     ]
-    assert paper.qr_payload == f"RV1 {ballot_id.hex()} 17=Y 18=D"
-    assert parse_paper_qr(paper.qr_payload) == (ballot_id, {"17": Choice.YES, "18": None})
-    r = receipt(DEF, b"\x07" * 32, official=True)
-    assert r.banner == "OFFICIAL 正式" and r.qr_payload == "07" * 32 and len(r.short_code) == 19
-    text = repr(paper) + repr(r)
-    for forbidden in ("2021-12-18T", "serial", "voter"):
-        assert forbidden not in text
+    assert (paper.deposit.zh, paper.deposit.en) == (
+        "請投入票匭",
+        "Put this record in the ballot box",
+    )
+    assert paper.qr_payload == "RV2 17=B 18=D"
+    assert parse_paper_qr(paper.qr_payload, DEF) == {"17": Choice.BLANK, "18": None}
+    yes_no = paper_record(DEF, PlaintextBallot({"17": Choice.YES, "18": Choice.NO}), True)
+    assert yes_no.banner == "OFFICIAL 正式" and yes_no.qr_payload == "RV2 17=Y 18=N"
+    assert [line.answer_zh for line in yes_no.lines] == ["同意", "不同意"]
+    for bad in [
+        "RV2 18=Y 17=N",
+        "RV2 17=Y",
+        "RV2 17=Y 17=N 18=D",
+        "RV1 17=Y 18=N",
+        "RV2 17=Y 19=N",
+    ]:
+        with pytest.raises(BallotError):
+            parse_paper_qr(bad, DEF)
+    with pytest.raises(BallotError, match="unknown question"):
+        paper_record(DEF, PlaintextBallot({"99": Choice.YES}), False)
+
+
+def test_receipt_and_slips_texts() -> None:
+    r = receipt(DEF, b"\x07" * 32, official=True, lookup_place_zh="某處", lookup_place_en="X")
+    assert r.banner == "OFFICIAL 正式" and r.qr_payload == "07" * 32
+    assert r.short_code == short_code(b"\x07" * 32)
+    assert [(n.zh, n.en) for n in r.notes][-1] == ("請至某處查詢此追蹤碼", "Look this code up in X")
+    challenged = challenged_slip(DEF, official=False)
+    assert (challenged.heading.zh, challenged.heading.en) == (
+        "已挑戰・不計票",
+        "CHALLENGED – NOT COUNTED",
+    )
+    assert any("vote again" in n.en for n in challenged.notes)
+    void = void_slip(DEF, official=False)
+    assert (void.heading.zh, void.heading.en) == ("作廢", "VOID")
+    assert any("void envelope" in n.en for n in void.notes)
+
+
+def test_paper_record_carries_nothing_of_its_ballot() -> None:
+    """Issue 8 item 2: the paper record holds no value of the ballot or the chain."""
+    plain = PlaintextBallot({"17": Choice.YES, "18": Choice.NO})
+    ballot, _ = encrypt_ballot(CTX, "S1", "S1-B", plain)
+    b = _builder("S1-B")
+    code = b.fix(ballot)
+    paper = paper_record(DEF, plain, official=True)
+    printed = " ".join(
+        [paper.banner, paper.title_zh, paper.title_en, paper.qr_payload]
+        + [f"{x.case_number} {x.short_title_zh} {x.answer_zh} {x.answer_en}" for x in paper.lines]
+    )
+    squeezed = printed.replace(" ", "").lower()
+    values = [ballot.ballot_id, ballot.hash(CTX.base), code]
+    for value in values:
+        assert value.hex() not in squeezed
+        assert value.hex()[:8] not in squeezed
+        assert group_for_reading(value).replace(" ", "").lower() not in squeezed
+    for text in ("S1-B", "S1"):
+        assert text not in printed
+
+
+@given(st.dictionaries(st.sampled_from(["17", "18"]), st.sampled_from(list(Choice))))
+def test_paper_qr_round_trips(answer: dict[str, Choice]) -> None:
+    payload = paper_record(DEF, PlaintextBallot(answer), official=False).qr_payload
+    assert parse_paper_qr(payload, DEF) == {q: answer.get(q) for q in DEF.question_ids()}
 
 
 @given(st.text(max_size=120))
 def test_paper_qr_parser_only_raises_ballot_error(payload: str) -> None:
     try:
-        parse_paper_qr(payload)
+        answers = parse_paper_qr(payload, DEF)
     except BallotError:
-        pass
+        return
+    assert tuple(answers) == DEF.question_ids()
 
 
 @settings(max_examples=30)
 @given(st.data())
 def test_mutated_export_gives_clean_errors(day, data: st.DataObject) -> None:  # type: ignore[no-untyped-def]
     exports, _ = day
+    assert BoothExport.from_json(exports[0].to_json()) == exports[0]  # the valid one reads
     raw = bytearray(exports[0].to_json())
     for _ in range(data.draw(st.integers(1, 3))):
         raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))

@@ -318,21 +318,28 @@ def test_lookup_by_tracking_code(election: Election) -> None:
 
     export = next(e for e in election.exports if e.counts.challenged)
     base = export.base
-    printed = replay(base, export.booth_id, export.opening_nonce, export.chain).printed_codes
+    printed = replay(base, export.booth_id, export.opening_nonce, export.chain).codes
     by_hash = {b.ballot.hash(base): b for b in export.ballots}
+    record, pin = str(election.tmp / "record"), election.fingerprint
+    seen = set()
     for entry, code in zip(export.chain, printed, strict=True):
         b = by_hash.get(entry.ballot_hash)
-        if b is None:
+        if b is None or b.status in seen:
             continue
-        out = ok("lookup", short_code(code).lower().replace(" ", "-"), str(election.tmp / "record"))
+        seen.add(b.status)  # one cast and one challenged ballot: each lookup verifies it all
+        out = ok("lookup", short_code(code).lower().replace(" ", "-"), record, "--authority", pin)
         assert code.hex() in out
-        assert ("CHALLENGED" if b.status is Status.CHALLENGED else "CAST") in out
         if b.status is Status.CHALLENGED:
+            assert "CHALLENGED" in out
             assert "第17案" in out or "第18案" in out or "第19案" in out or "第20案" in out
-    missing = refvote("lookup", "AAAA AAAA AAAA AAAA", str(election.tmp / "record"))
+        else:
+            assert "CAST and COUNTED" in out
+    missing = refvote("lookup", "AAAA AAAA AAAA AAAA", record, "--authority", pin)
     assert missing.returncode == 1 and "NOT FOUND" in missing.stdout
-    garbage = refvote("lookup", "hello", str(election.tmp / "record"))
+    garbage = refvote("lookup", "hello", record, "--authority", pin)
     assert garbage.returncode == 2 and "not a tracking code" in garbage.stderr
+    unpinned = refvote("lookup", "AAAA AAAA AAAA AAAA", record)
+    assert unpinned.returncode == 2 and "--authority" in unpinned.stderr
 
 
 # Faults ------------------------------------------------------------------------------------

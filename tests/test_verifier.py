@@ -196,7 +196,7 @@ def test_duplicated_ballot_fails_v6(built: BuiltRecord, record: Path) -> None:
     def duplicate(o: Any) -> None:
         n = next(n for n, b in enumerate(o["ballots"]) if b["status"] == "cast")
         o["ballots"].insert(n, dict(o["ballots"][n]))
-        entry = next(e for e in o["chain"] if e["kind"] == "ballot")
+        entry = next(e for e in o["chain"] if e["kind"] == "cast")
         o["chain"].append(dict(entry))
         o["counts"]["cast"] += 1
 
@@ -225,10 +225,10 @@ def test_published_ballot_missing_from_chain_fails_v8(built: BuiltRecord, record
     booth = next(e for e in built.exports if e.counts.voided).booth_id
 
     def turn_void_into_ballot_entry(o: Any) -> None:
-        # Make the chain list the void's hash as a ballot and drop a real ballot's entry.
+        # Make the chain list the void's hash as cast and drop a real cast ballot's entry.
         void = next(e for e in o["chain"] if e["kind"] == "void")
-        void["kind"] = "ballot"
-        o["chain"].remove(next(e for e in o["chain"] if e["kind"] == "ballot" and e is not void))
+        void["kind"] = "cast"
+        o["chain"].remove(next(e for e in o["chain"] if e["kind"] == "cast" and e is not void))
         o["counts"]["voided"] -= 1
 
     edit(record, f"booths/{booth}.json", turn_void_into_ballot_entry)

@@ -180,3 +180,28 @@ def test_malformed_authority_fails_v1_with_what_to_type(built: BuiltRecord, type
         normalise_authority(typed)
     ok, out = run(built.folder, typed)
     assert not ok and failed_check(out) == "V1" and "--authority" in out
+
+
+def test_until_on_a_pre_decryption_record(pre: BuiltRecord) -> None:
+    ok, out = run(pre.folder, expect=PRE_DECRYPTION, until="V12")
+    assert ok and "every check of a pre-decryption record passed (V1–V10)" in out
+    ok, out = run(pre.folder, expect=PRE_DECRYPTION, until="V4")
+    assert ok and "checks V1–V4 passed; the later checks were not run" in out
+
+
+def test_an_unexpected_exception_is_a_failed_line_not_a_traceback(
+    built: BuiltRecord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from tally import verify
+
+    def broken(*args: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(verify, "compute_sums", broken)
+    verifier = Verifier(built.folder, out=io.StringIO())
+    assert not verifier.run()
+    assert verifier.passed == [f"V{n}" for n in range(1, 10)]
+    assert verifier.failure is not None and verifier.failure.startswith("V10 sums: internal error")
+    assert "ZeroDivisionError" in verifier.out.getvalue()  # type: ignore[attr-defined]

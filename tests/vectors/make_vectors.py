@@ -227,12 +227,85 @@ class _MemoryFolder:
         self.files[self.root] = data
 
 
+def ballot_vectors() -> dict[str, Any]:
+    """Ballots of booth S1-A of the test definition, their ballot_hash, and their chain
+    (cast, challenged, void, cast): tracking codes, fate links, close; and an empty chain."""
+    from ballots.ballot import Choice, PlaintextBallot, encrypt_ballot
+    from ballots.chain import ChainEntry, EntryKind, chain_close, chain_open, replay, short_code
+    from ballots.context import ElectionContext
+    from ballots.definition import load_source
+    from tests.record_helpers import DEFINITION
+
+    rng = Drbg(b"refvote/vectors/ballots")
+    definition = load_source(DEFINITION)
+    base = rng.bytes(32)
+    secret = Scalar.reduce64(rng.bytes(64))
+    ctx = ElectionContext(
+        definition, definition.manifest_hash(), PublicKey(Point.base_mul(secret)), base
+    )
+    plans = [
+        (EntryKind.CAST, {"17": Choice.YES, "18": Choice.NO}),
+        (EntryKind.CHALLENGED, {"17": Choice.BLANK}),
+        (EntryKind.VOID, {"18": Choice.YES}),
+        (EntryKind.CAST, {"17": Choice.NO, "18": Choice.BLANK}),
+    ]
+    ballots, entries = [], []
+    for kind, choices in plans:
+        plain = PlaintextBallot(choices)
+        ballot, nonces = encrypt_ballot(ctx, "S1", "S1-A", plain, rng)
+        reveal = nonces.reveal(plain, ctx)
+        ballots.append(
+            {
+                "ballot": ballot.to_obj(),
+                "ballot_hash": to_hex(ballot.hash(base)),
+                "reveal": [r.to_obj() for r in reveal],
+            }
+        )
+        entries.append(ChainEntry(kind, ballot.hash(base)))
+    opening_nonce = rng.bytes(32)
+    replayed = replay(base, "S1-A", opening_nonce, entries)
+    kinds = (EntryKind.CAST, EntryKind.CHALLENGED, EntryKind.VOID)
+    counts = [sum(1 for e in entries if e.kind is k) for k in kinds]
+    empty_nonce = rng.bytes(32)
+    empty_open = chain_open(base, "S1-B", empty_nonce)
+    return {
+        "base": to_hex(base),
+        "public_key": hx(ctx.public_key.point),
+        "values": list(ctx.values),
+        "ballots": ballots,
+        "chain": {
+            "booth_id": "S1-A",
+            "opening_nonce": to_hex(opening_nonce),
+            "link_0": to_hex(chain_open(base, "S1-A", opening_nonce)),
+            "entries": [
+                {
+                    "kind": e.kind.value,
+                    "ballot_hash": to_hex(e.ballot_hash),
+                    "code": to_hex(code),
+                    "short_code": short_code(code),
+                    "link": to_hex(link),
+                }
+                for e, code, link in zip(entries, replayed.codes, replayed.links, strict=True)
+            ],
+            "counts": {"cast": counts[0], "challenged": counts[1], "voided": counts[2]},
+            "close": to_hex(chain_close(replayed.last, *counts)),
+        },
+        "empty_chain": {
+            "booth_id": "S1-B",
+            "opening_nonce": to_hex(empty_nonce),
+            "link_0": to_hex(empty_open),
+            "close": to_hex(chain_close(empty_open, 0, 0, 0)),
+        },
+    }
+
+
 def build_all() -> dict[str, bytes]:
     return {
         "hash.json": canonical_json(hash_vectors()),
         "group.json": canonical_json(group_vectors()),
         "proofs.json": canonical_json(proof_vectors()),
         "ceremony-3-of-5.json": canonical_json(ceremony_vectors()),
+        "ballots.json": canonical_json(ballot_vectors()),
     }
 
 
