@@ -33,7 +33,14 @@ from ballots.errors import ExportError
 from crypto.encoding import PROTOCOL_VERSION, to_hex
 from crypto.errors import CryptoError
 from crypto.fields import Fields, open_document
-from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey, message_fingerprint, signed_json
+from crypto.signing import (
+    SIGNATURE_BYTES,
+    SigningKey,
+    VerifyKey,
+    check_signed_as_read,
+    message_fingerprint,
+    signed_json,
+)
 
 MAX_BALLOTS = 65535
 _KINDS = {k.value: k for k in EntryKind}
@@ -178,6 +185,7 @@ class BoothExport:
         ids = [b.ballot.ballot_id for b in export.ballots]
         if ids != sorted(ids):
             raise ExportError(f"{what}: ballots are not sorted by ballot_id")
+        check_signed_as_read(data, export.body(), what)
         return export
 
 

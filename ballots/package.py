@@ -4,11 +4,13 @@ A package folder:
 
     package/
       package.json        the public part, signed: fingerprints of everything below, the
-                          authority, tally and booth public keys, the trusted eID CA roots
+                          authority, tally and booth public keys, the trusted eID CA roots,
+                          the poll books' keys and the station link's certificates
       definition.json     the canonical referendum definition
       ceremony/…          the key ceremony's public folder
       confidential.json   for booths and poll books only, never published, signed: the roll
-                          key, each station's voter roll as keyed hashes, the revocation snapshot
+                          key, each station's voter roll as keyed hashes, the revocation
+                          snapshot, each station's poll-worker PIN as an Argon2id hash
 
 Both signed parts use purpose `package`: manifest_hash, base, H("file", the part without its
 signature). The public part names the confidential part's fingerprint, which binds the two;
@@ -19,6 +21,7 @@ certificate subject's serialNumber, NFC, upper case: the roll never holds an ID 
 
 from __future__ import annotations
 
+import datetime
 import shutil
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -26,12 +29,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
+from cryptography.x509.oid import ExtensionOID
 
 from ballots.context import ElectionContext
 from ballots.definition import Definition
 from ballots.errors import PackageError
+from ballots.station_link import (
+    PIN_HASH_BYTES,
+    PIN_SALT_BYTES,
+    LinkCertificates,
+    PollWorkerPin,
+    StationSetup,
+    check_link_certificates,
+    check_pin_text,
+    issue_link_certificates,
+    pin_hash,
+)
 from crypto.ceremony.folder import CeremonyFiles, verify_ceremony
 from crypto.ceremony.public import JointKey
 from crypto.encoding import PROTOCOL_VERSION, from_hex, to_hex
@@ -39,7 +56,14 @@ from crypto.errors import CryptoError, EncodingError
 from crypto.fields import Fields, open_document
 from crypto.hashing import file_fingerprint, read_aloud
 from crypto.randomness import SYSTEM, RandomSource
-from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey, message_fingerprint, signed_json
+from crypto.signing import (
+    SIGNATURE_BYTES,
+    SigningKey,
+    VerifyKey,
+    check_signed_as_read,
+    message_fingerprint,
+    signed_json,
+)
 
 MAX_PACKAGE_FILE = 64 << 20
 ROLL_KEY_BYTES = 32
@@ -71,6 +95,8 @@ class PublicPackage:
     tally_key: VerifyKey
     booth_keys: tuple[tuple[str, VerifyKey], ...]  # (booth_id, key), in definition order
     ca_certificates: tuple[tuple[str, bytes], ...]  # (name, DER)
+    station_keys: tuple[tuple[str, VerifyKey], ...]  # (station_id, poll-book key), definition order
+    link: LinkCertificates  # the station link's CA and device certificates
     confidential: bytes  # fingerprint of confidential.json
     signature: bytes
 
@@ -86,6 +112,12 @@ class PublicPackage:
             "tally_key": to_hex(self.tally_key.raw),
             "booth_keys": [{"booth_id": b, "key": to_hex(k.raw)} for b, k in self.booth_keys],
             "ca_certificates": [{"name": n, "der": to_hex(d)} for n, d in self.ca_certificates],
+            "station_keys": [{"station_id": s, "key": to_hex(k.raw)} for s, k in self.station_keys],
+            "link_ca": to_hex(self.link.ca),
+            "pollbook_certificates": [
+                {"station_id": s, "der": to_hex(d)} for s, d in self.link.pollbooks
+            ],
+            "booth_certificates": [{"booth_id": b, "der": to_hex(d)} for b, d in self.link.booths],
             "confidential": to_hex(self.confidential),
         }
 
@@ -100,6 +132,13 @@ class PublicPackage:
             if b == booth_id:
                 return k
         raise PackageError(f"booth {booth_id!r} is not registered in the election package")
+
+    def station_key(self, station_id: str) -> VerifyKey:
+        """The poll book's count-signing key of a station."""
+        for s, k in self.station_keys:
+            if s == station_id:
+                return k
+        raise PackageError(f"station {station_id!r} has no poll-book key in the election package")
 
     @classmethod
     def from_json(cls, data: bytes) -> PublicPackage:
@@ -120,6 +159,20 @@ class PublicPackage:
             c = Fields(item, f"{what}: CA certificate")
             cas.append((c.text("name", max_length=200), c.hex("der")))
             c.finish()
+        station_keys = []
+        for item in f.array("station_keys"):
+            k = Fields(item, f"{what}: station key")
+            station_keys.append((k.text("station_id", max_length=64), _key(k, "key")))
+            k.finish()
+        link_certs: dict[str, list[tuple[str, bytes]]] = {"station_id": [], "booth_id": []}
+        for member, id_field in (
+            ("pollbook_certificates", "station_id"),
+            ("booth_certificates", "booth_id"),
+        ):
+            for item in f.array(member):
+                c = Fields(item, f"{what}: {member}")
+                link_certs[id_field].append((c.text(id_field, max_length=64), c.hex("der")))
+                c.finish()
         package = cls(
             f.hex("manifest_hash", 32),
             f.hex("base", 32),
@@ -129,12 +182,17 @@ class PublicPackage:
             _key(f, "tally_key"),
             tuple(booths),
             tuple(cas),
+            tuple(station_keys),
+            LinkCertificates(
+                f.hex("link_ca"), tuple(link_certs["station_id"]), tuple(link_certs["booth_id"])
+            ),
             f.hex("confidential", 32),
             f.hex("signature", SIGNATURE_BYTES),
         )
         f.finish()
         if [p for p, _ in package.ceremony] != sorted({p for p, _ in package.ceremony}):
             raise EncodingError(f"{what}: ceremony files must be sorted and unique")
+        check_signed_as_read(data, package.body(), what)
         return package
 
 
@@ -145,6 +203,7 @@ class ConfidentialPackage:
     roll_key: bytes
     voter_roll: tuple[tuple[str, tuple[bytes, ...]], ...]  # (station_id, sorted keyed hashes)
     revocation: tuple[tuple[str, bytes], ...]  # (name, DER CRL)
+    poll_worker_pins: tuple[PollWorkerPin, ...]  # one per station, in definition order
     signature: bytes
 
     def body(self) -> dict[str, Any]:
@@ -159,6 +218,10 @@ class ConfidentialPackage:
                 for s, hashes_ in self.voter_roll
             ],
             "revocation": [{"name": n, "der": to_hex(d)} for n, d in self.revocation],
+            "poll_worker_pins": [
+                {"station_id": p.station_id, "salt": to_hex(p.salt), "hash": to_hex(p.hash)}
+                for p in self.poll_worker_pins
+            ],
         }
 
     def payload(self) -> tuple[bytes, bytes, bytes]:
@@ -172,6 +235,12 @@ class ConfidentialPackage:
             if s == station_id:
                 return frozenset(entries)
         raise PackageError(f"no voter roll for station {station_id!r}")
+
+    def poll_worker_pin(self, station_id: str) -> PollWorkerPin:
+        for p in self.poll_worker_pins:
+            if p.station_id == station_id:
+                return p
+        raise PackageError(f"no poll-worker PIN for station {station_id!r}")
 
     @classmethod
     def from_json(cls, data: bytes) -> ConfidentialPackage:
@@ -191,15 +260,28 @@ class ConfidentialPackage:
             c = Fields(item, f"{what}: revocation list")
             crls.append((c.text("name", max_length=200), c.hex("der")))
             c.finish()
+        pins = []
+        for item in f.array("poll_worker_pins"):
+            p = Fields(item, f"{what}: poll-worker PIN")
+            pins.append(
+                PollWorkerPin(
+                    p.text("station_id", max_length=64),
+                    p.hex("salt", PIN_SALT_BYTES),
+                    p.hex("hash", PIN_HASH_BYTES),
+                )
+            )
+            p.finish()
         package = cls(
             f.hex("manifest_hash", 32),
             f.hex("base", 32),
             f.hex("roll_key", ROLL_KEY_BYTES),
             tuple(roll),
             tuple(crls),
+            tuple(pins),
             f.hex("signature", SIGNATURE_BYTES),
         )
         f.finish()
+        check_signed_as_read(data, package.body(), what)
         return package
 
 
@@ -208,6 +290,72 @@ def _key(f: Fields, name: str) -> VerifyKey:
         return VerifyKey(f.hex(name, 32))
     except CryptoError as exc:
         raise f.error(name, str(exc)) from None
+
+
+# The revocation snapshot -------------------------------------------------------------------
+
+TAIWAN = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def check_revocation_snapshot(
+    ca_certificates: Sequence[tuple[str, bytes]],
+    revocation: Sequence[tuple[str, bytes]],
+    polling_day: str,
+) -> None:
+    """Refuse a snapshot a booth could misread (docs/hardware.md, "Revocation").
+
+    Every CRL must be a complete CRL of a trusted CA: DER, signed by one of `ca_certificates`,
+    no DeltaCRLIndicator (a delta means nothing without its base) and no
+    IssuingDistributionPoint (a partition covers only some certificates, and booths read a
+    CRL as covering them all), with a nextUpdate no earlier than the end of the polling day
+    (Taiwan time). Every CA must have at least one, or each of its cards would meet
+    RevocationUnavailable at the booth.
+    """
+    try:
+        cas = [(name, x509.load_der_x509_certificate(der)) for name, der in ca_certificates]
+    except ValueError:
+        raise PackageError("a trusted eID CA certificate is not valid DER") from None
+    day = datetime.date.fromisoformat(polling_day)
+    day_end = datetime.datetime.combine(day, datetime.time(23, 59, 59), TAIWAN)
+    covered: set[str] = set()
+    for name, der in revocation:
+        try:
+            crl = x509.load_der_x509_crl(der)
+            extensions = {e.oid for e in crl.extensions}
+        except ValueError:
+            raise PackageError(f"revocation list {name}: not a valid DER CRL") from None
+        if ExtensionOID.DELTA_CRL_INDICATOR in extensions:
+            raise PackageError(f"revocation list {name} is a delta CRL: give the complete CRL")
+        if ExtensionOID.ISSUING_DISTRIBUTION_POINT in extensions:
+            raise PackageError(
+                f"revocation list {name} is a partitioned CRL (IssuingDistributionPoint): "
+                "give the CA's complete CRL"
+            )
+        next_update = crl.next_update_utc
+        if next_update is None or next_update < day_end:
+            raise PackageError(
+                f"revocation list {name} is due for renewal "
+                f"({next_update or 'no nextUpdate'}) before the polling day {day} ends: "
+                "fetch a current CRL"
+            )
+        issuers = [ca_name for ca_name, ca in cas if _signed_by(crl, ca)]
+        if not issuers:
+            raise PackageError(f"revocation list {name} is not signed by a trusted eID CA")
+        covered.update(issuers)
+    uncovered = [ca_name for ca_name, _ in cas if ca_name not in covered]
+    if uncovered:
+        raise PackageError(
+            f"no revocation list for the eID CA {uncovered[0]}: booths would refuse its cards"
+        )
+
+
+def _signed_by(crl: x509.CertificateRevocationList, ca: x509.Certificate) -> bool:
+    if crl.issuer != ca.subject:
+        return False
+    try:
+        return crl.is_signature_valid(ca.public_key())  # type: ignore[arg-type]
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return False
 
 
 # Building ----------------------------------------------------------------------------------
@@ -223,11 +371,14 @@ def build_package(
     ca_certificates: Sequence[tuple[str, bytes]],
     voter_roll: Mapping[str, Sequence[str]],
     revocation: Sequence[tuple[str, bytes]],
+    setup: StationSetup,
     rng: RandomSource = SYSTEM,
 ) -> tuple[PublicPackage, ConfidentialPackage]:
     """Check the ceremony, then write and sign package/ (public and confidential parts).
 
     `voter_roll` maps station_id to card identifiers; only their keyed hashes are written.
+    `setup` gives the poll books' keys, the devices' TLS keys (certified here by a one-time
+    link CA) and the poll-worker PINs (only their Argon2id hashes are written).
     """
     definition = Definition.from_json(definition_bytes)
     manifest_hash = definition.manifest_hash()
@@ -242,6 +393,15 @@ def build_package(
     stations = {s.station_id for s in definition.stations}
     if set(voter_roll) != stations:
         raise PackageError("the voter roll must list every station of the definition, and no other")
+    check_revocation_snapshot(ca_certificates, revocation, definition.date)
+    station_ids = [s.station_id for s in definition.stations]
+    if set(setup.pollbook_keys) != set(station_ids) or set(setup.pins) != set(station_ids):
+        raise PackageError("poll-book keys and PINs must match the definition's stations exactly")
+    link = issue_link_certificates(definition, setup.pollbook_tls, setup.booth_tls)
+    pins = []
+    for s in station_ids:
+        salt = rng.bytes(PIN_SALT_BYTES)
+        pins.append(PollWorkerPin(s, salt, pin_hash(check_pin_text(setup.pins[s]), salt)))
     roll_key = rng.bytes(ROLL_KEY_BYTES)
     roll = tuple(
         (s.station_id, tuple(sorted({roll_hash(roll_key, v) for v in voter_roll[s.station_id]})))
@@ -254,7 +414,7 @@ def build_package(
                 f"the definition says {station.eligible} eligible"
             )
     unsigned_c = ConfidentialPackage(
-        manifest_hash, joint.base, roll_key, roll, tuple(revocation), b""
+        manifest_hash, joint.base, roll_key, roll, tuple(revocation), tuple(pins), b""
     )
     confidential = ConfidentialPackage(
         **{**unsigned_c.__dict__, "signature": authority.sign("package", *unsigned_c.payload())}
@@ -281,9 +441,12 @@ def build_package(
         tally_key,
         tuple((b, booth_keys[b]) for b in definition.booth_ids()),
         tuple(ca_certificates),
+        tuple((s, setup.pollbook_keys[s]) for s in station_ids),
+        link,
         file_fingerprint(confidential.to_json()),
         b"",
     )
+    _check_station_link(definition, unsigned)
     public = PublicPackage(
         **{**unsigned.__dict__, "signature": authority.sign("package", *unsigned.payload())}
     )
@@ -294,6 +457,20 @@ def build_package(
 
 
 # Verifying ---------------------------------------------------------------------------------
+
+
+def _check_station_link(definition: Definition, public: PublicPackage) -> None:
+    """station_keys and the link certificates name exactly the definition's stations and booths;
+    no key serves twice (a TLS key is never a signing key)."""
+    if [s for s, _ in public.station_keys] != [s.station_id for s in definition.stations]:
+        raise PackageError("the package's station keys do not match the definition's stations")
+    others = {k.raw for k in (public.authority_key, public.tally_key)}
+    others |= {k.raw for _, k in public.booth_keys}
+    stations = [k.raw for _, k in public.station_keys]
+    if len(set(stations)) != len(stations) or others & set(stations):
+        raise PackageError("every poll book needs a signing key of its own")
+    signing = {f"key {n}": raw for n, raw in enumerate([*others, *stations])}
+    check_link_certificates(definition, public.link, signing)
 
 
 @dataclass(frozen=True)
@@ -359,6 +536,7 @@ def verify_package(folder: Path, authority_fingerprint: str | None = None) -> Ve
         raise PackageError("the package's base is not the one the ceremony gives")
     if [b for b, _ in public.booth_keys] != list(definition.booth_ids()):
         raise PackageError("the package's booth keys do not match the definition's booths")
+    _check_station_link(definition, public)
     context = ElectionContext(definition, public.manifest_hash, joint.public_key, joint.base)
     return VerifiedPackage(public, definition, joint, context, authority_fingerprint is not None)
 
@@ -382,4 +560,8 @@ def verify_confidential(data: bytes, verified: VerifiedPackage) -> ConfidentialP
         verified.public.base,
     ):
         raise PackageError("confidential.json belongs to another election")
+    if [p.station_id for p in confidential.poll_worker_pins] != [
+        s.station_id for s in verified.definition.stations
+    ]:
+        raise PackageError("confidential.json: the poll-worker PINs do not match the stations")
     return confidential

@@ -41,7 +41,14 @@ from crypto.errors import CryptoError, EncodingError
 from crypto.fields import Fields, open_document
 from crypto.hashing import file_fingerprint
 from crypto.hazmat.proofs import ChallengeResponse
-from crypto.signing import SIGNATURE_BYTES, SigningKey, VerifyKey, message_fingerprint, signed_json
+from crypto.signing import (
+    SIGNATURE_BYTES,
+    SigningKey,
+    VerifyKey,
+    check_signed_as_read,
+    message_fingerprint,
+    signed_json,
+)
 from crypto.threshold import PartialDecryption
 
 PRE_DECRYPTION = "pre-decryption"
@@ -215,6 +222,7 @@ class RecordIndex:
         f.finish()
         if [p for p, _ in files] != sorted({p for p, _ in files}):
             raise EncodingError("index.json: files must be sorted by path and unique")
+        check_signed_as_read(data, index.body(), "index.json")
         return index
 
 

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from crypto.errors import EncodingError
+from crypto.unicode14 import UNICODE_VERSION, is_assigned
 
 # The protocol version (docs/protocol.md): the hash tag prefix and every file's "version".
 PROTOCOL_VERSION = 2
@@ -48,14 +49,21 @@ def from_hex(text: object, length: int | None = None, *, what: str = "value") ->
 
 
 def check_text(text: str, *, what: str = "text") -> str:
-    """Require NFC text of code points assigned in Unicode 14.0, with no lone surrogates."""
+    """Require NFC text of code points assigned in Unicode 14.0, with no lone surrogates.
+
+    "Assigned in 14.0" comes from the table shipped in `crypto.unicode14`, not from this
+    Python's `unicodedata`, so every Python ≥ 3.11 accepts the same text; the NFC check may use
+    `unicodedata` because Unicode's normalization stability policy keeps it unchanged, in later
+    versions, for code points already assigned in 14.0.
+    """
     if text.isascii():  # every ASCII code point is assigned, and ASCII is always NFC
         return text
-    if unicodedata.unidata_version != "14.0.0":  # pragma: no cover - fixed by Python 3.11
-        raise EncodingError(f"this Python's Unicode is {unicodedata.unidata_version}, need 14.0.0")
     for ch in text:
-        if unicodedata.category(ch) in ("Cn", "Cs"):
-            raise EncodingError(f"{what}: code point U+{ord(ch):04X} is unassigned or a surrogate")
+        if not is_assigned(ord(ch)):
+            raise EncodingError(
+                f"{what}: code point U+{ord(ch):04X} is unassigned in Unicode "
+                f"{UNICODE_VERSION} or a surrogate"
+            )
     if not unicodedata.is_normalized("NFC", text):
         raise EncodingError(f"{what}: not in Unicode NFC")
     return text

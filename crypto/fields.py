@@ -38,8 +38,10 @@ class Fields:
     def raw(self, name: str) -> Any:
         return self._get(name)
 
-    def constant(self, name: str, expected: object) -> None:
-        if self._get(name) != expected:
+    def constant(self, name: str, expected: str | int | bool | None) -> None:
+        """The field must be `expected`, of its exact JSON type (`true` is not 1, nor 1 `true`)."""
+        value = self._get(name)
+        if type(value) is not type(expected) or value != expected:
             raise self.error(name, f"must be {expected!r}")
 
     def integer(self, name: str, low: int, high: int) -> int:

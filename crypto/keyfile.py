@@ -18,7 +18,7 @@ from crypto.errors import CryptoError, EncodingError
 from crypto.fields import Fields
 from crypto.signing import SigningKey, VerifyKey
 
-ROLES = ("authority", "tally", "booth", "trustee")
+ROLES = ("authority", "tally", "booth", "trustee", "pollbook")
 MAX_KEY_FILE = 4096
 
 

@@ -17,14 +17,17 @@ from crypto.hazmat.group import ELL, IDENTITY_BYTES, G, Point, Scalar
 
 _P = 2**255 - 19
 
-# Torsion points (small order), canonical encodings: order 2 (0, −1); order 4 (±√−1, 0);
-# order 8 (the two canonical encodings from libsodium's small-order blacklist).
+# The 7 torsion points other than O (small order), canonical encodings: order 2 (0, −1);
+# order 4 (±√−1, 0); order 8: the two y of libsodium's small-order blacklist, each with both
+# signs of x (the sign bit is bit 255).
 TORSION_POINTS: tuple[bytes, ...] = (
     (_P - 1).to_bytes(32, "little"),
     bytes(32),
     bytes(31) + b"\x80",
     bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
+    bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85"),
     bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
+    bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa"),
 )
 
 # Encodings of the identity other than 01 00…00: sign bit set; y = p + 1 (non-canonical).

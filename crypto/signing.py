@@ -7,6 +7,7 @@ cofactorless, as OpenSSL does it; public keys must be valid subgroup points and 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from crypto.encoding import canonical_json, to_hex
-from crypto.errors import InvalidKey, InvalidPoint, InvalidSignature
+from crypto.errors import EncodingError, InvalidKey, InvalidPoint, InvalidSignature
 from crypto.hashing import HashItem, file_fingerprint, fingerprint, read_aloud
 from crypto.hazmat.group import Point
 from crypto.randomness import SYSTEM, RandomSource
@@ -32,16 +33,79 @@ PURPOSES = frozenset(
         "confirm",
         "round2",
         "complaint",
+        "accept",
+        "medium-pin",
         "share",
         "record",
+        "pollbook-count",
     }
 )
 
 
 def message_fingerprint(body: Mapping[str, Any]) -> bytes:
-    """H("file", message bytes) of a signed file (PROTOCOL §8): its canonical JSON without the
-    `signature` member, i.e. exactly the file with that member cut out."""
+    """H("file", message bytes) of a signed file being written (PROTOCOL §8): its canonical
+    JSON without the `signature` member, i.e. exactly the file with that member cut out."""
     return file_fingerprint(canonical_json(body))
+
+
+_SIGNATURE_KEY = b'"signature":'
+
+
+# A JSON string (escapes included) or a bracket: enough structure to know each token's depth.
+_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]]', re.DOTALL)
+
+
+def message_bytes(data: bytes, *, what: str = "signed file") -> bytes:
+    """The message bytes of a signed file AS READ (PROTOCOL §8): `data` with its top-level
+    `"signature":"…"` member cut out, with the comma before it (or after it, when it is the
+    first member). Nothing is parsed or re-serialised: the bytes are cut where they stand.
+
+    A top-level key is a string at depth 1 that follows `{` or `,` (canonical JSON has no
+    whitespace), so a nested `signature` member or the text `"signature":` inside a string is
+    never taken for it. Raises EncodingError if there is no top-level string `signature`.
+    """
+    data = bytes(data)
+    depth = 0
+    for token in _TOKEN.finditer(data):
+        first = data[token.start()]
+        if first == 0x22:  # a string
+            start = token.start()
+            if depth == 1 and data[start - 1] in b"{," and data.startswith(_SIGNATURE_KEY, start):
+                return _cut_member(data, start, what)
+        elif first in b"{[":
+            depth += 1
+        else:
+            depth -= 1
+    raise EncodingError(f"{what}: no top-level signature member")
+
+
+def _cut_member(data: bytes, start: int, what: str) -> bytes:
+    value = start + len(_SIGNATURE_KEY)
+    if data[value : value + 1] != b'"':
+        raise EncodingError(f"{what}: the signature is not a string")
+    end = data.find(b'"', value + 1) + 1  # hex holds no quote or backslash
+    if end == 0:
+        raise EncodingError(f"{what}: the signature string is not closed")
+    if data[start - 1 : start] == b",":
+        return data[: start - 1] + data[end:]
+    if data[end : end + 1] == b",":
+        return data[:start] + data[end + 1 :]
+    return data[:start] + data[end:]
+
+
+def check_signed_as_read(data: bytes, body: Mapping[str, Any], what: str) -> bytes:
+    """The one check every loader of a signed file makes (PROTOCOL §8), returning
+    H("file", message bytes as read).
+
+    The signature is verified over `message_fingerprint(body)` of the typed object the loader
+    built; this requires that those are exactly the bytes read with the signature cut out, so
+    what is verified is the file as read, and a loader that dropped or normalised anything
+    (`true` read as 1, say) refuses the file instead of verifying a different one.
+    """
+    as_read = file_fingerprint(message_bytes(data, what=what))
+    if as_read != message_fingerprint(body):
+        raise EncodingError(f"{what}: the signed bytes are not exactly what the file's fields say")
+    return as_read
 
 
 def signed_json(body: Mapping[str, Any], signature: bytes) -> bytes:

@@ -60,12 +60,16 @@ class CertificateExpired(CertificateInvalid):
     pass
 
 
+class CertificateUnsuitable(CertificateInvalid):
+    """Not an end-entity signing certificate (no digitalSignature key usage, or a CA)."""
+
+
 class CertificateRevoked(CertificateInvalid):
     pass
 
 
 class RevocationUnavailable(CertificateInvalid):
-    pass
+    """No current, complete and validly signed CRL of the card's CA is in the package."""
 
 
 class CardSignatureInvalid(CardError):

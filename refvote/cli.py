@@ -62,8 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--definition", required=True, help="definition.json (or its TOML source)")
     build.add_argument("--ceremony", required=True, help="the ceremony's public folder")
     build.add_argument("--authority-key", required=True, help="the election authority's key file")
-    build.add_argument("--booth-keys", required=True, help="folder of <booth_id>.pub.json files")
+    build.add_argument(
+        "--booth-keys",
+        required=True,
+        help="folder of <booth_id>.pub.json signing keys and <booth_id>.tls.pub.pem TLS keys",
+    )
     build.add_argument("--tally-key", required=True, help="the tally station's public key file")
+    build.add_argument(
+        "--station-keys",
+        required=True,
+        help="folder of <station_id>.pub.json poll-book keys and <station_id>.tls.pub.pem",
+    )
+    build.add_argument("--pins", required=True, help="poll-worker PINs CSV: station_id,pin")
     build.add_argument("--roll", required=True, help="voter roll CSV: station_id,serial_number")
     build.add_argument(
         "--ca", action="append", default=[], help="a trusted eID CA certificate (repeatable)"
@@ -78,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     dev = commands.add_parser("dev", help="demo and test helpers (never for an election)")
     dev_commands = dev.add_subparsers(dest="dev_command", metavar="COMMAND", required=True)
-    keys = dev_commands.add_parser("keys", help="make demo authority, tally and booth keys")
+    keys = dev_commands.add_parser(
+        "keys", help="make demo authority, tally, booth and poll-book keys and PINs"
+    )
     keys.add_argument("--definition", required=True, help="definition.json (or its TOML source)")
     keys.add_argument("--out", required=True, help="a new folder for the keys")
     keys.set_defaults(run=_lazy("refvote.cmd_package:dev_keys"))
@@ -111,11 +123,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--deadline-passed", action="store_true", help="complain about envelopes still missing"
     )
     t_step.set_defaults(run=_lazy("refvote.cmd_trustee:step"))
+    t_accept = trustee_commands.add_parser(
+        "accept", help="pin the signed election package on this medium (after the ceremony)"
+    )
+    t_accept.add_argument("package", help="the election package folder")
+    t_accept.add_argument("--medium", required=True)
+    t_accept.add_argument(
+        "--authority", required=True, help="the authority key's fingerprint, read aloud"
+    )
+    t_accept.add_argument("--passphrase-file")
+    t_accept.set_defaults(run=_lazy("refvote.cmd_trustee:accept"))
     t_decrypt = trustee_commands.add_parser(
         "decrypt", help="verify a record and give decryption shares"
     )
     t_decrypt.add_argument("--medium", required=True)
     t_decrypt.add_argument("--record", required=True, help="the pre-decryption record")
+    t_decrypt.add_argument(
+        "--authority",
+        required=True,
+        help="the authority key's fingerprint, read aloud at the decryption session",
+    )
     t_decrypt.add_argument("--passphrase-file")
     t_decrypt.set_defaults(run=_lazy("refvote.cmd_trustee:decrypt"))
 
@@ -203,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
     t_rule.add_argument("--no", type=int, required=True)
     t_rule.add_argument("--json", action="store_true")
     t_rule.set_defaults(run=_lazy("refvote.cmd_tally:rule"))
+
+    from refvote import cmd_station  # its parser only: nothing heavy is imported here
+
+    cmd_station.add_parser(commands)
 
     lookup = commands.add_parser("lookup", help="find a tracking code in a published record")
     lookup.add_argument("code", help="the receipt's code (16 characters) or the QR's 64 hex digits")

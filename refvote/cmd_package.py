@@ -84,6 +84,49 @@ def _read_der(path: Path, kind: str) -> tuple[str, bytes]:
     raise ValueError(f"{path}: not a PEM or DER {kind}")
 
 
+def _read_pins(path: Path) -> dict[str, str]:
+    """The poll-worker PIN file: CSV `station_id,pin`, one line per station."""
+    pins: dict[str, str] = {}
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        if reader.fieldnames != ["station_id", "pin"]:
+            raise ValueError(f"{path}: the header must be exactly station_id,pin")
+        for n, row in enumerate(reader, start=2):
+            station, pin = (row.get("station_id") or "").strip(), (row.get("pin") or "").strip()
+            if not station or not pin or station in pins:
+                raise ValueError(f"{path}: line {n}: empty or repeated station_id, or no PIN")
+            pins[station] = pin
+    return pins
+
+
+def _read_station_setup(args: argparse.Namespace, definition):  # type: ignore[no-untyped-def]
+    """Poll-book keys and TLS keys of every station, booth TLS keys, and the PINs."""
+    from ballots.station_link import StationSetup, load_tls_public_pem
+    from crypto.keyfile import read_public_key
+
+    def tls(folder: Path, name: str):  # type: ignore[no-untyped-def]
+        for candidate in (folder / f"{name}.tls.pub.pem", folder / f"{name}.tls.key.pem"):
+            if candidate.is_file() and candidate.stat().st_size < 4096:
+                return load_tls_public_pem(candidate.read_bytes(), str(candidate))
+        raise ValueError(f"no TLS key {name}.tls.pub.pem in {folder}")
+
+    stations, booths = Path(args.station_keys), Path(args.booth_keys)
+    pollbook_keys = {}
+    for st in definition.stations:
+        path = stations / f"{st.station_id}.pub.json"
+        if not path.is_file():
+            path = stations / f"{st.station_id}.key.json"
+        name, pollbook_keys[st.station_id] = read_public_key(path, "pollbook")
+        if name != st.station_id:
+            raise ValueError(f"{path} is the key of poll book {name}, not {st.station_id}")
+    return StationSetup(
+        pollbook_keys,
+        {st.station_id: tls(stations, st.station_id) for st in definition.stations},
+        {b: tls(booths, b) for b in definition.booth_ids()},
+        _read_pins(Path(args.pins)),
+    )
+
+
 def build(args: argparse.Namespace) -> int:
     from ballots.definition import Definition
     from ballots.package import build_package
@@ -113,6 +156,7 @@ def build(args: argparse.Namespace) -> int:
         roll = _read_roll(Path(args.roll))
         cas = [_read_der(Path(p), "certificate") for p in args.ca]
         crls = [_read_der(Path(p), "crl") for p in args.crl]
+        setup = _read_station_setup(args, definition)
         public, _ = build_package(
             out,
             definition_bytes,
@@ -123,6 +167,7 @@ def build(args: argparse.Namespace) -> int:
             cas,
             roll,
             crls,
+            setup,
         )
     except (CryptoError, ValueError, OSError) as exc:
         return _fail(str(exc))
@@ -218,5 +263,16 @@ def dev_keys(args: argparse.Namespace) -> int:
         write_signing_key(out / "booths" / f"{booth_id}.key.json", "booth", booth_id, key)
         write_public_key(out / "booths" / f"{booth_id}.pub.json", "booth", booth_id, key.verify_key)
     print(f"booths     {len(definition.booth_ids())} key pairs in {out / 'booths'}/")
+    from ballots.station_link import DevStationKeys
+
+    devices = DevStationKeys.generate(definition)
+    devices.write(out)
+    print(
+        f"stations   {len(definition.stations)} poll-book signing and TLS keys in "
+        f"{out / 'stations'}/; booth TLS keys beside the booth keys"
+    )
+    print(f"poll-worker PINs (shown once; also in {out / 'poll-worker-pins.csv'}, mode 0600):")
+    for station_id, pin in devices.pins.items():
+        print(f"  {station_id:<12} {pin}")
     print("These are DEMO keys, stored unencrypted: never use them in an election.")
     return 0

@@ -196,6 +196,7 @@ class Steps:
 def run(args: argparse.Namespace) -> int:
     from ballots.definition import load_source
     from ballots.package import build_package, key_fingerprint, verify_confidential, verify_package
+    from ballots.station_link import DevStationKeys
     from crypto.hashing import file_fingerprint, group_for_reading
     from crypto.keyfile import write_public_key, write_signing_key
     from crypto.signing import SigningKey
@@ -204,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
     from tally.reports import ReportContext, write_reports
     from tally.simulate import simulate_station_day
     from tally.station import TallyStation
-    from tally.trustee import TrusteeMedium, trustee_decrypt
+    from tally.trustee import TrusteeMedium, accept_package, trustee_decrypt
     from tally.verify import verify_record
 
     out = Path(args.out)
@@ -239,6 +240,8 @@ def run(args: argparse.Namespace) -> int:
     keys = out / "keys"
     authority, tally_key = SigningKey.generate(), SigningKey.generate()
     booth_keys = {b: SigningKey.generate() for b in definition.booth_ids()}
+    station_devices = DevStationKeys.generate(definition)
+    station_devices.write(keys)
     write_signing_key(keys / "authority.key.json", "authority", "authority", authority)
     write_signing_key(keys / "tally.key.json", "tally", "tally", tally_key)
     write_public_key(keys / "tally.pub.json", "tally", "tally", tally_key.verify_key)
@@ -259,9 +262,14 @@ def run(args: argparse.Namespace) -> int:
         [("demo eID CA", cards.ca_der)],
         roll,
         [("demo revocation snapshot", cards.crl_der)],
+        station_devices.setup(),
     )
     fingerprint = key_fingerprint(authority.verify_key)
     s.say(f"election package signed; authority key {fingerprint} (demo keys in {keys}/)")
+    for t in range(1, 6):
+        medium = TrusteeMedium(out / "trustee-media" / f"trustee-{t:02d}")
+        pin = accept_package(medium, out / "package", DEMO_PASSPHRASES[t - 1], fingerprint)
+    s.say(f"each trustee pinned the package on its medium ({pin.package_read_aloud()})")
 
     verified = verify_package(out / "package", fingerprint)
     ctx = verified.context
@@ -306,11 +314,13 @@ def run(args: argparse.Namespace) -> int:
     station.prepare(out / "record-for-trustees", tally_key)
     for t in (1, 3, 4):
         medium = TrusteeMedium(out / "trustee-media" / f"trustee-{t:02d}")
-        _, path = trustee_decrypt(medium, out / "record-for-trustees", DEMO_PASSPHRASES[t - 1])
+        _, path = trustee_decrypt(
+            medium, out / "record-for-trustees", DEMO_PASSPHRASES[t - 1], fingerprint
+        )
         station.accept_shares(path.read_bytes())
     s.say(
-        "trustees 1, 3 and 4 verified the record and gave decryption shares, "
-        "each from its own medium"
+        "trustees 1, 3 and 4 verified the record against the package pinned on their media "
+        "and gave decryption shares, each from its own medium"
     )
 
     with Progress("dlog table", 256) as bar:

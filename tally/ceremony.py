@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from crypto.ceremony.folder import CeremonyFiles, verify_ceremony
+from crypto.ceremony.folder import CeremonyFiles, read_file, verify_ceremony
 from crypto.ceremony.messages import (
+    Acceptance,
     CeremonyParameters,
     Complaint,
     Confirmation,
@@ -24,6 +25,7 @@ from crypto.ceremony.messages import (
 )
 from crypto.ceremony.public import (
     JointKey,
+    check_acceptance,
     check_commit,
     check_confirmation,
     check_envelope,
@@ -35,6 +37,7 @@ from crypto.ceremony.public import (
 from crypto.errors import CeremonyError, TrusteeFault
 from crypto.randomness import SYSTEM, RandomSource
 from crypto.signing import VerifyKey
+from tally.station import write_atomically
 from tally.trustee import OUTBOX, TrusteeMedium, ceremony_step
 
 
@@ -53,8 +56,7 @@ def open_ceremony(
         k,
         tuple(TrusteeEntry(i, name, key) for i, (name, key) in enumerate(trustees, start=1)),
     )
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "ceremony.json").write_bytes(params.to_json())
+    write_atomically(folder / "ceremony.json", params.to_json())
     return params
 
 
@@ -81,13 +83,13 @@ def collect(folder: Path, media: Sequence[Path]) -> CollectReport:
     candidates = sorted(
         (path.relative_to(m / OUTBOX), path) for m in media for path in (m / OUTBOX).rglob("*.json")
     )
-    order = ["round1-commit", "round1", "confirm", "round2", "complaints"]
+    order = ["round1-commit", "round1", "confirm", "round2", "complaints", "accept"]
     candidates.sort(key=lambda c: order.index(c[0].parts[0]) if c[0].parts[0] in order else 99)
     for relative, path in candidates:
         target = folder / relative
-        data = path.read_bytes()
+        data = read_file(path)
         if target.exists():
-            if target.read_bytes() != data:
+            if read_file(target) != data:
                 raise CeremonyError(
                     f"{relative}: a different file is already published under this name"
                 )
@@ -119,10 +121,15 @@ def collect(folder: Path, media: Sequence[Path]) -> CollectReport:
             check_envelope(p, Envelope.from_json(data, p))
         elif kind == "complaints":
             Complaint.from_json(data, p)
+        elif kind == "accept":
+            if len(files.messages) < p.n:
+                raise CeremonyError(f"{relative}: an acceptance before every round-1 message is in")
+            transcript = check_round1_all(p, files.commits, files.messages)
+            acceptance = Acceptance.from_json(data, p)
+            check_acceptance(p, acceptance, transcript)
         else:
             raise CeremonyError(f"{relative}: not a ceremony file")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        write_atomically(target, data)
         accepted.append(str(relative))
     return _status(folder, accepted, unchanged)
 
@@ -156,6 +163,14 @@ def _status(folder: Path, accepted: list[str], unchanged: int) -> CollectReport:
         return CollectReport(
             accepted, unchanged, f"{len(files.envelopes)} of {n * (n - 1)} share envelopes"
         )
+    if len(files.acceptances) < n:
+        waiting = [t for t in range(1, n + 1) if t not in files.acceptances]
+        return CollectReport(
+            accepted,
+            unchanged,
+            f"{len(files.acceptances)} of {n} share acceptances: trustee(s) {waiting} run "
+            "`refvote trustee step` to check their shares and seal their key share",
+        )
     try:
         joint = verify_ceremony(files)
     except TrusteeFault as fault:
@@ -163,8 +178,8 @@ def _status(folder: Path, accepted: list[str], unchanged: int) -> CollectReport:
     return CollectReport(
         accepted,
         unchanged,
-        "complete: every trustee now runs `refvote trustee step` "
-        "once more to check its shares and seal its key share",
+        "complete: every trustee checked its shares and sealed its key share; once the "
+        "election package is signed, each runs `refvote trustee accept`",
         joint=joint,
     )
 
@@ -176,8 +191,7 @@ def restart(
     fresh = restart_parameters(params, excluded, rng.bytes(32))
     if new.exists() and any(new.iterdir()):
         raise CeremonyError(f"{new} is not empty")
-    new.mkdir(parents=True, exist_ok=True)
-    (new / "ceremony.json").write_bytes(fresh.to_json())
+    write_atomically(new / "ceremony.json", fresh.to_json())
     return fresh
 
 

@@ -68,5 +68,7 @@ def receive_all(files: CeremonyFiles, devices: list[TrusteeDevice]) -> list[Rece
         to_me = {i: files.envelopes.get((i, d.index)) for i in range(1, files.params.n + 1)}
         outcome = d.receive(to_me, PASSPHRASES[d.index - 1])
         files.complaints.extend(outcome.complaints)
+        if outcome.acceptance is not None:
+            files.acceptances[d.index] = outcome.acceptance
         outcomes.append(outcome)
     return outcomes

@@ -21,6 +21,7 @@ from ballots.export import BoothExport, ExportBuilder
 from ballots.package import build_package, verify_package
 from ballots.record import FINAL, DecryptedCount, RecordIndex, Results, SharesFile, write_record
 from ballots.results import Count, StationCount, compute_sums, outcomes, totals
+from ballots.station_link import DevStationKeys
 from crypto.ceremony.rehearsal import open_ceremony, rehearse
 from crypto.ceremony.sealed_share import unseal_key_share
 from crypto.encoding import canonical_json, parse_canonical_json
@@ -125,6 +126,7 @@ def build_record(
         [],
         roll,
         [],
+        DevStationKeys.generate(definition).setup(),
     )
     ctx = verify_package(package_folder).context
 

@@ -71,6 +71,7 @@ def test_folder_round_trip_and_verify(honest, tmp_path: Path) -> None:  # type: 
     _, _, result = honest
     result.files.write(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "accept",
         "ceremony.json",
         "confirm",
         "round1",
@@ -135,6 +136,18 @@ def _flip_hex(value: str, pos: int = 0) -> str:
             3,
         ),
         ("round2/from-03-to-01.json", lambda o: o.update(extra=1), EncodingError, None),
+        (
+            "accept/trustee-03.json",
+            lambda o: o.update(signature=_flip_hex(o["signature"])),
+            TrusteeFault,
+            3,
+        ),
+        (
+            "accept/trustee-04.json",
+            lambda o: o.update(transcript=_flip_hex(o["transcript"])),
+            TrusteeFault,
+            4,
+        ),
         ("ceremony.json", lambda o: o.update(k=2), EncodingError, None),
         ("ceremony.json", lambda o: o["trustees"][1].update(name="Mallory"), None, None),
     ],
@@ -187,6 +200,58 @@ def test_missing_and_misplaced_files(honest, tmp_path: Path) -> None:  # type: i
         CeremonyFiles.read(tmp_path)
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "round2/notes.txt",
+        "round1/trustee-06.json",
+        "confirm/trustee-1.json",
+        "round2/from-02-to-02.json",
+        "complaints/by-01-against-01.json",
+        "accept/README",
+    ],
+)
+def test_unknown_files_inside_round_folders_are_refused(honest, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+    _, _, result = honest
+    result.files.write(tmp_path)
+    (tmp_path / name).parent.mkdir(exist_ok=True)
+    (tmp_path / name).write_text("{}")
+    with pytest.raises(CeremonyError, match="unexpected entry"):
+        CeremonyFiles.read(tmp_path)
+
+
+def test_links_in_the_folder_are_refused(honest, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, _, result = honest
+    result.files.write(tmp_path)
+    target = tmp_path / "confirm/trustee-02.json"
+    target.unlink()
+    target.symlink_to(tmp_path / "confirm/trustee-03.json")
+    with pytest.raises(CeremonyError, match="not a regular file"):
+        CeremonyFiles.read(tmp_path)
+
+
+def test_a_ceremony_needs_every_acceptance(honest, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, _, result = honest
+    result.files.write(tmp_path)
+    (tmp_path / "accept/trustee-05.json").unlink()
+    with pytest.raises(TrusteeFault, match="no accept file") as info:
+        verify_ceremony(CeremonyFiles.read(tmp_path))
+    assert info.value.trustee == 5
+
+
+def test_a_silently_dropped_complaint_leaves_the_ceremony_incomplete() -> None:
+    params, identities = make_params(3, 2)
+    BadDealer.victim = 3
+    files, devices = run_until_round2(params, identities, {1: BadDealer})
+    outcomes = receive_all(files, devices)
+    assert outcomes[2].acceptance is None and len(outcomes[2].complaints) == 1
+    assert set(files.acceptances) == {1, 2}
+    files.complaints.clear()  # the station drops trustee 3's complaint
+    with pytest.raises(TrusteeFault, match="no accept file") as info:
+        verify_ceremony(files)
+    assert info.value.trustee == 3
+
+
 def test_a_trustee_signing_a_bad_schnorr_proof_is_named() -> None:
     params, identities = make_params(3, 2)
 
@@ -218,13 +283,38 @@ def test_a_trustee_signing_a_bad_schnorr_proof_is_named() -> None:
     assert info.value.trustee == 2
 
 
+def test_the_device_checks_every_commitment_signature_before_revealing() -> None:
+    params, identities = make_params(3, 2)
+    devices = [TrusteeDevice(params, i, key) for i, key in enumerate(identities, 1)]
+    commits = {d.index: d.round1() for d in devices}
+    commits[2] = dataclasses.replace(commits[2], signature=bytes(64))
+    with pytest.raises(TrusteeFault, match="round-1 commitment") as info:
+        devices[0].reveal(commits)
+    assert info.value.trustee == 2
+    assert devices[0].revealed is None
+
+
+def test_the_device_refuses_a_transcript_other_than_the_one_it_revealed_against() -> None:
+    params, identities = make_params(3, 2)
+    devices = [TrusteeDevice(params, i, key) for i, key in enumerate(identities, 1)]
+    commits = {d.index: d.round1() for d in devices}
+    messages = {d.index: d.reveal(commits) for d in devices}
+    # Trustee 3 re-draws after seeing the others' messages; the station publishes the new pair.
+    again = TrusteeDevice(params, 3, identities[2])
+    swapped = {**commits, 3: again.round1()}
+    swapped_messages = {**messages, 3: again.reveal(swapped)}
+    with pytest.raises(CeremonyError, match=r"commitments of trustees \[3\] differ"):
+        devices[0].confirm(swapped, swapped_messages)
+    devices[0].confirm(commits, messages)
+
+
 def test_commit_then_reveal_order_is_enforced() -> None:
     params, identities = make_params(3, 2)
     devices = [TrusteeDevice(params, i, key) for i, key in enumerate(identities, 1)]
     commits = {1: devices[0].round1(), 2: devices[1].round1()}
     with pytest.raises(CeremonyError, match=r"missing from trustees \[3\]: not revealing"):
         devices[0].reveal(commits)
-    with pytest.raises(CeremonyError, match="needs stage committed"):
+    with pytest.raises(CeremonyError, match="needs stage revealed"):
         devices[2].confirm(commits, {})
     with pytest.raises(CeremonyError, match="needs stage new"):
         devices[0].round1()
@@ -276,6 +366,22 @@ def test_complaint_with_a_wrong_transport_key_names_the_complainer() -> None:
     device._transport = TransportKey.generate()  # not the R_3 it published
     complaint = device._complaint(1, files.envelopes[(1, 3)])
     assert judge_complaint(params, files.messages, files.envelopes, complaint) == 3
+
+
+def test_an_envelope_with_a_bad_signature_is_treated_as_missing() -> None:
+    params, identities = make_params(3, 2)
+    files, devices = run_until_round2(params, identities)
+    e = files.envelopes[(1, 2)]
+    files.envelopes[(1, 2)] = dataclasses.replace(e, signature=bytes(64))
+    outcomes = receive_all(files, devices)
+    (complaint,) = outcomes[1].complaints
+    assert (complaint.trustee, complaint.accused, complaint.envelope) == (2, 1, None)
+    # Only the altered envelope is published: the dealer is named, not the honest recipient.
+    assert judge_complaint(params, files.messages, files.envelopes, complaint) == 1
+    # If the published envelope is the dealer's valid one, the judge opens it: it checks, so
+    # the complaint was false.
+    files.envelopes[(1, 2)] = e
+    assert judge_complaint(params, files.messages, files.envelopes, complaint) == 2
 
 
 def test_missing_envelope_names_the_dealer() -> None:
@@ -378,6 +484,28 @@ def test_identity_commitments_are_allowed_but_an_identity_public_share_is_not() 
         joint_key(params, _messages_with(params, [[1, -1], [2, -2]]))
 
 
+@pytest.mark.parametrize("zero", [0, 1, 2])
+def test_a_zero_coefficient_commitment_is_accepted_through_a_whole_ceremony(
+    monkeypatch: pytest.MonkeyPatch, zero: int
+) -> None:
+    """PROTOCOL §1.1 and §6.1: any K_i,j may be O; only K, each K_t and Σ K_i,k−1 are
+    checked. Trustee 1 draws a_1,j = 0, so K_1,j = O, and every other trustee confirms."""
+    import crypto.ceremony.trustee as device_module
+
+    params, identities = make_params(3, 3)
+    real = device_module.random_scalar
+    calls = iter(range(100))
+
+    def draw(rng):  # type: ignore[no-untyped-def]
+        return Scalar.from_int(0) if next(calls) == zero else real(rng)
+
+    monkeypatch.setattr(device_module, "random_scalar", draw)
+    result = rehearse(params, identities, PASSPHRASES[:3])
+    assert result.files.messages[1].commitments[zero].is_identity()
+    assert not result.files.messages[2].commitments[zero].is_identity()
+    assert result.joint_key.n == 3
+
+
 def test_joint_key_identity_is_rejected() -> None:
     params, _ = make_params(2, 1)
     with pytest.raises(CeremonyError, match="identity"):
@@ -436,23 +564,40 @@ def test_mutated_ceremony_files_give_clean_errors(
     honest, sample_files, kind: str, data: st.DataObject
 ) -> None:  # type: ignore[no-untyped-def]
     params = honest[0]
+    # The honest file loads and writes back to the same bytes: a loader that always raises fails.
+    assert (
+        SERIALISERS[kind](LOADERS[kind](sample_files[kind], params), params) == (sample_files[kind])
+    )
     raw = bytearray(sample_files[kind])
     for _ in range(data.draw(st.integers(1, 3))):
         pos = data.draw(st.integers(0, len(raw) - 1))
         raw[pos] = data.draw(st.integers(0, 255))
     try:
-        LOADERS[kind](bytes(raw), params)
+        loaded = LOADERS[kind](bytes(raw), params)
     except CryptoError:
-        pass  # a clean, specific error; anything else fails the test
+        return  # a clean, specific error; anything else fails the test
+    assert SERIALISERS[kind](loaded, params) == bytes(raw)  # accepted means exactly that file
+
+
+# How each loaded file is written back (the ceremony roster and a sealed share need no params).
+SERIALISERS = {
+    kind: (lambda obj, p: obj.to_json())
+    if kind in ("ceremony", "sealed")
+    else (lambda obj, p: obj.to_json(p))
+    for kind in LOADERS
+}
 
 
 @given(st.binary(max_size=300))
-def test_random_bytes_give_clean_errors(honest, data: bytes) -> None:  # type: ignore[no-untyped-def]
-    for loader in LOADERS.values():
+def test_random_bytes_give_clean_errors(honest, sample_files, data: bytes) -> None:  # type: ignore[no-untyped-def]
+    params = honest[0]
+    for kind, loader in LOADERS.items():
+        assert SERIALISERS[kind](loader(sample_files[kind], params), params) == sample_files[kind]
         try:
-            loader(data, honest[0])
+            loaded = loader(data, params)
         except CryptoError:
-            pass
+            continue
+        assert SERIALISERS[kind](loaded, params) == data
 
 
 def test_complaint_parsing_rejects_self_accusation(honest) -> None:  # type: ignore[no-untyped-def]

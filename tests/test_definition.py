@@ -138,15 +138,21 @@ def test_toml_syntax_error_names_the_line() -> None:
 
 @given(st.text(max_size=300))
 def test_random_source_gives_clean_errors(text: str) -> None:
+    # The valid source loads, and its canonical form reads back to the same definition.
+    definition = load_source(DEFINITION)
+    assert Definition.from_json(definition.to_json()) == definition
     try:
-        load_source(text)
+        loaded = load_source(text)
     except DefinitionError:
-        pass
+        return
+    assert Definition.from_json(loaded.to_json()) == loaded
 
 
 @given(st.data())
 def test_mutated_definition_json_gives_clean_errors(data: st.DataObject) -> None:
-    raw = bytearray(load_source(DEFINITION).to_json())
+    valid = load_source(DEFINITION).to_json()
+    assert Definition.from_json(valid).to_json() == valid  # a valid definition round-trips
+    raw = bytearray(valid)
     for _ in range(data.draw(st.integers(1, 3))):
         raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
     try:

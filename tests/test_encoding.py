@@ -104,12 +104,15 @@ def test_duplicate_keys_are_rejected_even_when_not_canonical() -> None:
         parse_json(b'{"k": 1, "k": 2}')
 
 
-@given(st.binary(max_size=200))
-def test_parse_of_random_bytes_only_ever_raises_encoding_error(data: bytes) -> None:
+@given(st.binary(max_size=200), json_values)
+def test_parse_of_random_bytes_only_ever_raises_encoding_error(data: bytes, value: object) -> None:
+    valid = canonical_json(value)  # a valid input round-trips: a parser that always raises fails
+    assert parse_canonical_json(valid) == value and canonical_json(json.loads(valid)) == valid
     try:
-        parse_canonical_json(data)
+        parsed = parse_canonical_json(data)
     except EncodingError:
-        pass
+        return
+    assert canonical_json(parsed) == data  # whatever random bytes are accepted are canonical
 
 
 @given(json_values, st.data())
@@ -117,8 +120,7 @@ def test_mutated_canonical_json_is_rejected_or_still_canonical(
     value: object, data: st.DataObject
 ) -> None:
     raw = bytearray(canonical_json(value))
-    if not raw:
-        return
+    assert parse_canonical_json(bytes(raw)) == value  # the unmutated input round-trips
     pos = data.draw(st.integers(min_value=0, max_value=len(raw) - 1))
     raw[pos] = data.draw(st.integers(min_value=0, max_value=255))
     try:
@@ -138,3 +140,64 @@ def test_text_rules() -> None:
         canonical_json({"a": 1.5})
     with pytest.raises(EncodingError, match="outside"):
         canonical_json(2**53)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u0870",  # ARABIC LETTER ALEF WITH ATTACHED FATHA, new in Unicode 14.0
+        "\U0001f6dd",  # PLAYGROUND SLIDE, new in 14.0
+        "\ue000",  # private use: assigned
+        "第17案",
+    ],
+)
+def test_text_assigned_in_unicode_14_is_accepted(text: str) -> None:
+    assert check_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\U0001fae8",  # SHAKING FACE, new in Unicode 15.0
+        "\U0001faf7",  # LEFTWARDS PUSHING HAND, new in 15.0
+        "\u0378",  # never assigned
+        "\U0010ffff",  # noncharacter
+        "a\ud800",  # lone surrogate
+    ],
+)
+def test_text_not_assigned_in_unicode_14_is_refused(text: str) -> None:
+    with pytest.raises(EncodingError, match=r"unassigned in Unicode 14\.0\.0 or a surrogate"):
+        check_text(text)
+
+
+def test_text_rules_do_not_depend_on_this_pythons_unicode(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A later Python: its unicodedata is another version and knows U+1FAE8. The protocol's text
+    # is still exactly Unicode 14.0's (before, every non-ASCII text was refused there).
+    import unicodedata
+
+    category = unicodedata.category
+    monkeypatch.setattr(unicodedata, "unidata_version", "15.1.0")
+    monkeypatch.setattr(
+        unicodedata, "category", lambda ch: "So" if ch == "\U0001fae8" else category(ch)
+    )
+    assert check_text("第17案 不同意") == "第17案 不同意"
+    with pytest.raises(EncodingError, match="unassigned"):
+        check_text("\U0001fae8")
+    with pytest.raises(EncodingError, match="NFC"):
+        check_text("e\u0301")
+
+
+def test_the_shipped_table_is_unicode_14() -> None:
+    import unicodedata
+
+    from crypto.unicode14 import ASSIGNED_RANGES, is_assigned
+
+    assert list(ASSIGNED_RANGES) == sorted(set(ASSIGNED_RANGES))
+    if unicodedata.unidata_version != "14.0.0":
+        pytest.skip("the table is checked against a Python whose Unicode is 14.0.0 (3.11)")
+    wrong = [
+        cp
+        for cp in range(0x110000)
+        if is_assigned(cp) != (unicodedata.category(chr(cp)) not in ("Cn", "Cs"))
+    ]
+    assert wrong == []

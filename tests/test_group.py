@@ -57,7 +57,13 @@ def test_identity_is_handled_without_libsodium_errors() -> None:
     assert (IDENTITY * Scalar.from_int(5)).is_identity()
     assert (G - G).to_bytes() == IDENTITY_BYTES
     assert IDENTITY + G == G and G + IDENTITY == G
-    assert (IDENTITY - G) == -G
+    # O − P and −P against the reference's negation (x ↦ −x), not against each other.
+    minus_g = ref.compress(ref.neg(ref.G))
+    assert minus_g == ref_point(ELL - 1) and minus_g != G.to_bytes()
+    assert (IDENTITY - G).to_bytes() == minus_g and (-G).to_bytes() == minus_g
+    p = Point.base_mul(Scalar.from_int(7))
+    assert (IDENTITY - p).to_bytes() == ref.compress(ref.neg(ref.mul(7, ref.G)))
+    assert (IDENTITY + p).to_bytes() == ref_point(7)
     assert Point.base_mul(Scalar.from_int(ELL)).is_identity()  # ℓ ≡ 0 is reduced first
 
 
@@ -87,7 +93,9 @@ def test_points_outside_the_subgroup_are_rejected(s: int, torsion: bytes) -> Non
         Point.from_bytes(mixed)
 
 
-@pytest.mark.parametrize("encoding", mixed_order_points(), ids=["2l", "4l", "4l-", "8l", "8l-"])
+@pytest.mark.parametrize(
+    "encoding", mixed_order_points(), ids=["2l", "4l", "4l-", "8l-a", "8l-a-", "8l-b", "8l-b-"]
+)
 def test_order_2l_4l_8l_points_are_rejected(encoding: bytes) -> None:
     with pytest.raises(InvalidPoint):
         Point.from_bytes(encoding)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,11 +27,13 @@ from ballots.package import (
     verify_confidential,
     verify_package,
 )
-from ballots.record import RecordIndex, Results, SharesFile, sums_from_json
+from ballots.record import RecordIndex, Results, SharesFile, sums_from_json, sums_to_json
+from ballots.station_link import DevStationKeys
 from crypto.ceremony.rehearsal import open_ceremony, rehearse
 from crypto.encoding import canonical_json, parse_canonical_json
 from crypto.errors import CryptoError
 from crypto.signing import SigningKey
+from hardware.idcard.testca import TAIWAN, TestCA
 from tests.record_helpers import DEFINITION, PASSPHRASES, build_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +64,7 @@ def made(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
         [],
         roll,
         [],
+        DevStationKeys.generate(definition).setup(),
     )
     return tmp, definition, authority, roll
 
@@ -138,6 +146,7 @@ def test_package_for_another_election_is_refused(made, package: Path, tmp_path: 
             [],
             roll,
             [],
+            DevStationKeys.generate(other).setup(),
         )
     # A confidential part from another package is refused.
     verified = verify_package(package)
@@ -161,6 +170,7 @@ def test_roll_must_match_the_eligible_counts(made, tmp_path: Path) -> None:  # t
             [],
             short,
             [],
+            DevStationKeys.generate(definition).setup(),
         )
     with pytest.raises(PackageError, match="booth keys must match"):
         build_package(
@@ -173,6 +183,98 @@ def test_roll_must_match_the_eligible_counts(made, tmp_path: Path) -> None:  # t
             [],
             roll,
             [],
+            DevStationKeys.generate(definition).setup(),
+        )
+
+
+# The revocation snapshot --------------------------------------------------------------------
+
+POLLING_DAY_END = datetime.datetime(2021, 12, 18, 23, 59, 59, tzinfo=TAIWAN)
+
+
+def _der(value) -> bytes:  # type: ignore[no-untyped-def]
+    return value.public_bytes(Encoding.DER)
+
+
+@pytest.fixture(scope="module")
+def eid_ca() -> TestCA:
+    return TestCA.create()
+
+
+def _build_with(made, tmp_path: Path, cas, crls) -> None:  # type: ignore[no-untyped-def]
+    tmp, definition, authority, roll = made
+    build_package(
+        tmp_path / "p",
+        definition.to_json(),
+        tmp / "ceremony",
+        authority,
+        authority.verify_key,
+        {b: authority.verify_key for b in definition.booth_ids()},
+        [(f"ca-{n}.der", _der(c.certificate)) for n, c in enumerate(cas)],
+        roll,
+        [(f"crl-{n}.der", _der(c)) for n, c in enumerate(crls)],
+    )
+
+
+def test_a_ca_may_have_several_crls(made, tmp_path: Path, eid_ca: TestCA) -> None:  # type: ignore[no-untyped-def]
+    _, cert = eid_ca.issue("A123456789", "ec")
+    _build_with(made, tmp_path, [eid_ca], [eid_ca.crl(), eid_ca.crl([cert])])
+    confidential = ConfidentialPackage.from_json((tmp_path / "p/confidential.json").read_bytes())
+    assert len(confidential.revocation) == 2
+
+
+def test_revocation_snapshot_a_booth_could_misread_is_refused(
+    made, tmp_path: Path, eid_ca: TestCA
+) -> None:  # type: ignore[no-untyped-def]
+    partition = x509.IssuingDistributionPoint(
+        full_name=None,
+        relative_name=None,
+        only_contains_user_certs=True,
+        only_contains_ca_certs=False,
+        only_some_reasons=None,
+        indirect_crl=False,
+        only_contains_attribute_certs=False,
+    )
+    stranger = TestCA.create("Someone Else's CA")
+    same_name = TestCA.create("refvote TEST eID CA")
+    cases = [
+        ([eid_ca.crl(extensions=[x509.DeltaCRLIndicator(4)])], "delta CRL"),
+        ([eid_ca.crl(extensions=[partition])], "partitioned CRL"),
+        ([eid_ca.crl(), eid_ca.crl(extensions=[partition])], "partitioned CRL"),
+        # due for renewal at noon of the polling day (Taiwan time), or the day before
+        (
+            [eid_ca.crl(next_update=POLLING_DAY_END - datetime.timedelta(hours=12))],
+            "before the polling day 2021-12-18 ends",
+        ),
+        (
+            [eid_ca.crl(), eid_ca.crl(next_update=POLLING_DAY_END - datetime.timedelta(days=1))],
+            "before the polling day",
+        ),
+        ([eid_ca.crl(), stranger.crl()], "not signed by a trusted eID CA"),
+        ([same_name.crl()], "not signed by a trusted eID CA"),
+        ([], "no revocation list for the eID CA ca-0.der"),
+    ]
+    for crls, message in cases:
+        with pytest.raises(PackageError, match=message):
+            _build_with(made, tmp_path, [eid_ca], crls)
+        assert not (tmp_path / "p").exists()
+    # Due exactly at the end of the polling day is current enough.
+    _build_with(made, tmp_path, [eid_ca], [eid_ca.crl(next_update=POLLING_DAY_END)])
+
+
+def test_a_crl_that_is_not_der_is_refused(made, tmp_path: Path, eid_ca: TestCA) -> None:  # type: ignore[no-untyped-def]
+    tmp, definition, authority, roll = made
+    with pytest.raises(PackageError, match=r"crl\.der: not a valid DER CRL"):
+        build_package(
+            tmp_path / "p",
+            definition.to_json(),
+            tmp / "ceremony",
+            authority,
+            authority.verify_key,
+            {b: authority.verify_key for b in definition.booth_ids()},
+            [("ca.der", _der(eid_ca.certificate))],
+            roll,
+            [("crl.der", b"\x30\x03\x02\x01\x00")],
         )
 
 
@@ -200,6 +302,11 @@ LOADERS = {
     "shares": SharesFile.from_json,
     "results": Results.from_json,
 }
+# How each loaded file is written back.
+SERIALISERS: dict[str, Callable[[Any], bytes]] = {
+    **{kind: (lambda obj: obj.to_json()) for kind in LOADERS if kind != "sums"},
+    "sums": lambda loaded: sums_to_json(*loaded),
+}
 
 
 def test_loaders_round_trip(samples: dict[str, bytes]) -> None:
@@ -212,22 +319,27 @@ def test_loaders_round_trip(samples: dict[str, bytes]) -> None:
 def test_mutated_files_give_clean_errors(
     samples: dict[str, bytes], kind: str, data: st.DataObject
 ) -> None:
+    # The honest file loads and writes back to the same bytes: a loader that always raises fails.
+    assert SERIALISERS[kind](LOADERS[kind](samples[kind])) == samples[kind]
     raw = bytearray(samples[kind])
     for _ in range(data.draw(st.integers(1, 4))):
         raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
     try:
-        LOADERS[kind](bytes(raw))
+        loaded = LOADERS[kind](bytes(raw))
     except CryptoError:
-        pass
+        return
+    assert SERIALISERS[kind](loaded) == bytes(raw)  # accepted means exactly that file
 
 
 @given(st.binary(max_size=200))
-def test_random_bytes_give_clean_errors(data: bytes) -> None:
-    for loader in LOADERS.values():
+def test_random_bytes_give_clean_errors(samples: dict[str, bytes], data: bytes) -> None:
+    for kind, loader in LOADERS.items():
+        assert SERIALISERS[kind](loader(samples[kind])) == samples[kind]
         try:
-            loader(data)
+            loaded = loader(data)
         except CryptoError:
-            pass
+            continue
+        assert SERIALISERS[kind](loaded) == data
 
 
 # The command line --------------------------------------------------------------------------
@@ -288,6 +400,10 @@ def test_freeze_keys_build_inspect(made, tmp_path: Path) -> None:  # type: ignor
         str(tmp_path / "keys/booths"),
         "--tally-key",
         str(tmp_path / "keys/tally.pub.json"),
+        "--station-keys",
+        str(tmp_path / "keys/stations"),
+        "--pins",
+        str(tmp_path / "keys/poll-worker-pins.csv"),
         "--roll",
         str(csv_path),
         "--out",
@@ -329,6 +445,10 @@ def test_build_with_a_bad_roll_names_the_problem(tmp_path: Path) -> None:
         str(tmp_path),
         "--tally-key",
         str(tmp_path / "none.json"),
+        "--station-keys",
+        str(tmp_path),
+        "--pins",
+        str(tmp_path / "none.csv"),
         "--roll",
         str(bad),
         "--out",

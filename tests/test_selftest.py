@@ -49,3 +49,24 @@ def test_validator_rejecting_everything_is_refused() -> None:
 def test_this_libsodium_passes() -> None:
     check_subgroup_validation(sodium.crypto_core_ed25519_is_valid_point)
     require_safe_library()
+
+
+def test_every_torsion_point_is_covered() -> None:
+    """The self-test lists all 7 points T ≠ O with 8·T = O, found on the reference curve."""
+    y = 0  # a point of order 8: (x, 0) has order 4, so search for T with 4·T of order 2
+    while True:
+        y += 1
+        x = ref.recover_x(y, 0)
+        if x is None:
+            continue
+        point = (x, y, 1, x * y % ref.P)
+        t8 = ref.mul(ref.L, point)
+        if not ref.equal(ref.mul(4, t8), ref.IDENTITY):
+            break
+    torsion = {ref.compress(ref.mul(k, t8)) for k in range(1, 8)}
+    assert len(torsion) == 7
+    assert set(TORSION_POINTS) == torsion
+    assert len(mixed_order_points()) == 7
+    for point in mixed_order_points():
+        assert not ref.is_valid_protocol_point(point)
+        assert not sodium.crypto_core_ed25519_is_valid_point(point)

@@ -174,12 +174,30 @@ def election(tmp_path_factory: pytest.TempPathFactory) -> Election:
         str(tmp / "keys/booths"),
         "--tally-key",
         str(tmp / "keys/tally.pub.json"),
+        "--station-keys",
+        str(tmp / "keys/stations"),
+        "--pins",
+        str(tmp / "keys/poll-worker-pins.csv"),
         "--roll",
         str(tmp / "roll.csv"),
         "--out",
         str(tmp / "package"),
     )
     fingerprint = built.strip().splitlines()[-1].split("authority key ")[1]
+    # Each trustee pins the signed package on its medium.
+    for t in range(1, 6):
+        accepted = ok(
+            "trustee",
+            "accept",
+            str(tmp / "package"),
+            "--medium",
+            str(tmp / f"medium-{t}"),
+            "--authority",
+            fingerprint,
+            "--passphrase-file",
+            str(tmp / f"pass-{t}"),
+        )
+        assert "package fingerprint" in accepted
     # Polling day: simulated booths, their exports on media.
     ctx = verify_package(tmp / "package", fingerprint).context
     booth_keys = {
@@ -221,6 +239,8 @@ def election(tmp_path_factory: pytest.TempPathFactory) -> Election:
             str(tmp / f"medium-{t}"),
             "--record",
             str(tmp / "pre"),
+            "--authority",
+            fingerprint,
             "--passphrase-file",
             str(tmp / f"pass-{t}"),
         )
@@ -475,7 +495,7 @@ def test_wrong_passphrase_names_the_trustee_and_leaves_nothing(
 ) -> None:
     medium = _medium(election, 3, tmp_path)
     with pytest.raises(DecryptionFailed, match="wrong passphrase"):
-        trustee_decrypt(medium, tmp_path / "pre", "not the passphrase")
+        trustee_decrypt(medium, tmp_path / "pre", "not the passphrase", election.fingerprint)
     assert not (medium.folder / "outbox/shares").exists()
     out = refvote(
         "trustee",
@@ -484,6 +504,8 @@ def test_wrong_passphrase_names_the_trustee_and_leaves_nothing(
         str(medium.folder),
         "--record",
         str(tmp_path / "pre"),
+        "--authority",
+        election.fingerprint,
         "--passphrase-file",
         str(election.tmp / "pass-1"),
     )
@@ -498,7 +520,10 @@ def test_bad_share_names_the_trustee_and_decryption_goes_on(
     from crypto.threshold import PartialDecryption
 
     _, path = trustee_decrypt(
-        _medium(election, 1, tmp_path), tmp_path / "pre", "passphrase of trustee 1"
+        _medium(election, 1, tmp_path),
+        tmp_path / "pre",
+        "passphrase of trustee 1",
+        election.fingerprint,
     )
     good = SharesFile.from_json(path.read_bytes())
     shares = list(good.shares)
@@ -512,7 +537,10 @@ def test_bad_share_names_the_trustee_and_decryption_goes_on(
         counted.results()
     for t in (2, 3, 5):
         _, p = trustee_decrypt(
-            _medium(election, t, tmp_path), tmp_path / "pre", f"passphrase of trustee {t}"
+            _medium(election, t, tmp_path),
+            tmp_path / "pre",
+            f"passphrase of trustee {t}",
+            election.fingerprint,
         )
         counted.accept_shares(p.read_bytes())
     assert counted.results().quorum == (2, 3, 5)
@@ -523,7 +551,10 @@ def test_fewer_than_k_trustees_writes_no_record(
 ) -> None:
     for t in (4, 5):
         _, p = trustee_decrypt(
-            _medium(election, t, tmp_path), tmp_path / "pre", f"passphrase of trustee {t}"
+            _medium(election, t, tmp_path),
+            tmp_path / "pre",
+            f"passphrase of trustee {t}",
+            election.fingerprint,
         )
         counted.accept_shares(p.read_bytes())
     key = read_signing_key(election.tmp / "keys/tally.key.json", "tally")[1]
@@ -556,7 +587,12 @@ def test_trustee_refuses_a_tampered_record(
     obj["sums"][0]["ballots"] = obj["sums"][0]["ballots"][1:]
     sums.write_bytes(canonical_json(obj))
     with pytest.raises(CeremonyError, match="does not verify, so it is not decrypted: V3"):
-        trustee_decrypt(_medium(election, 2, tmp_path), tmp_path / "pre", "passphrase of trustee 2")
+        trustee_decrypt(
+            _medium(election, 2, tmp_path),
+            tmp_path / "pre",
+            "passphrase of trustee 2",
+            election.fingerprint,
+        )
 
 
 def test_cli_import_reports_rejections(election: Election, tmp_path: Path) -> None:

@@ -7,19 +7,22 @@
       confirm/trustee-01.json          signed transcript confirmation of each trustee
       round2/from-01-to-02.json        signed share envelope from each trustee to each other
       complaints/by-02-against-01.json signed complaints, if any (their ceremony then fails)
+      accept/trustee-01.json           signed word of each trustee that every share it got checked
 
 Trustee numbers are written with two digits (three above 99). Nothing in the folder is
 secret. `verify_ceremony` checks every file and returns the JointKey (K, K_t, base) that
-the ceremony produced; a complaint, a missing file or a bad signature is an error naming
-the trustee.
+the ceremony produced; a complaint, a missing file (an acceptance included) or a bad
+signature is an error naming the trustee.
 """
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from crypto.ceremony.messages import (
+    Acceptance,
     CeremonyParameters,
     Complaint,
     Confirmation,
@@ -29,6 +32,7 @@ from crypto.ceremony.messages import (
 )
 from crypto.ceremony.public import (
     JointKey,
+    check_acceptance,
     check_confirmation,
     check_envelope,
     check_round1_all,
@@ -38,10 +42,25 @@ from crypto.ceremony.public import (
 from crypto.errors import CeremonyError, TrusteeFault
 
 MAX_FILE_BYTES = 1 << 20
+ROUND_FOLDERS = ("round1-commit", "round1", "confirm", "round2", "complaints", "accept")
 
 
 def _num(i: int, n: int) -> str:
     return f"{i:03d}" if n > 99 else f"{i:02d}"
+
+
+def layout(n: int) -> dict[str, dict[str, tuple[int, int]]]:
+    """Every file name each round folder may hold, with the (trustee, other trustee) it names."""
+    pairs = [(i, t) for i in range(1, n + 1) for t in range(1, n + 1) if i != t]
+    single = {f"trustee-{_num(i, n)}.json": (i, 0) for i in range(1, n + 1)}
+    return {
+        "round1-commit": single,
+        "round1": single,
+        "confirm": single,
+        "round2": {f"from-{_num(i, n)}-to-{_num(t, n)}.json": (i, t) for i, t in pairs},
+        "complaints": {f"by-{_num(t, n)}-against-{_num(i, n)}.json": (t, i) for t, i in pairs},
+        "accept": single,
+    }
 
 
 @dataclass
@@ -54,6 +73,7 @@ class CeremonyFiles:
     confirmations: dict[int, Confirmation] = field(default_factory=dict)
     envelopes: dict[tuple[int, int], Envelope] = field(default_factory=dict)
     complaints: list[Complaint] = field(default_factory=list)
+    acceptances: dict[int, Acceptance] = field(default_factory=dict)
 
     def write(self, folder: Path) -> None:
         p = self.params
@@ -70,6 +90,8 @@ class CeremonyFiles:
         for complaint in self.complaints:
             by, against = _num(complaint.trustee, n), _num(complaint.accused, n)
             files[f"complaints/by-{by}-against-{against}.json"] = complaint.to_json(p)
+        for i, acceptance in self.acceptances.items():
+            files[f"accept/trustee-{_num(i, n)}.json"] = acceptance.to_json(p)
         for name, data in files.items():
             path = folder / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,46 +99,78 @@ class CeremonyFiles:
 
     @classmethod
     def read(cls, folder: Path) -> CeremonyFiles:
-        """Parse every file of a ceremony folder (form only; `verify_ceremony` checks content)."""
-        params = CeremonyParameters.from_json(_read(folder / "ceremony.json"))
+        """Parse every file of a ceremony folder (form only; `verify_ceremony` checks content).
+
+        Only the documented layout is accepted: an unknown entry anywhere, a file in the wrong
+        slot, a symbolic link or special file, or a file over 1 MiB is refused.
+        """
+        params = CeremonyParameters.from_json(read_file(folder / "ceremony.json"))
         files = cls(params)
-        n = params.n
-        for i in range(1, n + 1):
-            num = _num(i, n)
-            if (path := folder / f"round1-commit/trustee-{num}.json").exists():
-                files.commits[i] = Round1Commit.from_json(_read(path), params)
-                _expect(i, files.commits[i].trustee, path)
-            if (path := folder / f"round1/trustee-{num}.json").exists():
-                files.messages[i] = Round1Message.from_json(_read(path), params)
-                _expect(i, files.messages[i].trustee, path)
-            if (path := folder / f"confirm/trustee-{num}.json").exists():
-                files.confirmations[i] = Confirmation.from_json(_read(path), params)
-                _expect(i, files.confirmations[i].trustee, path)
-            for t in range(1, n + 1):
-                path = folder / f"round2/from-{num}-to-{_num(t, n)}.json"
-                if t != i and path.exists():
-                    envelope = Envelope.from_json(_read(path), params)
-                    if (envelope.sender, envelope.recipient) != (i, t):
-                        raise CeremonyError(
-                            f"{path.name}: holds the envelope from "
-                            f"{envelope.sender} to {envelope.recipient}"
-                        )
-                    files.envelopes[(i, t)] = envelope
-        complaints_dir = folder / "complaints"
-        if complaints_dir.is_dir():
-            for path in sorted(complaints_dir.glob("*.json")):
-                files.complaints.append(Complaint.from_json(_read(path), params))
-        known = {"ceremony.json", "round1-commit", "round1", "confirm", "round2", "complaints"}
-        unknown = sorted(p.name for p in folder.iterdir() if p.name not in known)
-        if unknown:
-            raise CeremonyError(f"ceremony folder: unexpected entry {unknown[0]!r}")
+        allowed = layout(params.n)
+        for entry in sorted(folder.iterdir()):
+            if entry.name == "ceremony.json":
+                continue
+            if entry.name not in allowed:
+                raise CeremonyError(f"ceremony folder: unexpected entry {entry.name!r}")
+            if entry.is_symlink() or not entry.is_dir():
+                raise CeremonyError(f"ceremony folder: {entry.name} is not a folder")
+            for path in sorted(entry.iterdir()):
+                names = allowed[entry.name].get(path.name)
+                if names is None:
+                    raise CeremonyError(
+                        f"ceremony folder: unexpected entry '{entry.name}/{path.name}'"
+                    )
+                files._add(entry.name, names, read_file(path), path)
         return files
 
+    def _add(self, kind: str, names: tuple[int, int], data: bytes, path: Path) -> None:
+        params = self.params
+        i, other = names
+        if kind == "round1-commit":
+            self.commits[i] = Round1Commit.from_json(data, params)
+            _expect(i, self.commits[i].trustee, path)
+        elif kind == "round1":
+            self.messages[i] = Round1Message.from_json(data, params)
+            _expect(i, self.messages[i].trustee, path)
+        elif kind == "confirm":
+            self.confirmations[i] = Confirmation.from_json(data, params)
+            _expect(i, self.confirmations[i].trustee, path)
+        elif kind == "accept":
+            self.acceptances[i] = Acceptance.from_json(data, params)
+            _expect(i, self.acceptances[i].trustee, path)
+        elif kind == "round2":
+            envelope = Envelope.from_json(data, params)
+            if (envelope.sender, envelope.recipient) != (i, other):
+                raise CeremonyError(
+                    f"{path.name}: holds the envelope "
+                    f"from {envelope.sender} to {envelope.recipient}"
+                )
+            self.envelopes[(i, other)] = envelope
+        else:
+            complaint = Complaint.from_json(data, params)
+            if (complaint.trustee, complaint.accused) != (i, other):
+                raise CeremonyError(
+                    f"{path.name}: holds the complaint of trustee {complaint.trustee} "
+                    f"against trustee {complaint.accused}"
+                )
+            self.complaints.append(complaint)
 
-def _read(path: Path) -> bytes:
-    if path.stat().st_size > MAX_FILE_BYTES:
+
+def read_file(path: Path) -> bytes:
+    """A regular file (not a link or special file) of at most MAX_FILE_BYTES."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        raise CeremonyError(f"{path}: missing") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise CeremonyError(f"{path}: not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
         raise CeremonyError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
-    return path.read_bytes()
+    with open(path, "rb") as f:
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise CeremonyError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
+    return data
 
 
 def _expect(i: int, found: int, path: Path) -> None:
@@ -147,4 +201,10 @@ def verify_ceremony(files: CeremonyFiles) -> JointKey:
                 if envelope is None:
                     raise TrusteeFault(i, f"published no share envelope to trustee {t}")
                 check_envelope(p, envelope)
+    for t in range(1, p.n + 1):
+        if t not in files.acceptances:
+            raise TrusteeFault(
+                t, "did not sign that every share it received checked (no accept file)"
+            )
+        check_acceptance(p, files.acceptances[t], transcript)
     return joint_key(p, files.messages)

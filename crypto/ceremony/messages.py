@@ -21,7 +21,13 @@ from crypto.fields import Fields, decode_point, open_document
 from crypto.hashing import fingerprint, preimage, read_aloud
 from crypto.hazmat.group import Point
 from crypto.hazmat.proofs import ChallengeResponse
-from crypto.signing import SIGNATURE_BYTES, VerifyKey, message_fingerprint, signed_json
+from crypto.signing import (
+    SIGNATURE_BYTES,
+    VerifyKey,
+    check_signed_as_read,
+    message_fingerprint,
+    signed_json,
+)
 
 MAX_TRUSTEES = 255
 VERSION = PROTOCOL_VERSION
@@ -235,6 +241,7 @@ class Round1Message:
         if f.hex("round1_hash", 32) != msg.round1_hash(params):
             raise EncodingError(f"{what}: round1_hash does not match the message")
         f.finish()
+        check_signed_as_read(data, msg.body(params), what)
         return msg
 
 
@@ -405,6 +412,51 @@ class Complaint:
         return msg
 
 
+# Round 3: each trustee's signed word that every share it received checked -----------------
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """Trustee `trustee` received a share from every other trustee, and every one checked.
+
+    A complete ceremony needs all n, so a station that drops a complaint (or a trustee that
+    never finished) leaves the ceremony visibly incomplete.
+    """
+
+    trustee: int
+    transcript: bytes
+    signature: bytes
+
+    def payload(self, params: CeremonyParameters) -> tuple[Any, ...]:
+        return (*params.context(), self.trustee, self.transcript)
+
+    def to_json(self, params: CeremonyParameters) -> bytes:
+        return canonical_json(
+            _frame(
+                "accept",
+                {
+                    "manifest_hash": to_hex(params.manifest_hash),
+                    "ceremony_nonce": to_hex(params.ceremony_nonce),
+                    "trustee": self.trustee,
+                    "transcript": to_hex(self.transcript),
+                    "signature": to_hex(self.signature),
+                },
+            )
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes, params: CeremonyParameters) -> Acceptance:
+        f = _open(data, "accept", "share acceptance")
+        _same_ceremony(f, params)
+        msg = cls(
+            f.integer("trustee", 1, params.n),
+            f.hex("transcript", 32),
+            f.hex("signature", SIGNATURE_BYTES),
+        )
+        f.finish()
+        return msg
+
+
 def _same_ceremony(f: Fields, params: CeremonyParameters) -> None:
     if f.hex("manifest_hash", 32) != params.manifest_hash:
         raise f.error("manifest_hash", "belongs to another referendum definition")
@@ -417,6 +469,7 @@ def ceremony_nonce_read_aloud(nonce: bytes) -> str:
 
 
 __all__ = [
+    "Acceptance",
     "CeremonyParameters",
     "Complaint",
     "Confirmation",

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from crypto.ceremony.messages import (
+    Acceptance,
     CeremonyParameters,
     Complaint,
     Confirmation,
@@ -100,6 +101,24 @@ def check_confirmation(
         raise TrusteeFault(t, f"confirmation: {exc}") from None
 
 
+def check_acceptance(params: CeremonyParameters, acceptance: Acceptance, transcript: bytes) -> None:
+    t = acceptance.trustee
+    if acceptance.transcript != transcript:
+        raise TrusteeFault(t, "accepted its shares under a different round-1 transcript")
+    try:
+        params.key_of(t).verify(acceptance.signature, "accept", *acceptance.payload(params))
+    except CryptoError as exc:
+        raise TrusteeFault(t, f"share acceptance: {exc}") from None
+
+
+def envelope_is_signed(params: CeremonyParameters, envelope: Envelope) -> bool:
+    try:
+        check_envelope(params, envelope)
+    except TrusteeFault:
+        return False
+    return True
+
+
 def check_envelope(params: CeremonyParameters, envelope: Envelope) -> None:
     try:
         params.key_of(envelope.sender).verify(
@@ -148,13 +167,16 @@ def judge_complaint(
     published: Mapping[tuple[int, int], Envelope],
     complaint: Complaint,
 ) -> int:
-    """Return the index of the trustee a complaint names as the cheater (PROTOCOL §6).
+    """Return the index of the trustee a complaint names as the cheater (PROTOCOL §6.1).
 
     The complaint itself must be signed by its complainer t (otherwise it is not t's
     complaint at all, and CeremonyError is raised). Then: a transport private key that is
-    not R_t, or an envelope that is not i's validly signed envelope to t, names t; no
-    envelope from i to t anywhere names i; otherwise the envelope is opened: a share that
-    matches i's commitments names t, anything else names i.
+    not R_t names t. The envelope judged is the one in the complaint, which must be i's
+    validly signed envelope to t or t is named; a complaint without one (the device saw
+    none, or only one whose signature did not verify) falls back to the published envelope
+    from i to t if that one is validly signed, and names i when there is no such envelope.
+    The envelope is then opened: a share that matches i's commitments names t, anything
+    else names i.
     """
     t, i = complaint.trustee, complaint.accused
     try:
@@ -164,15 +186,16 @@ def judge_complaint(
     transport = TransportKey.from_private_bytes(complaint.transport_private_key)
     if transport.public_bytes() != messages[t].transport_key:
         return t
-    envelope = complaint.envelope if complaint.envelope is not None else published.get((i, t))
-    if envelope is None:
-        return i
-    if envelope.sender != i or envelope.recipient != t:
-        return t
-    try:
-        check_envelope(params, envelope)
-    except TrusteeFault:
-        return t
+    envelope = complaint.envelope
+    if envelope is not None:
+        if (envelope.sender, envelope.recipient) != (i, t) or not envelope_is_signed(
+            params, envelope
+        ):
+            return t
+    else:
+        envelope = published.get((i, t))
+        if envelope is None or not envelope_is_signed(params, envelope):
+            return i
     try:
         share = open_envelope(params, envelope, transport)
     except (DecryptionFailed, InvalidScalar):

@@ -63,6 +63,8 @@ def rehearse(
         to_me = {i: files.envelopes.get((i, d.index)) for i in range(1, params.n + 1)}
         outcome = d.receive(to_me, passphrase)
         files.complaints.extend(outcome.complaints)
+        if outcome.acceptance is not None:
+            files.acceptances[d.index] = outcome.acceptance
         if outcome.sealed_share is not None:
             sealed.append(outcome.sealed_share)
     if files.complaints:

@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 from hardware.errors import (
     CardMalformed,
@@ -30,6 +30,7 @@ from hardware.errors import (
     CardSignatureInvalid,
     CertificateExpired,
     CertificateRevoked,
+    CertificateUnsuitable,
     PinBlocked,
     PinWrong,
     RevocationUnavailable,
@@ -40,6 +41,7 @@ from hardware.idcard.apdu import SW
 from hardware.idcard.reader import CardChannel
 
 MAX_CERTIFICATE = 4096
+TAIWAN = datetime.timezone(datetime.timedelta(hours=8))
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,39 +91,94 @@ def check_certificate(
         cert.public_key()  # a key algorithm cryptography cannot use is a malformed card for us
     except (ValueError, UnsupportedAlgorithm):
         raise CardMalformed("the card's certificate is not valid DER with a usable key") from None
-    issuer = next((r for r in roots if r.subject == cert.issuer), None)
-    if issuer is None:
-        raise UnknownIssuer(
-            f"the certificate's issuer is not a trusted eID CA: {cert.issuer.rfc4514_string()}"
-        )
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
-        raise UnknownIssuer(
-            "the certificate is not signed by the trusted CA of that name"
-        ) from None
+    issuer = _issuing_root(cert, roots)
+    _require_signing_certificate(cert)
     # Valid for the whole polling day (Taiwan time, UTC+8).
-    tz = datetime.timezone(datetime.timedelta(hours=8))
-    day_start = datetime.datetime.combine(election_date, datetime.time(0, 0), tz)
-    day_end = datetime.datetime.combine(election_date, datetime.time(23, 59, 59), tz)
+    day_start, day_end = _polling_day(election_date)
     if cert.not_valid_before_utc > day_start or cert.not_valid_after_utc < day_end:
         raise CertificateExpired(
             f"the certificate is valid from {cert.not_valid_before_utc:%Y-%m-%d} to "
             f"{cert.not_valid_after_utc:%Y-%m-%d}, not on the polling day {election_date}"
         )
-    crl = next(
-        (
-            c
-            for c in crls
-            if c.issuer == issuer.subject and c.is_signature_valid(issuer.public_key())
-        ),
-        None,
-    )
-    if crl is None:
-        raise RevocationUnavailable("no valid revocation snapshot for the certificate's CA")
-    if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
+    usable = [c for c in crls if _is_complete_crl_of(c, issuer, day_end)]
+    if not usable:
+        raise RevocationUnavailable(
+            "no valid revocation snapshot for the certificate's CA: "
+            "the election package must carry a current CRL of every trusted CA"
+        )
+    # A CA may have several CRLs in the snapshot (two snapshots, or one per key after a
+    # renewal): the card is revoked if any of them lists it, never only the first.
+    if any(
+        c.get_revoked_certificate_by_serial_number(cert.serial_number) is not None for c in usable
+    ):
         raise CertificateRevoked("the certificate is revoked: the card cannot be used to vote")
     return cert
+
+
+def _polling_day(election_date: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    day_start = datetime.datetime.combine(election_date, datetime.time(0, 0), TAIWAN)
+    return day_start, datetime.datetime.combine(election_date, datetime.time(23, 59, 59), TAIWAN)
+
+
+def _issuing_root(cert: x509.Certificate, roots: Sequence[x509.Certificate]) -> x509.Certificate:
+    """The trusted root that signed `cert`: every root of the issuer's name is tried, since a CA
+    that renews its key keeps its name (two roots of one name are both trusted)."""
+    named = [r for r in roots if r.subject == cert.issuer]
+    if not named:
+        raise UnknownIssuer(
+            f"the certificate's issuer is not a trusted eID CA: {cert.issuer.rfc4514_string()}"
+        )
+    for root in named:
+        try:
+            cert.verify_directly_issued_by(root)
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+            continue
+        return root
+    raise UnknownIssuer("the certificate is not signed by any trusted CA of that name")
+
+
+def _extension(cert: x509.Certificate, kind: type[x509.ExtensionType]) -> object | None:
+    try:
+        return cert.extensions.get_extension_for_class(kind).value
+    except x509.ExtensionNotFound:
+        return None
+    except ValueError:  # a duplicated or undecodable extension
+        raise CardMalformed("the card's certificate has malformed extensions") from None
+
+
+def _require_signing_certificate(cert: x509.Certificate) -> None:
+    """An end-entity certificate whose key may sign: KeyUsage present with digitalSignature,
+    and not a CA (BasicConstraints absent, which RFC 5280 reads as an end entity, or CA=false)."""
+    usage = _extension(cert, x509.KeyUsage)
+    if not isinstance(usage, x509.KeyUsage) or not usage.digital_signature:
+        raise CertificateUnsuitable(
+            "the card's certificate does not allow digitalSignature: it is not an eID "
+            "signing certificate"
+        )
+    constraints = _extension(cert, x509.BasicConstraints)
+    if isinstance(constraints, x509.BasicConstraints) and constraints.ca:
+        raise CertificateUnsuitable("the card's certificate is a CA certificate, not a card's")
+
+
+def _is_complete_crl_of(
+    crl: x509.CertificateRevocationList, issuer: x509.Certificate, day_end: datetime.datetime
+) -> bool:
+    """A CRL that speaks for every certificate of `issuer` through the polling day: issued and
+    signed by it, not a delta or a partition (IssuingDistributionPoint), and not due for
+    renewal before the day ends. The package build refuses any other; this is the booth's
+    second look."""
+    if crl.issuer != issuer.subject:
+        return False
+    try:
+        if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+            return False
+        extensions = {e.oid for e in crl.extensions}
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+    if extensions & {ExtensionOID.DELTA_CRL_INDICATOR, ExtensionOID.ISSUING_DISTRIBUTION_POINT}:
+        return False
+    next_update = crl.next_update_utc
+    return next_update is not None and next_update >= day_end
 
 
 def _identifier(cert: x509.Certificate) -> str:
@@ -131,8 +188,13 @@ def _identifier(cert: x509.Certificate) -> str:
     return unicodedata.normalize("NFC", values[0].value).upper()
 
 
+_PIN_DIGITS = frozenset("0123456789")
+
+
 def verify_pin(channel: CardChannel, pin: str) -> None:
-    if not pin.isdigit() or not 4 <= len(pin) <= 12:
+    """VERIFY the PIN. A PIN that is not 4–12 ASCII digits never reaches the card (it costs no
+    try): str.isdigit() alone would pass full-width '１２３４' or Arabic-Indic digits."""
+    if not 4 <= len(pin) <= 12 or not set(pin) <= _PIN_DIGITS:
         raise PinWrong(_tries(channel))
     buffer = bytearray(pin.encode("ascii"))
     try:

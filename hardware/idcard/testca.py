@@ -67,7 +67,12 @@ class TestCA:
         kind: str = "rsa",
         not_before: datetime.date | None = None,
         not_after: datetime.date | None = None,
+        *,
+        digital_signature: bool = True,
+        ca: bool = False,
     ) -> tuple[Key, x509.Certificate]:
+        """A card key and certificate; `digital_signature=False` or `ca=True` make the
+        unsuitable certificates a booth must refuse."""
         key = _key(kind)
         today = datetime.datetime.now(TAIWAN).date()
         start = datetime.datetime.combine(
@@ -91,21 +96,45 @@ class TestCA:
             .serial_number(x509.random_serial_number())
             .not_valid_before(start)
             .not_valid_after(end)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature,
+                    not digital_signature,
+                    False,
+                    False,
+                    False,
+                    False,
+                    False,
+                    False,
+                    False,
+                ),
+                critical=True,
+            )
             .sign(self.key, hashes.SHA256())
         )
         return key, cert
 
     def crl(
-        self, revoked: Sequence[x509.Certificate] = (), days: int = 30
+        self,
+        revoked: Sequence[x509.Certificate] = (),
+        days: int = 30,
+        *,
+        extensions: Sequence[x509.ExtensionType] = (),
+        next_update: datetime.datetime | None = None,
     ) -> x509.CertificateRevocationList:
+        """A CRL listing `revoked`, due for renewal in `days` (or at `next_update`);
+        `extensions` make the delta or partitioned CRLs a package build must refuse."""
         now = datetime.datetime.now(datetime.UTC)
+        next_update = next_update or now + datetime.timedelta(days=days)
         builder = (
             x509.CertificateRevocationListBuilder()
             .issuer_name(self.certificate.subject)
-            .last_update(now - datetime.timedelta(days=1))
-            .next_update(now + datetime.timedelta(days=days))
+            .last_update(min(now, next_update) - datetime.timedelta(days=1))
+            .next_update(next_update)
         )
+        for extension in extensions:
+            builder = builder.add_extension(extension, critical=True)
         for cert in revoked:
             builder = builder.add_revoked_certificate(
                 x509.RevokedCertificateBuilder()

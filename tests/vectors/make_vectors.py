@@ -14,9 +14,10 @@ from crypto.ceremony.rehearsal import open_ceremony, rehearse
 from crypto.ceremony.sealed_share import unseal_key_share
 from crypto.elgamal import PublicKey, encrypt_random, sum_ciphertexts
 from crypto.encoding import canonical_json, to_hex
-from crypto.hashing import H, challenge, fingerprint, read_aloud
+from crypto.hashing import H, challenge, fingerprint, preimage, read_aloud
 from crypto.hazmat.group import ELL, G, Point, Scalar
 from crypto.hazmat.proofs import dleq_prove, membership_prove, schnorr_prove
+from crypto.sealing import TransportKey, seal_to
 from crypto.selftest import NON_CANONICAL_IDENTITIES, TORSION_POINTS, mixed_order_points
 from crypto.signing import SigningKey
 from crypto.threshold import ThresholdDecryption, partial_decrypt
@@ -190,6 +191,14 @@ def ceremony_vectors() -> dict[str, Any]:
             "v": hx(partial.proof.v),
         }
     (out,) = decryption.decrypt()
+    # One share in transit (§9.1), with the recipient's transport private key published so the
+    # sealing can be recomputed independently.
+    transport = TransportKey.generate(rng)
+    transit_plain = Scalar.reduce64(rng.bytes(64)).to_bytes()
+    transit_ad = (params.manifest_hash, params.ceremony_nonce, 2, 5)
+    sealed = seal_to(
+        transport.public_bytes(), transit_plain, preimage("share-seal", *transit_ad), rng
+    )
     return {
         "seed": "refvote/vectors/ceremony-3-of-5",
         "passphrases": passphrases,
@@ -203,6 +212,16 @@ def ceremony_vectors() -> dict[str, Any]:
         "sum": [hx(total.alpha), hx(total.beta)],
         "decryption_shares": shares,
         "result": {"yes": out.yes, "no": out.no, "blank": out.blank},
+        "transit": {
+            "transport_private_key": to_hex(transport.private_bytes()),
+            "transport_key": to_hex(transport.public_bytes()),
+            "from": transit_ad[2],
+            "to": transit_ad[3],
+            "plaintext": to_hex(transit_plain),
+            "ephemeral_key": to_hex(sealed.ephemeral),
+            "nonce": to_hex(sealed.nonce),
+            "ciphertext": to_hex(sealed.ciphertext),
+        },
     }
 
 

@@ -1,0 +1,248 @@
+"""`refvote station serve | status | release | issue-code | close`: the station's poll book.
+
+`serve` runs the poll book for the booths; the other commands are the poll workers' console on
+the same machine: they open the poll book's file directly (one transaction each, beside the
+running server), and every one that changes something asks for the station's poll-worker PIN
+(checked against its Argon2id hash in the verified confidential package) and is logged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"refvote station: {message}", file=sys.stderr)
+    return code
+
+
+def _load(args: argparse.Namespace) -> tuple[Any, Any]:
+    from ballots.package import verify_confidential, verify_package
+
+    folder = Path(args.package)
+    verified = verify_package(folder, args.authority)
+    path = folder / "confidential.json"
+    if not path.is_file() or path.stat().st_size > 64 << 20:
+        raise FileNotFoundError(f"{path}: the poll book needs the package's confidential part")
+    confidential = verify_confidential(path.read_bytes(), verified)
+    verified.definition.station(args.station)
+    return verified, confidential
+
+
+def _store(args: argparse.Namespace, verified: Any, confidential: Any) -> Any:
+    from booth.pollbook.store import PollBookStore
+
+    return PollBookStore.create_or_open(
+        Path(args.db),
+        args.station,
+        verified.public.manifest_hash,
+        confidential.roll_of(args.station),
+    )
+
+
+def _authenticate(args: argparse.Namespace, confidential: Any, store: Any) -> None:
+    from ballots.station_link import pin_matches
+    from booth.pollbook.errors import PollWorkerRefused
+    from booth.pollbook.store import Event
+
+    if args.pin_file:
+        pin = Path(args.pin_file).read_text(encoding="utf-8").strip()
+    else:
+        pin = getpass.getpass(f"poll-worker PIN of station {args.station}: ")
+    if not pin_matches(pin, confidential.poll_worker_pin(args.station)):
+        store.log_event(Event.PIN_WRONG, args.station_command)
+        raise PollWorkerRefused("wrong poll-worker PIN: nothing was done (the try is logged)")
+
+
+def _run(args: argparse.Namespace, action: Any) -> int:
+    from booth.pollbook.errors import PollBookError
+    from crypto.errors import CryptoError
+
+    try:
+        return int(action(args))
+    except (PollBookError, CryptoError, OSError, ValueError) as exc:
+        return _fail(str(exc), 1)
+
+
+def serve(args: argparse.Namespace) -> int:
+    def go(args: argparse.Namespace) -> int:
+        from booth.pollbook.server import PollBookServer
+
+        verified, confidential = _load(args)
+        host, _, port = args.listen.rpartition(":")
+        server = PollBookServer(
+            verified,
+            confidential,
+            args.station,
+            Path(args.tls_key),
+            Path(args.db),
+            (host, int(port)),
+        )
+        print(
+            f"poll book of station {args.station} listening on "
+            f"{server.address[0]}:{server.address[1]} (TLS 1.3, booths of this station only)",
+            flush=True,
+        )
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            server.shutdown()
+        return 0
+
+    return _run(args, go)
+
+
+def status(args: argparse.Namespace) -> int:
+    def go(args: argparse.Namespace) -> int:
+        verified, confidential = _load(args)
+        store = _store(args, verified, confidential)
+        c = store.counts()
+        print(f"poll book of station {args.station}: {'CLOSED' if c.closed else 'open'}")
+        print(
+            f"  voted {c.voted} (card-less {c.cardless}), in progress {c.in_progress}, "
+            f"released {c.released}, completed after release {c.completed_after_release}"
+        )
+        for booth_id, evidence in store.stuck():
+            note = "releasable on the booth's answer" if evidence else "no evidence yet"
+            print(f"  in progress at booth {booth_id}: {note}")
+        return 0
+
+    return _run(args, go)
+
+
+def release(args: argparse.Namespace) -> int:
+    def go(args: argparse.Namespace) -> int:
+        from booth.pollbook.store import Evidence
+
+        verified, confidential = _load(args)
+        store = _store(args, verified, confidential)
+        if args.booth not in verified.definition.station(args.station).booths:
+            raise ValueError(f"{args.booth} is not a booth of station {args.station}")
+        _authenticate(args, confidential, store)
+        outbox = None
+        if args.mirror_outbox:
+            # The S values the dead booth's mirror medium holds unacknowledged, one hex per
+            # line, as the booth core's mirror reader lists them.
+            text = Path(args.mirror_outbox).read_text(encoding="ascii")
+            outbox = frozenset(bytes.fromhex(line) for line in text.split() if line)
+            if any(len(s) != 16 for s in outbox):
+                raise ValueError(f"{args.mirror_outbox}: each line is one 16-byte session in hex")
+        evidence = Evidence.MIRROR_READING if outbox is not None else Evidence.BOOTH_ANSWER
+        done = store.release(args.booth, evidence, outbox)
+        print(
+            f"booth {args.booth}: {done.released} check-in(s) released, {done.settled_cast} "
+            f"settled as cast, on {evidence.value} (logged)"
+        )
+        return 0
+
+    return _run(args, go)
+
+
+def issue_code(args: argparse.Namespace) -> int:
+    def go(args: argparse.Namespace) -> int:
+        from ballots.package import roll_hash
+
+        verified, confidential = _load(args)
+        store = _store(args, verified, confidential)
+        _authenticate(args, confidential, store)
+        identifier = args.identifier or input("the voter's identifier, from the paper ID: ")
+        code = store.issue_code(roll_hash(confidential.roll_key, identifier.strip()))
+        print(f"one-time code (single use, at any booth of station {args.station}): {code}")
+        return 0
+
+    return _run(args, go)
+
+
+def close(args: argparse.Namespace) -> int:
+    def go(args: argparse.Namespace) -> int:
+        from ballots.pollbook_count import PollBookCount
+        from crypto.keyfile import read_signing_key
+        from hardware.media import write_file
+
+        verified, confidential = _load(args)
+        name, key = read_signing_key(Path(args.key), "pollbook")
+        if name != args.station or key.verify_key != verified.public.station_key(args.station):
+            raise ValueError(
+                f"{args.key} is not the poll-book key the package names for {args.station}"
+            )
+        store = _store(args, verified, confidential)
+        _authenticate(args, confidential, store)
+        c = store.close_polls()
+        count = PollBookCount.sign(
+            key,
+            verified.public.base,
+            args.station,
+            {
+                "voted": c.voted,
+                "checked_in_not_cast": c.in_progress,
+                "released": c.released,
+                "cardless": c.cardless,
+                "completed_after_release": c.completed_after_release,
+            },
+        )
+        file_name = f"pollbook-{args.station}.json"
+        write_file(Path(args.out), file_name, count.to_json())
+        print(
+            f"poll book of station {args.station} closed: voted {c.voted} (card-less "
+            f"{c.cardless}), checked in not cast {c.in_progress}, released {c.released}"
+        )
+        print(f"signed count written and read back: {Path(args.out) / file_name}")
+        print(f"event log head {store.event_head().hex()}")
+        return 0
+
+    return _run(args, go)
+
+
+def add_parser(commands: Any) -> None:
+    """`refvote station …` (called from refvote.cli)."""
+    from refvote.cli import _lazy
+
+    station = commands.add_parser("station", help="the station's poll book and its console")
+    sub = station.add_subparsers(dest="station_command", metavar="COMMAND", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--package", required=True, help="the election package folder")
+        p.add_argument(
+            "--authority",
+            required=True,
+            metavar="FINGERPRINT",
+            help="the election authority key's read-aloud fingerprint (pins the package)",
+        )
+        p.add_argument("--station", required=True, help="this station's ID")
+        p.add_argument("--db", required=True, help="the poll book's SQLite file")
+
+    def pin(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--pin-file", help="read the poll-worker PIN from a file (else: asked)")
+
+    p = sub.add_parser("serve", help="run the poll book for this station's booths")
+    common(p)
+    p.add_argument("--tls-key", required=True, help="the poll book's TLS key (PEM)")
+    p.add_argument("--listen", default="127.0.0.1:7420", help="HOST:PORT (127.0.0.1:7420)")
+    p.set_defaults(run=_lazy("refvote.cmd_station:serve"))
+    p = sub.add_parser("status", help="counts and stuck check-ins")
+    common(p)
+    p.set_defaults(run=_lazy("refvote.cmd_station:status"))
+    p = sub.add_parser("release", help="release a booth's stuck check-in, on evidence only")
+    common(p)
+    pin(p)
+    p.add_argument("--booth", required=True)
+    p.add_argument(
+        "--mirror-outbox",
+        help="the dead booth's mirror reading: its unacknowledged sessions, one hex per line",
+    )
+    p.set_defaults(run=_lazy("refvote.cmd_station:release"))
+    p = sub.add_parser("issue-code", help="a one-time code for a voter without a working card")
+    common(p)
+    pin(p)
+    p.add_argument("--identifier", help="the voter's identifier (else: asked)")
+    p.set_defaults(run=_lazy("refvote.cmd_station:issue_code"))
+    p = sub.add_parser("close", help="close the poll book and write its signed count")
+    common(p)
+    pin(p)
+    p.add_argument("--key", required=True, help="the poll book's signing key file")
+    p.add_argument("--out", required=True, help="the medium (folder) for the signed count")
+    p.set_defaults(run=_lazy("refvote.cmd_station:close"))
