@@ -9,6 +9,7 @@ docs/election-record.md is the specification; this module is one implementation 
       package/definition.json
       package/ceremony/…             the key ceremony's public folder (the files package.json lists)
       booths/<booth_id>.json         each booth's signed export
+      pollbook/<station_id>.json     each station's signed poll-book count (optional for now)
       tally/sums.json                the ordered list of sums to decrypt
       tally/shares/trustee-NN.json   each trustee's signed decryption shares   (final only)
       tally/results.json             decrypted sums, totals, Art. 29 outcomes  (final only)
@@ -32,6 +33,7 @@ from typing import Any
 from ballots.errors import RecordError
 from ballots.export import BoothExport
 from ballots.package import PublicPackage
+from ballots.pollbook_count import PollBookCount
 from ballots.results import Count, SumSpec, Total
 from ballots.rule import Article29
 from crypto.ceremony.messages import CeremonyParameters
@@ -70,13 +72,22 @@ RESULTS_PATH = "tally/results.json"
 SUMS_PATH = "tally/sums.json"
 
 
+def pollbook_path(station_id: str) -> str:
+    return f"pollbook/{station_id}.json"
+
+
 def allowed_paths(
-    booth_ids: Iterable[str], ceremony_paths: Iterable[str], n: int, state: str
+    booth_ids: Iterable[str],
+    station_ids: Iterable[str],
+    ceremony_paths: Iterable[str],
+    n: int,
+    state: str,
 ) -> frozenset[str]:
     """Every path index.json may list (docs/election-record.md §1), for a record in `state`."""
     paths = {"package/package.json", "package/definition.json", SUMS_PATH}
     paths |= {f"package/ceremony/{p}" for p in ceremony_paths}
     paths |= {booth_path(b) for b in booth_ids}
+    paths |= {pollbook_path(s) for s in station_ids}  # optional (V15)
     if state == FINAL:
         paths |= {shares_path(t, n) for t in range(1, n + 1)}
         paths.add(RESULTS_PATH)
@@ -481,6 +492,7 @@ def write_record(
     tally_key: SigningKey,
     shares: Sequence[SharesFile] = (),
     results: Results | None = None,
+    pollbook: Sequence[PollBookCount] = (),
 ) -> RecordIndex:
     """Write a complete record (pre-decryption without shares and results) and sign its index.
 
@@ -505,6 +517,8 @@ def write_record(
         )
     for export in exports:
         files[booth_path(export.booth_id)] = export.to_json()
+    for count in pollbook:
+        files[pollbook_path(count.station_id)] = count.to_json()
     package = PublicPackage.from_json(files["package/package.json"])
     base = package.base
     files[SUMS_PATH] = sums_to_json(base, sums)

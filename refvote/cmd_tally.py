@@ -6,9 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from refvote.passphrase import PassphraseUnavailable, read_passphrases
 from refvote.progress import Progress
+
+if TYPE_CHECKING:
+    from tally.station import TallyStation
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -139,6 +143,20 @@ def _export_files(media: list[str]) -> list[Path]:
     return paths
 
 
+def _import_pollbook(station: TallyStation, path: Path) -> int:
+    """Import one poll-book count; 1 if it was rejected."""
+    from crypto.errors import CryptoError
+    from tally.station import ImportRejected
+
+    try:
+        status, count = station.import_pollbook_count(path.read_bytes())
+    except (ImportRejected, CryptoError, OSError) as exc:
+        print(f"  {path}: REJECTED, nothing added: {exc}")
+        return 1
+    print(f"  station {count.station_id}: poll-book count {status.value}: voted {count.voted}")
+    return 0
+
+
 def import_(args: argparse.Namespace) -> int:
     from crypto.errors import CryptoError
     from tally.station import ImportRejected, ImportStatus, TallyStation
@@ -150,6 +168,10 @@ def import_(args: argparse.Namespace) -> int:
     rejected = 0
     with Progress("import", len(files)) as bar:
         for path in files:
+            if path.name.startswith("pollbook-"):  # `refvote station close` writes these
+                rejected += _import_pollbook(station, path)
+                bar.advance()
+                continue
             try:
                 result = station.import_export(path.read_bytes())
             except (ImportRejected, CryptoError, OSError) as exc:

@@ -3,6 +3,7 @@
     workspace/
       package/                 the verified public election package
       imports/<booth_id>.json  each accepted booth export, byte for byte as it arrived
+      pollbook/<station_id>.json  each station's checked poll-book count, as it arrived
       shares/trustee-NN.json   each trustee's checked decryption shares (NN as in the record)
       trustee-media/…          (only in rehearsals and the demo)
 
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from ballots.export import BoothExport, Status
 from ballots.package import VerifiedPackage, verify_package
+from ballots.pollbook_count import PollBookCount, open_pollbook_count
 from ballots.record import (
     DecryptedCount,
     RecordIndex,
@@ -224,6 +226,63 @@ class TallyStation:
                 str(TurnoutExceeded(station.station_id, cast, station.eligible))
             )
 
+    # Poll-book counts ----------------------------------------------------------------------
+
+    def import_pollbook_count(self, data: bytes) -> tuple[ImportStatus, PollBookCount]:
+        """Check a station's signed poll-book count against the package's station key and keep
+        it (byte for byte) for the record; a station closes once, so a different second count
+        is refused."""
+        pkg = self.package
+        try:
+            probe = PollBookCount.from_json(data)
+            pkg.definition.station(probe.station_id)
+        except CryptoError as exc:
+            raise ImportRejected(f"not a valid poll-book count: {exc}") from None
+        except KeyError:
+            raise ImportRejected(
+                f"poll-book count of {probe.station_id}: not a station of the definition"
+            ) from None
+        sid = probe.station_id
+        try:
+            count = open_pollbook_count(data, pkg.public.station_key(sid), pkg.public.base, sid)
+        except CryptoError as exc:
+            raise ImportRejected(str(exc)) from None
+        target = self.workspace / "pollbook" / f"{sid}.json"
+        if target.exists():
+            if target.read_bytes() == data:
+                return ImportStatus.UNCHANGED, count
+            raise ImportRejected(
+                f"station {sid}: a different poll-book count was already imported; "
+                "a station closes once, so this one is refused"
+            )
+        write_atomically(target, data)
+        return ImportStatus.ADDED, count
+
+    def pollbook_counts(self) -> dict[str, PollBookCount]:
+        """The imported counts, in definition order of their stations."""
+        folder = self.workspace / "pollbook"
+        counts = {}
+        for station in self.package.definition.stations:
+            path = folder / f"{station.station_id}.json"
+            if path.is_file():
+                counts[station.station_id] = PollBookCount.from_json(path.read_bytes())
+        return counts
+
+    def _check_pollbook(self) -> list[PollBookCount]:
+        """Every imported count must equal its station's cast ballots (V15), or nothing is
+        written: the officials resolve the difference before the record is published."""
+        counts = self.pollbook_counts()
+        cast: dict[str, int] = {}
+        for e in self.imported().values():
+            cast[e.station_id] = cast.get(e.station_id, 0) + e.counts.cast
+        for sid, count in counts.items():
+            if count.voted != cast.get(sid, 0):
+                raise ImportRejected(
+                    f"station {sid}: the poll book counts {count.voted:,} voters; its booths' "
+                    f"exports hold {cast.get(sid, 0):,} cast ballots"
+                )
+        return list(counts.values())
+
     def missing_booths(self) -> list[str]:
         imported = self.imported()
         return [b for b in self.package.definition.booth_ids() if b not in imported]
@@ -251,7 +310,12 @@ class TallyStation:
                 f"{len(missing)} booths not imported yet: {', '.join(missing[:5])}"
             )
         return write_record(
-            out, self.workspace / "package", self._exports_in_order(), self.sums(), tally_key
+            out,
+            self.workspace / "package",
+            self._exports_in_order(),
+            self.sums(),
+            tally_key,
+            pollbook=self._check_pollbook(),
         )
 
     def accept_shares(self, data: bytes) -> int:
@@ -352,6 +416,7 @@ class TallyStation:
             raise ImportRejected(
                 f"{len(missing)} booths not imported yet: {', '.join(missing[:5])}"
             )
+        pollbook = self._check_pollbook()
         shares = self.valid_shares()
         self.left_out = dict(shares.faults)
         results = self._results(shares, on_table_row)
@@ -363,6 +428,7 @@ class TallyStation:
             tally_key,
             [f for _, f in sorted(shares.files.items())],
             results,
+            pollbook,
         )
         return index, results
 

@@ -5,8 +5,8 @@ docs/election-record.md, and prints one line per check. It imports only `crypto`
 `ballots`: nothing of the booth, the hardware or the tally's own computations.
 
 The caller, never the record, says which state it expects: a final record by default (every
-check V1–V14 runs), or a pre-decryption one (`expect=PRE_DECRYPTION`: V1–V10, and no shares
-or results may be present). `until` stops after a given check (for `refvote lookup`).
+check V1–V15 runs), or a pre-decryption one (`expect=PRE_DECRYPTION`: V1–V10 and V15, and no
+shares or results may be present). `until` stops after a given check (for `refvote lookup`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ballots.chain import EntryKind, chain_close, replay
 from ballots.errors import BallotsError
 from ballots.export import BoothExport, Status
 from ballots.package import VerifiedPackage, key_fingerprint, verify_package
+from ballots.pollbook_count import open_pollbook_count
 from ballots.record import (
     FINAL,
     PRE_DECRYPTION,
@@ -34,6 +35,7 @@ from ballots.record import (
     SharesFile,
     allowed_paths,
     booth_path,
+    pollbook_path,
     read_record_file,
     required_paths,
     scan_record,
@@ -134,6 +136,7 @@ class Verifier:
             Check("V12", "decryptions", self._decryptions, final_only=True),
             Check("V13", "totals", self._totals, final_only=True),
             Check("V14", "Art. 29 outcomes", self._outcomes, final_only=True),
+            Check("V15", "poll-book counts", self._pollbook),
         ]
         codes = [c.code for c in self.checks]
         if until is not None and until not in codes:
@@ -141,6 +144,7 @@ class Verifier:
         self.until = until
         self.passed: list[str] = []  # codes of the checks that ran and passed
         self.failure: str | None = None  # "V3 record index: <message>" of the failed check
+        self._stopped_early = False
         self._fingerprint: bytes | None = None
 
     @property
@@ -165,6 +169,7 @@ class Verifier:
                 continue
             if stopped:
                 self._say(check.code, check.title, f"not run (stopped after {self.until})")
+                self._stopped_early = True
                 continue
             if check.final_only and self.record_state == PRE_DECRYPTION:
                 self._say(check.code, check.title, "skipped (pre-decryption record)")
@@ -195,12 +200,11 @@ class Verifier:
         if failed:
             return "refvote verify: the record does NOT verify\n"
         last = self.passed[-1]
-        complete = last == "V14" or (self.record_state == PRE_DECRYPTION and last == "V10")
-        if not complete:
+        if self._stopped_early:
             line = f"refvote verify: checks V1–{last} passed; the later checks were not run\n"
         elif self.record_state == PRE_DECRYPTION:
             line = (
-                f"refvote verify: every check of a pre-decryption record passed (V1–{last}); "
+                "refvote verify: every check of a pre-decryption record passed (V1–V10, V15); "
                 "it holds no results\n"
             )
         else:
@@ -264,7 +268,13 @@ class Verifier:
             )
         listed = dict(index.files)
         ceremony = [p for p, _ in pkg.public.ceremony]
-        allowed = allowed_paths(pkg.definition.booth_ids(), ceremony, pkg.joint_key.n, index.state)
+        allowed = allowed_paths(
+            pkg.definition.booth_ids(),
+            [st.station_id for st in pkg.definition.stations],
+            ceremony,
+            pkg.joint_key.n,
+            index.state,
+        )
         for path in listed:
             if path in allowed:
                 continue
@@ -472,6 +482,49 @@ class Verifier:
             for q, o in expected
         )
         return f"ok ({summary})"
+
+    def _pollbook(self, s: _State) -> str:
+        """V15: each station's signed poll-book count, where present, equals its cast ballots."""
+        pkg = self._pkg()
+        assert s.index is not None
+        listed = {p for p, _ in s.index.files}
+        cast: dict[str, int] = {}
+        for e in s.exports.values():
+            cast[e.station_id] = cast.get(e.station_id, 0) + sum(
+                1 for b in e.ballots if b.status is Status.CAST
+            )
+        present = 0
+        shown = {"checked_in_not_cast": 0, "released": 0, "completed_after_release": 0}
+        for station in pkg.definition.stations:
+            sid = station.station_id
+            path = pollbook_path(sid)
+            if path not in listed:
+                continue
+            count = open_pollbook_count(
+                self._read(path), pkg.public.station_key(sid), pkg.public.base, sid
+            )
+            n = cast.get(sid, 0)
+            if count.voted != n:
+                raise VerificationFailed(
+                    f"{path}: the poll book of station {sid} counts {count.voted:,} voters; "
+                    f"its booths' exports hold {n:,} cast ballots"
+                )
+            if count.voted > station.eligible:
+                raise VerificationFailed(
+                    f"{path}: the poll book of station {sid} counts {count.voted:,} voters "
+                    f"for {station.eligible:,} eligible"
+                )
+            present += 1
+            for name in shown:
+                shown[name] += getattr(count, name)
+        total = len(pkg.definition.stations)
+        if present == 0:
+            return f"none in the record (optional in this version; {total} stations)"
+        return (
+            f"{present} of {total} stations ok (voted = cast ballots; checked in not cast "
+            f"{shown['checked_in_not_cast']:,}, released {shown['released']:,}, completed "
+            f"after release {shown['completed_after_release']:,})"
+        )
 
 
 # Per-export rules (V4–V9), shared with `refvote tally import`. ------------------------------

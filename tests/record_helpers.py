@@ -19,6 +19,7 @@ from ballots.chain import chain_close, replay
 from ballots.definition import load_source
 from ballots.export import BoothExport, ExportBuilder
 from ballots.package import build_package, verify_package
+from ballots.pollbook_count import PollBookCount
 from ballots.record import FINAL, DecryptedCount, RecordIndex, Results, SharesFile, write_record
 from ballots.results import Count, StationCount, compute_sums, outcomes, totals
 from ballots.station_link import DevStationKeys
@@ -84,6 +85,7 @@ class BuiltRecord:
     booth_keys: dict[str, SigningKey]
     exports: list[BoothExport]
     cast_choices: list[tuple[str, dict[str, Choice]]]  # (station_id, choices) of cast ballots
+    pollbook_keys: dict[str, SigningKey] = dataclasses.field(default_factory=dict)
 
 
 def build_record(
@@ -96,6 +98,7 @@ def build_record(
     final: bool = True,
     seed: int = 7,
     ignore_turnout: bool = False,
+    pollbook: tuple[str, ...] = (),
 ) -> BuiltRecord:
     """A signed record. `ignore_turnout`: the sums are computed as if every station had room
     for all its ballots, so a record with more cast ballots than eligible can be written (and
@@ -116,6 +119,7 @@ def build_record(
         for s in definition.stations
     }
     package_folder = tmp / "package"
+    station_keys = DevStationKeys.generate(definition)
     build_package(
         package_folder,
         definition.to_json(),
@@ -126,7 +130,7 @@ def build_record(
         [],
         roll,
         [],
-        DevStationKeys.generate(definition).setup(),
+        station_keys.setup(),
     )
     ctx = verify_package(package_folder).context
 
@@ -195,10 +199,34 @@ def build_record(
             tuple(all_totals),
             tuple(outcomes(definition, all_totals)),
         )
+    # The poll-book counts of the stations named in `pollbook`: voted = the station's casts.
+    counts = [
+        PollBookCount.sign(
+            station_keys.pollbook_keys[sid],
+            ctx.base,
+            sid,
+            {
+                "voted": sum(1 for station_id, _ in cast_choices if station_id == sid),
+                "checked_in_not_cast": 1,
+                "released": 0,
+                "cardless": 0,
+                "completed_after_release": 0,
+            },
+        )
+        for sid in pollbook
+    ]
     folder = tmp / "record"
-    write_record(folder, package_folder, exports, sums, tally_key, shares_files, results)
+    write_record(folder, package_folder, exports, sums, tally_key, shares_files, results, counts)
     return BuiltRecord(
-        folder, package_folder, authority, tally_key, trustees, booth_keys, exports, cast_choices
+        folder,
+        package_folder,
+        authority,
+        tally_key,
+        trustees,
+        booth_keys,
+        exports,
+        cast_choices,
+        dict(station_keys.pollbook_keys),
     )
 
 

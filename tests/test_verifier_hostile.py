@@ -103,7 +103,9 @@ def test_tally_results_name_the_overfull_station_instead_of_crashing(
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltRecord:
-    return build_record(tmp_path_factory.mktemp("hostile"), ballots=6, challenged=1, voided=1)
+    return build_record(
+        tmp_path_factory.mktemp("hostile"), ballots=6, challenged=1, voided=1, pollbook=("S1",)
+    )
 
 
 def test_tally_station_publishes_only_valid_shares(built: BuiltRecord, tmp_path: Path) -> None:
@@ -159,6 +161,7 @@ FILES = [
     "tally/sums.json",
     "tally/shares/trustee-03.json",
     "tally/results.json",
+    "pollbook/S1.json",
 ]
 RAW_ONLY = ["package/definition.json", "package/ceremony/ceremony.json"]
 SIGNED_BEFORE_V3 = {"index.json", *RAW_ONLY, "package/package.json"}

@@ -165,7 +165,9 @@ def test_read_record_file_bounds_the_size(record: Path) -> None:
 
 
 def test_allowed_paths_is_the_documented_list() -> None:
-    final = allowed_paths(["S1-A", "S2-A"], ["ceremony.json", "confirm/trustee-01.json"], 5, FINAL)
+    final = allowed_paths(
+        ["S1-A", "S2-A"], ["S1", "S2"], ["ceremony.json", "confirm/trustee-01.json"], 5, FINAL
+    )
     assert final == {
         "package/package.json",
         "package/definition.json",
@@ -173,6 +175,8 @@ def test_allowed_paths_is_the_documented_list() -> None:
         "package/ceremony/confirm/trustee-01.json",
         "booths/S1-A.json",
         "booths/S2-A.json",
+        "pollbook/S1.json",
+        "pollbook/S2.json",
         "tally/sums.json",
         "tally/shares/trustee-01.json",
         "tally/shares/trustee-02.json",
@@ -181,7 +185,7 @@ def test_allowed_paths_is_the_documented_list() -> None:
         "tally/shares/trustee-05.json",
         "tally/results.json",
     }
-    pre = allowed_paths(["S1-A"], ["ceremony.json"], 5, PRE_DECRYPTION)
+    pre = allowed_paths(["S1-A"], ["S1"], ["ceremony.json"], 5, PRE_DECRYPTION)
     assert not {p for p in pre if p.startswith("tally/shares/") or p == "tally/results.json"}
     assert "tally/results.json" in required_paths([], FINAL)
     assert "tally/results.json" not in required_paths([], PRE_DECRYPTION)
