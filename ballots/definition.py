@@ -171,6 +171,8 @@ def load_source(text: str, name: str = "definition.toml") -> Definition:
         obj = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError(name, f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise DefinitionError(name, "nested too deeply to be a referendum definition") from None
     obj.setdefault("type", "refvote/definition")
     obj.setdefault("version", PROTOCOL_VERSION)
     obj.setdefault("packing_base", PACKING_BASE)

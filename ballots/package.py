@@ -22,7 +22,7 @@ certificate subject's serialNumber, NFC, upper case: the roll never holds an ID 
 from __future__ import annotations
 
 import datetime
-import shutil
+import os
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -54,6 +54,7 @@ from crypto.ceremony.public import JointKey
 from crypto.encoding import PROTOCOL_VERSION, from_hex, to_hex
 from crypto.errors import CryptoError, EncodingError
 from crypto.fields import Fields, open_document
+from crypto.files import FileError, read_file, regular_files, staged_folder, write_atomic
 from crypto.hashing import file_fingerprint, read_aloud
 from crypto.randomness import SYSTEM, RandomSource
 from crypto.signing import (
@@ -419,40 +420,40 @@ def build_package(
     confidential = ConfidentialPackage(
         **{**unsigned_c.__dict__, "signature": authority.sign("package", *unsigned_c.payload())}
     )
-    # Everything is written into a staging folder renamed at the end: no half-written package.
+    # Everything is written into a staging folder unique to this process and renamed at the
+    # end (crypto.files.staged_folder): no half-written package, no shared staging folder.
     if folder.exists():
         raise PackageError(f"{folder} exists: a package is built into a new folder")
-    staging = folder.with_name(folder.name + ".partial")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    (staging / "definition.json").write_bytes(definition_bytes)
-    CeremonyFiles.read(ceremony_folder).write(staging / "ceremony")
-    ceremony = tuple(
-        (str(p.relative_to(staging / "ceremony")), file_fingerprint(p.read_bytes()))
-        for p in sorted((staging / "ceremony").rglob("*.json"))
-    )
-    unsigned = PublicPackage(
-        manifest_hash,
-        joint.base,
-        file_fingerprint(definition_bytes),
-        tuple(sorted(ceremony)),
-        authority.verify_key,
-        tally_key,
-        tuple((b, booth_keys[b]) for b in definition.booth_ids()),
-        tuple(ca_certificates),
-        tuple((s, setup.pollbook_keys[s]) for s in station_ids),
-        link,
-        file_fingerprint(confidential.to_json()),
-        b"",
-    )
-    _check_station_link(definition, unsigned)
-    public = PublicPackage(
-        **{**unsigned.__dict__, "signature": authority.sign("package", *unsigned.payload())}
-    )
-    (staging / "package.json").write_bytes(public.to_json())
-    (staging / "confidential.json").write_bytes(confidential.to_json())
-    staging.rename(folder)
+    with staged_folder(folder) as staging:
+        write_atomic(staging / "definition.json", definition_bytes)
+        CeremonyFiles.read(ceremony_folder).write(staging / "ceremony")
+        ceremony = tuple(
+            (
+                str(p.relative_to(staging / "ceremony")),
+                file_fingerprint(read_file(p, MAX_PACKAGE_FILE)),
+            )
+            for p in regular_files(staging / "ceremony", ".json")
+        )
+        unsigned = PublicPackage(
+            manifest_hash,
+            joint.base,
+            file_fingerprint(definition_bytes),
+            tuple(sorted(ceremony)),
+            authority.verify_key,
+            tally_key,
+            tuple((b, booth_keys[b]) for b in definition.booth_ids()),
+            tuple(ca_certificates),
+            tuple((s, setup.pollbook_keys[s]) for s in station_ids),
+            link,
+            file_fingerprint(confidential.to_json()),
+            b"",
+        )
+        _check_station_link(definition, unsigned)
+        public = PublicPackage(
+            **{**unsigned.__dict__, "signature": authority.sign("package", *unsigned.payload())}
+        )
+        write_atomic(staging / "package.json", public.to_json())
+        write_atomic(staging / "confidential.json", confidential.to_json(), mode=0o600)
     return public, confidential
 
 
@@ -483,11 +484,12 @@ class VerifiedPackage:
 
 
 def _read(path: Path) -> bytes:
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise PackageError(f"missing {path.name}")
-    if path.stat().st_size > MAX_PACKAGE_FILE:
-        raise PackageError(f"{path.name} is larger than {MAX_PACKAGE_FILE} bytes")
-    return path.read_bytes()
+    try:
+        return read_file(path, MAX_PACKAGE_FILE)
+    except FileError as exc:
+        raise PackageError(str(exc)) from None
 
 
 def verify_package(folder: Path, authority_fingerprint: str | None = None) -> VerifiedPackage:

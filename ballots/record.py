@@ -21,9 +21,7 @@ record, and a record holds regular files and folders only (`scan_record`, `read_
 
 from __future__ import annotations
 
-import errno
 import os
-import shutil
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,6 +39,14 @@ from crypto.elgamal import Ciphertext
 from crypto.encoding import PROTOCOL_VERSION, canonical_json, from_hex, to_hex
 from crypto.errors import CryptoError, EncodingError
 from crypto.fields import Fields, open_document
+from crypto.files import (
+    FileError,
+    make_folder,
+    read_file,
+    regular_files,
+    staged_folder,
+    write_atomic,
+)
 from crypto.hashing import file_fingerprint
 from crypto.hazmat.proofs import ChallengeResponse
 from crypto.signing import (
@@ -149,31 +155,14 @@ def scan_record(folder: Path, under: str = "") -> tuple[frozenset[str], frozense
 def read_record_file(folder: Path, relative: str, limit: int = MAX_RECORD_FILE) -> bytes:
     """The bytes of one regular file of a record, at most `limit` bytes (RecordError if not).
 
-    The last path component must not be a symbolic link and the file must be a regular file
-    (a FIFO is opened without blocking and refused); the size is bounded while reading.
+    `crypto.files.read_file` does the reading (no symlink, FIFO, device or folder; the size
+    checked before and bounded while reading); the error names the path inside the record.
     """
     try:
-        fd = os.open(folder / relative, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise RecordError(f"{relative}: missing") from None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise RecordError(f"{relative}: is a symbolic link; a record holds none") from None
-        raise RecordError(f"{relative}: cannot be read ({exc.strerror})") from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-        os.close(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise RecordError(f"{relative}: not a regular file")
-        raise RecordError(f"{relative}: larger than {limit:,} bytes")
-    with os.fdopen(fd, "rb") as f:
-        try:
-            data = f.read(limit + 1)
-        except OSError as exc:
-            raise RecordError(f"{relative}: cannot be read ({exc.strerror})") from None
-    if len(data) > limit:
-        raise RecordError(f"{relative}: larger than {limit:,} bytes")
-    return data
+        return read_file(folder / relative, limit)
+    except FileError as exc:
+        reason = "missing" if exc.reason == "no such file" else exc.reason
+        raise RecordError(f"{relative}: {reason}") from None
 
 
 # index.json ------------------------------------------------------------------------------
@@ -499,21 +488,16 @@ def write_record(
     The confidential part of the package is never copied. The folder must not exist yet, so
     a record is never half-overwritten.
     """
-    if folder.exists():
-        raise RecordError(f"{folder} already exists: a record is written once, into a new folder")
     if (results is None) != (not shares):
         raise RecordError(
             "a final record has both shares and results; a pre-decryption one, neither"
         )
-    staging = folder.with_name(folder.name + ".partial")
-    if staging.exists():
-        shutil.rmtree(staging)
     files: dict[str, bytes] = {}
     for name in ("package.json", "definition.json"):
-        files[f"package/{name}"] = (package_folder / name).read_bytes()
-    for path in sorted((package_folder / "ceremony").rglob("*.json")):
-        files[f"package/ceremony/{path.relative_to(package_folder / 'ceremony')}"] = (
-            path.read_bytes()
+        files[f"package/{name}"] = read_file(package_folder / name, MAX_RECORD_FILE)
+    for path in regular_files(package_folder / "ceremony", ".json"):
+        files[f"package/ceremony/{path.relative_to(package_folder / 'ceremony')}"] = read_file(
+            path, MAX_RECORD_FILE
         )
     for export in exports:
         files[booth_path(export.booth_id)] = export.to_json()
@@ -527,10 +511,6 @@ def write_record(
         files[shares_path(share_file.trustee, n)] = share_file.to_json()
     if results is not None:
         files[RESULTS_PATH] = results.to_json()
-    for relative, data in files.items():
-        target = staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
     unsigned = RecordIndex(
         package.manifest_hash,
         base,
@@ -541,6 +521,11 @@ def write_record(
     index = RecordIndex(
         **{**unsigned.__dict__, "signature": tally_key.sign("record", *unsigned.payload())}
     )
-    (staging / "index.json").write_bytes(index.to_json())
-    staging.rename(folder)
+    files["index.json"] = index.to_json()
+    # Staged in a folder unique to this process, renamed into place when complete: the record
+    # either exists whole under its name or not at all (crypto.files.staged_folder).
+    with staged_folder(folder) as staging:
+        for relative, data in files.items():
+            make_folder((staging / relative).parent)
+            write_atomic(staging / relative, data)
     return index

@@ -16,6 +16,7 @@ from pathlib import Path
 from crypto.encoding import PROTOCOL_VERSION, canonical_json, parse_canonical_json, to_hex
 from crypto.errors import CryptoError, EncodingError
 from crypto.fields import Fields
+from crypto.files import make_folder, read_file, write_atomic
 from crypto.signing import SigningKey, VerifyKey
 
 ROLES = ("authority", "tally", "booth", "trustee", "pollbook")
@@ -34,15 +35,14 @@ def write_signing_key(path: Path, role: str, name: str, key: SigningKey) -> None
             "seed": to_hex(key.seed()),
         }
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    make_folder(path.parent)
+    write_atomic(path, data, mode=0o600)
 
 
 def write_public_key(path: Path, role: str, name: str, key: VerifyKey) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(
+    make_folder(path.parent)
+    write_atomic(
+        path,
         canonical_json(
             {
                 "type": "refvote/public-key",
@@ -51,16 +51,15 @@ def write_public_key(path: Path, role: str, name: str, key: VerifyKey) -> None:
                 "name": name,
                 "key": to_hex(key.raw),
             }
-        )
+        ),
     )
 
 
 def _load(path: Path) -> Fields:
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise EncodingError(f"{path}: no such key file")
-    if path.stat().st_size > MAX_KEY_FILE:
-        raise EncodingError(f"{path}: too large for a key file")
-    return Fields(parse_canonical_json(path.read_bytes(), what=str(path)), str(path))
+    data = read_file(path, MAX_KEY_FILE)
+    return Fields(parse_canonical_json(data, what=str(path)), str(path))
 
 
 def read_signing_key(path: Path, role: str) -> tuple[str, SigningKey]:

@@ -286,6 +286,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    """What went wrong, on one line: a person sees this, never a traceback."""
+    if isinstance(exc, MemoryError):
+        return (
+            "out of memory: an input is far larger than any refvote file, or this machine "
+            "has too little memory; nothing more was written"
+        )
+    if isinstance(exc, RecursionError):
+        return "an input is nested too deeply to be a refvote file; nothing was written"
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}; the command stopped, run it again once fixed"
+    if isinstance(exc, UnicodeError):
+        return f"an input is not UTF-8 text ({exc})"
+    # The layers' own errors carry their message (they name the file and the rule).
+    if type(exc).__module__.split(".")[0] in ("crypto", "ballots", "tally", "hardware", "booth"):
+        return str(exc)
+    return f"internal error ({type(exc).__name__}: {exc}); please report it"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -293,6 +313,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("refvote: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # the last line of defence: no traceback reaches a person
+        message = " ".join(_one_line(exc).split())
+        print(f"refvote: {message}", file=sys.stderr)
+        return 1
     return result
 
 

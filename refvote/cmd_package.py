@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import sys
 from pathlib import Path
+
+MAX_SOURCE_BYTES = 16 << 20
+MAX_ROLL_BYTES = 1 << 30
 
 
 def _fail(message: str) -> int:
@@ -15,29 +19,37 @@ def _fail(message: str) -> int:
 
 def _load_definition_bytes(path: Path) -> bytes:
     from ballots.definition import Definition, load_source
+    from ballots.errors import DefinitionError
+    from crypto.files import read_file
 
-    text = path.read_text(encoding="utf-8")
+    data = read_file(path, MAX_SOURCE_BYTES)
     if path.suffix == ".toml":
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DefinitionError(path.name, "is not UTF-8 text") from None
         return load_source(text, path.name).to_json()
-    return Definition.from_json(path.read_bytes()).to_json()
+    return Definition.from_json(data).to_json()
 
 
 def freeze(args: argparse.Namespace) -> int:
     from ballots.definition import load_source
     from crypto.errors import CryptoError
+    from crypto.files import read_text, write_atomic
     from crypto.hashing import group_for_reading
 
     source = Path(args.source)
     try:
-        definition = load_source(source.read_text(encoding="utf-8"), source.name)
-    except (OSError, UnicodeDecodeError) as exc:
-        return _fail(f"cannot read {source}: {exc}")
+        definition = load_source(read_text(source, MAX_SOURCE_BYTES), source.name)
     except CryptoError as exc:
         return _fail(str(exc))
     out = Path(args.out)
     if out.exists() and not args.force:
         return _fail(f"{out} exists: a definition is frozen once (use --force to replace it)")
-    out.write_bytes(definition.to_json())
+    try:
+        write_atomic(out, definition.to_json())
+    except CryptoError as exc:
+        return _fail(str(exc))
     manifest_hash = definition.manifest_hash()
     print(
         f"wrote {out}: {len(definition.questions)} questions, {len(definition.stations)} stations, "
@@ -50,7 +62,9 @@ def freeze(args: argparse.Namespace) -> int:
 
 def _read_roll(path: Path) -> dict[str, list[str]]:
     roll: dict[str, list[str]] = {}
-    with path.open(newline="", encoding="utf-8") as f:
+    from crypto.files import read_text
+
+    with io.StringIO(read_text(path, MAX_ROLL_BYTES), newline="") as f:
         reader = csv.DictReader(f)
         if reader.fieldnames != ["station_id", "serial_number"]:
             raise ValueError(f"{path}: the header must be exactly station_id,serial_number")
@@ -68,7 +82,9 @@ def _read_roll(path: Path) -> dict[str, list[str]]:
 def _read_der(path: Path, kind: str) -> tuple[str, bytes]:
     from cryptography import x509
 
-    data = path.read_bytes()
+    from crypto.files import read_file
+
+    data = read_file(path, MAX_SOURCE_BYTES)
     loaders = {
         "certificate": (x509.load_pem_x509_certificate, x509.load_der_x509_certificate),
         "crl": (x509.load_pem_x509_crl, x509.load_der_x509_crl),
@@ -183,9 +199,15 @@ def build(args: argparse.Namespace) -> int:
 
 
 def inspect(args: argparse.Namespace) -> int:
-    from ballots.package import key_fingerprint, verify_confidential, verify_package
+    from ballots.package import (
+        MAX_PACKAGE_FILE,
+        key_fingerprint,
+        verify_confidential,
+        verify_package,
+    )
     from crypto.ceremony.messages import ceremony_nonce_read_aloud
     from crypto.errors import CryptoError
+    from crypto.files import read_file
     from crypto.hashing import group_for_reading
 
     folder = Path(args.package)
@@ -224,7 +246,7 @@ def inspect(args: argparse.Namespace) -> int:
     confidential = folder / "confidential.json"
     if confidential.is_file():
         try:
-            c = verify_confidential(confidential.read_bytes(), verified)
+            c = verify_confidential(read_file(confidential, MAX_PACKAGE_FILE), verified)
         except CryptoError as exc:
             print(f"refvote package inspect: confidential.json REFUSED: {exc}", file=sys.stderr)
             return 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,23 +15,39 @@ from refvote.progress import Progress
 if TYPE_CHECKING:
     from tally.station import TallyStation
 
+MAX_DEFINITION_BYTES = 16 << 20
+
 
 def _fail(message: str, code: int = 1) -> int:
     print(f"refvote tally: {message}", file=sys.stderr)
     return code
 
 
+def _read_definition(path: str):  # type: ignore[no-untyped-def]
+    from ballots.definition import Definition
+    from crypto.files import read_file
+
+    return Definition.from_json(read_file(Path(path), MAX_DEFINITION_BYTES))
+
+
+# Errors a workspace command reports as one line (each names its path or its cause).
+def _station_errors(*more: type[Exception]) -> tuple[type[Exception], ...]:
+    from crypto.errors import CryptoError
+    from tally.station import ImportRejected, WorkspaceDamaged, WrongTallyKey
+
+    return (CryptoError, ImportRejected, WorkspaceDamaged, WrongTallyKey, OSError, *more)
+
+
 # The ceremony ----------------------------------------------------------------------------
 
 
 def ceremony_open(args: argparse.Namespace) -> int:
-    from ballots.definition import Definition
     from crypto.errors import CryptoError
     from crypto.keyfile import read_public_key
     from tally.ceremony import describe, open_ceremony
 
     try:
-        definition = Definition.from_json(Path(args.definition).read_bytes())
+        definition = _read_definition(args.definition)
         trustees = []
         for item in args.trustee:
             name, _, path = item.partition("=")
@@ -85,7 +102,6 @@ def ceremony_restart(args: argparse.Namespace) -> int:
 
 
 def ceremony_rehearse(args: argparse.Namespace) -> int:
-    from ballots.definition import Definition
     from crypto.errors import CryptoError
     from crypto.hashing import group_for_reading
     from tally.ceremony import rehearse
@@ -95,7 +111,7 @@ def ceremony_rehearse(args: argparse.Namespace) -> int:
     )
     print("Never use a rehearsal's keys for an election.")
     try:
-        definition = Definition.from_json(Path(args.definition).read_bytes())
+        definition = _read_definition(args.definition)
         passphrases = read_passphrases(args.passphrase_file, "passphrase", args.n)
         with Progress("ceremony", 4 * args.n) as bar:
             joint = rehearse(
@@ -118,12 +134,11 @@ def ceremony_rehearse(args: argparse.Namespace) -> int:
 
 
 def init(args: argparse.Namespace) -> int:
-    from crypto.errors import CryptoError
-    from tally.station import ImportRejected, TallyStation
+    from tally.station import TallyStation
 
     try:
         verified = TallyStation(Path(args.workspace)).init(Path(args.package), args.authority)
-    except (CryptoError, ImportRejected, OSError) as exc:
+    except _station_errors() as exc:
         return _fail(f"REFUSED: {exc}")
     d = verified.definition
     print(
@@ -135,22 +150,28 @@ def init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_files(media: list[str]) -> list[Path]:
+def _media_files(media: list[str], suffix: str, inside: str = "") -> list[Path]:
+    """Files given, or found in media folders (never following a symlinked folder)."""
+    from crypto.files import FileError, regular_files
+
     paths: list[Path] = []
     for m in media:
         p = Path(m)
-        paths += sorted(p.rglob("*.json")) if p.is_dir() else [p]
+        if not os.path.lexists(p):
+            raise FileError(p, "no such file or folder: check the medium is mounted")
+        paths += regular_files(p / inside, suffix) if p.is_dir() else [p]
     return paths
 
 
 def _import_pollbook(station: TallyStation, path: Path) -> int:
     """Import one poll-book count; 1 if it was rejected."""
     from crypto.errors import CryptoError
-    from tally.station import ImportRejected
+    from crypto.files import read_file
+    from tally.station import MAX_POLLBOOK_BYTES, ImportRejected
 
     try:
-        status, count = station.import_pollbook_count(path.read_bytes())
-    except (ImportRejected, CryptoError, OSError) as exc:
+        status, count = station.import_pollbook_count(read_file(path, MAX_POLLBOOK_BYTES))
+    except (ImportRejected, CryptoError) as exc:
         print(f"  {path}: REJECTED, nothing added: {exc}")
         return 1
     print(f"  station {count.station_id}: poll-book count {status.value}: voted {count.voted}")
@@ -158,13 +179,30 @@ def _import_pollbook(station: TallyStation, path: Path) -> int:
 
 
 def import_(args: argparse.Namespace) -> int:
-    from crypto.errors import CryptoError
-    from tally.station import ImportRejected, ImportStatus, TallyStation
+    from tally.station import TallyStation
 
     station = TallyStation(Path(args.workspace))
-    files = _export_files(args.media)
-    if not files:
-        return _fail("no booth export found on the media given", 2)
+    try:
+        files = _media_files(args.media, ".json")
+        if not files:
+            return _fail("no booth export found on the media given", 2)
+        with station.locked():
+            rejected = _import_files(station, files)
+            missing = station.missing_booths()
+    except _station_errors() as exc:
+        return _fail(str(exc))
+    print(
+        f"{len(files) - rejected} accepted, {rejected} rejected; "
+        f"{len(missing)} booths still to import"
+    )
+    return 1 if rejected else 0
+
+
+def _import_files(station: TallyStation, files: list[Path]) -> int:
+    from crypto.errors import CryptoError
+    from crypto.files import read_file
+    from tally.station import MAX_EXPORT_BYTES, ImportRejected, ImportStatus
+
     rejected = 0
     with Progress("import", len(files)) as bar:
         for path in files:
@@ -173,8 +211,8 @@ def import_(args: argparse.Namespace) -> int:
                 bar.advance()
                 continue
             try:
-                result = station.import_export(path.read_bytes())
-            except (ImportRejected, CryptoError, OSError) as exc:
+                result = station.import_export(read_file(path, MAX_EXPORT_BYTES))
+            except (ImportRejected, CryptoError) as exc:
                 print(f"  {path}: REJECTED, nothing added: {exc}")
                 rejected += 1
             else:
@@ -189,23 +227,17 @@ def import_(args: argparse.Namespace) -> int:
                     f"{result.voided} voided"
                 )
             bar.advance()
-    missing = station.missing_booths()
-    print(
-        f"{len(files) - rejected} accepted, {rejected} rejected; "
-        f"{len(missing)} booths still to import"
-    )
-    return 1 if rejected else 0
+    return rejected
 
 
 def prepare(args: argparse.Namespace) -> int:
-    from crypto.errors import CryptoError
     from crypto.keyfile import read_signing_key
-    from tally.station import ImportRejected, TallyStation
+    from tally.station import TallyStation
 
     try:
         _, key = read_signing_key(Path(args.tally_key), "tally")
         index = TallyStation(Path(args.workspace)).prepare(Path(args.out), key)
-    except (CryptoError, ImportRejected, OSError) as exc:
+    except _station_errors() as exc:
         return _fail(str(exc))
     print(
         f"pre-decryption record written to {args.out}/ ({len(index.files)} files): "
@@ -215,66 +247,79 @@ def prepare(args: argparse.Namespace) -> int:
 
 
 def decrypt(args: argparse.Namespace) -> int:
-    from crypto.errors import CryptoError, TrusteeFault
-    from tally.station import ImportRejected, TallyStation
+    from tally.station import TallyStation
 
     station = TallyStation(Path(args.workspace))
-    files: list[Path] = []
-    for m in args.media:
-        p = Path(m)
-        files += sorted((p / "outbox" / "shares").glob("*.json")) if p.is_dir() else [p]
-    for path in files:
-        try:
-            t = station.accept_shares(path.read_bytes())
-        except TrusteeFault as fault:
-            print(f"  {path}: trustee {fault.trustee} REFUSED: {fault.reason}")
-        except (ImportRejected, CryptoError, OSError) as exc:
-            print(f"  {path}: REFUSED: {exc}")
-        else:
-            print(f"  trustee {t}: every share's proof verified")
-    k = station.package.joint_key.k
-    valid = sorted(station.shares())
+    try:
+        files = _media_files(args.media, ".json", "outbox/shares")
+        with station.locked():
+            # Before any trustee's file is judged: is this the workspace the record came from?
+            station.check_matches_prepared()
+            _accept_files(station, files)
+            k = station.package.joint_key.k
+            valid = sorted(station.shares())
+    except _station_errors() as exc:
+        return _fail(str(exc))
     print(f"valid shares from trustees {valid or 'none'}; k = {k}")
     if len(valid) < k:
         return _fail(f"{k - len(valid)} more trustee(s) needed before the count can be decrypted")
     return 0
 
 
+def _accept_files(station: TallyStation, files: list[Path]) -> None:
+    from crypto.errors import CryptoError, TrusteeFault
+    from crypto.files import read_file
+    from tally.station import MAX_SHARES_BYTES, ImportRejected
+
+    for path in files:
+        try:
+            t = station.accept_shares(read_file(path, MAX_SHARES_BYTES))
+        except TrusteeFault as fault:
+            print(f"  {path}: trustee {fault.trustee} REFUSED: {fault.reason}")
+        except (ImportRejected, CryptoError) as exc:
+            print(f"  {path}: REFUSED: {exc}")
+        else:
+            print(f"  trustee {t}: every share's proof verified")
+
+
 def publish(args: argparse.Namespace) -> int:
-    from ballots.package import verify_package
-    from crypto.errors import CryptoError
+    from crypto.files import read_file
     from crypto.hashing import file_fingerprint, group_for_reading
     from crypto.keyfile import read_signing_key
-    from tally.reports import ReportContext, ReportError, write_reports
-    from tally.station import ImportRejected, TallyStation
+    from tally.reports import MAX_TABLE_BYTES, ReportContext, ReportError, write_reports
+    from tally.station import TallyStation
     from tally.verify import verify_record
 
     out = Path(args.out)
+    reports = Path(args.reports) if args.reports else out.with_name(out.name + "-reports")
+    station = TallyStation(Path(args.workspace))
     try:
         _, key = read_signing_key(Path(args.tally_key), "tally")
-        station = TallyStation(Path(args.workspace))
-        with Progress("dlog table", 256) as bar:
-            _, results = station.publish(out, key, bar.advance)
-        package = verify_package(out / "package")
-        fingerprint = file_fingerprint((out / "index.json").read_bytes())
-        names = {t.index: t.name for t in package.joint_key.params.trustees}
-        reports = Path(args.reports) if args.reports else out.with_name(out.name + "-reports")
-        written = write_reports(
-            ReportContext(
-                package.definition,
-                results,
-                package.public.manifest_hash,
-                fingerprint,
-                names,
-                args.official,
-            ),
-            reports,
-        )
-    except (CryptoError, ImportRejected, ReportError, OSError) as exc:
+        with station.locked():
+            resumed = os.path.lexists(out)
+            with Progress("dlog table", 256) as bar:
+                _, results = station.publish(out, key, bar.advance)
+            # The reports come from the record as written (re-derived on a re-run).
+            fingerprint = file_fingerprint(read_file(out / "index.json", MAX_TABLE_BYTES))
+            package = station.package
+            names = {t.index: t.name for t in package.joint_key.params.trustees}
+            written = write_reports(
+                ReportContext(
+                    package.definition,
+                    results,
+                    package.public.manifest_hash,
+                    fingerprint,
+                    names,
+                    args.official,
+                ),
+                reports,
+            )
+    except _station_errors(ReportError) as exc:
         return _fail(str(exc))
     for t, reason in sorted(station.left_out.items()):
         print(f"  trustee {t}'s shares left out of the record: {reason}")
-    print(f"election record written to {out}/, fingerprint {group_for_reading(fingerprint)}")
+    done = "already complete (checked, not rewritten)" if resumed else "written"
+    print(f"election record {done} in {out}/, fingerprint {group_for_reading(fingerprint)}")
     print(f"reports: {len(written)} files in {reports}/")
     for qid, o in results.outcomes:
         case = package.definition.question(qid).case_number

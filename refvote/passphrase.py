@@ -6,6 +6,10 @@ import getpass
 import sys
 from pathlib import Path
 
+from crypto.files import FileError, read_text
+
+MAX_PASSPHRASE_FILE = 64 << 10
+
 
 class PassphraseUnavailable(Exception):
     pass
@@ -14,7 +18,11 @@ class PassphraseUnavailable(Exception):
 def read_passphrases(path: str | None, prompt: str, count: int = 1) -> list[str]:
     """`count` passphrases: one per line of `path`, or typed at the terminal."""
     if path is not None:
-        lines = [line.rstrip("\n") for line in Path(path).read_text(encoding="utf-8").splitlines()]
+        try:
+            text = read_text(Path(path), MAX_PASSPHRASE_FILE)
+        except FileError as exc:
+            raise PassphraseUnavailable(str(exc)) from None
+        lines = [line.rstrip("\n") for line in text.splitlines()]
         lines = [line for line in lines if line]
         if len(lines) < count:
             raise PassphraseUnavailable(

@@ -35,9 +35,9 @@ from crypto.ceremony.public import (
     restart_parameters,
 )
 from crypto.errors import CeremonyError, TrusteeFault
+from crypto.files import write_atomic
 from crypto.randomness import SYSTEM, RandomSource
 from crypto.signing import VerifyKey
-from tally.station import write_atomically
 from tally.trustee import OUTBOX, TrusteeMedium, ceremony_step
 
 
@@ -56,7 +56,7 @@ def open_ceremony(
         k,
         tuple(TrusteeEntry(i, name, key) for i, (name, key) in enumerate(trustees, start=1)),
     )
-    write_atomically(folder / "ceremony.json", params.to_json())
+    write_atomic(folder / "ceremony.json", params.to_json(), parents=True)
     return params
 
 
@@ -129,7 +129,7 @@ def collect(folder: Path, media: Sequence[Path]) -> CollectReport:
             check_acceptance(p, acceptance, transcript)
         else:
             raise CeremonyError(f"{relative}: not a ceremony file")
-        write_atomically(target, data)
+        write_atomic(target, data, parents=True)
         accepted.append(str(relative))
     return _status(folder, accepted, unchanged)
 
@@ -191,7 +191,7 @@ def restart(
     fresh = restart_parameters(params, excluded, rng.bytes(32))
     if new.exists() and any(new.iterdir()):
         raise CeremonyError(f"{new} is not empty")
-    write_atomically(new / "ceremony.json", fresh.to_json())
+    write_atomic(new / "ceremony.json", fresh.to_json(), parents=True)
     return fresh
 
 

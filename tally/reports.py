@@ -17,17 +17,22 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ballots.definition import Definition
 from ballots.record import Results
 from ballots.results import Total
+from crypto.errors import CryptoError
+from crypto.files import read_file, staged_folder, write_atomic
 from crypto.hashing import group_for_reading
 
 FONT_PATH = Path("/usr/share/fonts/truetype/arphic/uming.ttc")
 FONT = "UMing"
+MAX_TABLE_BYTES = 256 << 20
 
 
 class ReportError(Exception):
@@ -152,12 +157,19 @@ def _footer_trustees(ctx: ReportContext, styles) -> object:  # type: ignore[no-u
     return Paragraph(f"解密受託人 Trustees who decrypted: {names}", styles["small"])
 
 
-def _doc(path: Path):  # type: ignore[no-untyped-def]
+def _build(path: Path, story: list[Any]) -> None:
+    """Render in memory, then write atomically: never a 0-byte or truncated PDF."""
+    buffer = io.BytesIO()
+    _doc(path, buffer).build(story)
+    write_atomic(path, buffer.getvalue())
+
+
+def _doc(path: Path, buffer: io.BytesIO):  # type: ignore[no-untyped-def]
     from reportlab.lib.pagesizes import A4
     from reportlab.platypus import SimpleDocTemplate
 
     return SimpleDocTemplate(
-        str(path),
+        buffer,
         pagesize=A4,
         leftMargin=36,
         rightMargin=36,
@@ -215,7 +227,7 @@ def station_report(ctx: ReportContext, station_id: str, path: Path) -> None:
         )
     )
     story.append(sig)
-    _doc(path).build(story)
+    _build(path, story)
 
 
 def county_summary(ctx: ReportContext, path: Path) -> None:
@@ -234,7 +246,7 @@ def county_summary(ctx: ReportContext, path: Path) -> None:
             _table([HEADER, *[_row(ctx.definition, t, styles["cell"]) for t in rows]], WIDTHS),
             Spacer(1, 8),
         ]
-    _doc(path).build(story)
+    _build(path, story)
 
 
 def _chart(ctx: ReportContext):  # type: ignore[no-untyped-def]
@@ -338,7 +350,7 @@ def national_summary(ctx: ReportContext, path: Path) -> None:
         Spacer(1, 6),
         _footer_trustees(ctx, styles),
     ]
-    _doc(path).build(story)
+    _build(path, story)
 
 
 def write_tables(ctx: ReportContext, folder: Path) -> None:
@@ -372,39 +384,67 @@ def write_tables(ctx: ReportContext, folder: Path) -> None:
         ]
         writer.writerow(row)
         rows.append(dict(zip(header, row, strict=True)))
-    (folder / "results.csv").write_text(buffer.getvalue(), encoding="utf-8")
+    write_atomic(folder / "results.csv", buffer.getvalue().encode("utf-8"))
     outcomes = [
         {"question_id": q, "case_number": ctx.definition.question(q).case_number, **o.to_obj()}
         for q, o in ctx.results.outcomes
     ]
-    (folder / "results.json").write_text(
-        json.dumps(
-            {
-                "record_fingerprint": ctx.record_fingerprint.hex(),
-                "totals": rows,
-                "outcomes": outcomes,
-            },
-            ensure_ascii=False,
-            indent=1,
-        )
-        + "\n",
-        encoding="utf-8",
+    table = json.dumps(
+        {
+            "record_fingerprint": ctx.record_fingerprint.hex(),
+            "totals": rows,
+            "outcomes": outcomes,
+        },
+        ensure_ascii=False,
+        indent=1,
     )
+    write_atomic(folder / "results.json", (table + "\n").encode("utf-8"))
+
+
+def report_names(definition: Definition) -> list[str]:
+    """The files of a complete set of reports, in the order they are written."""
+    return [
+        *(f"station-{s.station_id}.pdf" for s in definition.stations),
+        "summary-county.pdf",
+        "summary-national.pdf",
+        "results.csv",
+        "results.json",
+    ]
 
 
 def write_reports(ctx: ReportContext, folder: Path) -> list[Path]:
+    """Write every report into `folder`, a new folder, whole or not at all.
+
+    The reports are built in a staging folder unique to this process and renamed into place
+    when complete (crypto.files.staged_folder). If `folder` already holds the complete
+    reports of this same record (a re-run after a crash), it is left as it is; if it holds
+    anything else, ReportError names it.
+    """
     _register_font()
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for station in ctx.definition.stations:
-        path = folder / f"station-{station.station_id}.pdf"
-        station_report(ctx, station.station_id, path)
-        written.append(path)
-    for name, build in (
-        ("summary-county.pdf", county_summary),
-        ("summary-national.pdf", national_summary),
-    ):
-        build(ctx, folder / name)
-        written.append(folder / name)
-    write_tables(ctx, folder)
-    return [*written, folder / "results.csv", folder / "results.json"]
+    names = report_names(ctx.definition)
+    if os.path.lexists(folder):
+        _check_existing(ctx, folder, names)
+        return [folder / n for n in names]
+    with staged_folder(folder) as staging:
+        for station in ctx.definition.stations:
+            station_report(ctx, station.station_id, staging / f"station-{station.station_id}.pdf")
+        county_summary(ctx, staging / "summary-county.pdf")
+        national_summary(ctx, staging / "summary-national.pdf")
+        write_tables(ctx, staging)
+    return [folder / n for n in names]
+
+
+def _check_existing(ctx: ReportContext, folder: Path, names: list[str]) -> None:
+    refuse = ReportError(
+        f"{folder} already exists and is not the complete reports of this record: "
+        "move it away, or give another --reports folder"
+    )
+    try:
+        present = sorted(p.name for p in folder.iterdir())
+        table = json.loads(read_file(folder / "results.json", MAX_TABLE_BYTES))
+    except (OSError, CryptoError, ValueError):
+        raise refuse from None
+    if present != sorted(names) or not isinstance(table, dict):
+        raise refuse
+    if table.get("record_fingerprint") != ctx.record_fingerprint.hex():
+        raise refuse

@@ -5,29 +5,39 @@
       imports/<booth_id>.json  each accepted booth export, byte for byte as it arrived
       pollbook/<station_id>.json  each station's checked poll-book count, as it arrived
       shares/trustee-NN.json   each trustee's checked decryption shares (NN as in the record)
+      prepared.json            the fingerprints of the pre-decryption record's sums and index
+      .lock                    the workspace's OS lock (crypto.files.workspace_lock)
       trustee-media/…          (only in rehearsals and the demo)
 
-Every write is to a temporary file, flushed to disk, then renamed: a crash leaves either the
-old state or the new one. Nothing enters the workspace unverified.
+Every write goes through crypto.files (a unique temporary file, fsynced, renamed; a record
+built in a staging folder unique to the process and renamed whole): a crash leaves either
+the old state or the new one. Every command that changes the workspace holds its lock, so
+two operators never interleave. Nothing enters the workspace unverified, and everything a
+command is given is checked (the tally key, the workspace's completeness) before anything is
+written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
-import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ballots.errors import RecordError
 from ballots.export import BoothExport, Status
 from ballots.package import VerifiedPackage, verify_package
 from ballots.pollbook_count import PollBookCount, open_pollbook_count
 from ballots.record import (
+    FINAL,
+    MAX_RECORD_FILE,
     DecryptedCount,
     RecordIndex,
     Results,
     SharesFile,
+    sums_to_json,
     trustee_number,
     write_record,
 )
@@ -40,7 +50,20 @@ from ballots.results import (
     outcomes,
     totals,
 )
+from crypto.encoding import PROTOCOL_VERSION, canonical_json, to_hex
 from crypto.errors import CryptoError, ThresholdError, TrusteeFault
+from crypto.fields import open_document
+from crypto.files import (
+    AlreadyExists,
+    FileError,
+    make_folder,
+    read_file,
+    regular_files,
+    staged_folder,
+    workspace_lock,
+    write_atomic,
+)
+from crypto.hashing import file_fingerprint
 from crypto.signing import SigningKey
 from crypto.threshold import PackedTable, ThresholdDecryption
 from tally.verify import (
@@ -55,10 +78,21 @@ from tally.verify import (
 )
 
 MAX_EXPORT_BYTES = 256 << 20
+MAX_SHARES_BYTES = 256 << 20
+MAX_POLLBOOK_BYTES = 4096
+PREPARED = "prepared.json"
 
 
 class ImportRejected(Exception):
     """A booth export that adds nothing: the message says exactly why."""
+
+
+class WorkspaceDamaged(Exception):
+    """A file inside the workspace itself is unreadable or invalid (not what is imported)."""
+
+
+class WrongTallyKey(Exception):
+    """The tally key given is not the one the election package names."""
 
 
 class ImportStatus(enum.Enum):
@@ -75,22 +109,6 @@ class ImportResult:
     voided: int
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file, fsync, rename, fsync the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(path.name + ".tmp")
-    with open(temp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    temp.replace(path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 class TallyStation:
     def __init__(self, workspace: Path) -> None:
         self.workspace = workspace
@@ -100,21 +118,84 @@ class TallyStation:
         self._imported: dict[str, BoothExport] | None = None
         self._seen: Seen | None = None
         self._sums: list[SumSpec] | None = None
+        self._lock_depth = 0
         # Trustees whose stored shares the last `publish` left out, and why.
         self.left_out: dict[int, str] = {}
+
+    # The lock ------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the workspace's OS lock (re-entrant within this object).
+
+        Every method that changes the workspace takes it; a command takes it once for its
+        whole run, so what it read stays true until it ends. Another process holding it:
+        crypto.files.WorkspaceBusy at once, naming that process.
+        """
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        self._require_workspace()
+        with workspace_lock(self.workspace):
+            # Another process may have changed the workspace since these were read.
+            self._imported = self._seen = self._sums = None
+            self._lock_depth = 1
+            try:
+                yield
+            finally:
+                self._lock_depth = 0
+
+    def _require_workspace(self) -> None:
+        if not (self.workspace / "package").is_dir():
+            raise ImportRejected(
+                f"{self.workspace} is not a tally workspace: run `refvote tally init`"
+            )
+
+    def _read_workspace_file(self, path: Path, limit: int) -> bytes:
+        try:
+            return read_file(path, limit)
+        except FileError as exc:
+            raise WorkspaceDamaged(
+                f"the workspace is damaged: {exc}; restore it from its backup"
+            ) from None
+
+    def check_tally_key(self, tally_key: SigningKey) -> None:
+        """The key must be the tally key the package names: checked before anything is written."""
+        if tally_key.verify_key.raw != self.package.public.tally_key.raw:
+            raise WrongTallyKey(
+                "the tally key given is not the one the election package names: "
+                "give this tally station's own key file; nothing was written"
+            )
 
     # Setup ---------------------------------------------------------------------------------
 
     def init(self, package_folder: Path, authority: str | None) -> VerifiedPackage:
-        """Verify the election package and copy its public part into a new workspace."""
+        """Verify the election package and copy its public part into a new workspace.
+
+        The copy is staged and renamed whole; the package is verified again from the copy.
+        """
         if (self.workspace / "package").exists():
             raise ImportRejected(f"{self.workspace} already holds an election package")
         verified = verify_package(package_folder, authority)
-        target = self.workspace / "package"
-        target.mkdir(parents=True)
-        for name in ("package.json", "definition.json"):
-            shutil.copy2(package_folder / name, target / name)
-        shutil.copytree(package_folder / "ceremony", target / "ceremony")
+        make_folder(self.workspace)
+        with workspace_lock(self.workspace):
+            target = self.workspace / "package"
+            if target.exists():
+                raise ImportRejected(f"{self.workspace} already holds an election package")
+            with staged_folder(target) as staging:
+                names = ["package.json", "definition.json"]
+                names += [
+                    str(p.relative_to(package_folder))
+                    for p in regular_files(package_folder / "ceremony", "")
+                ]
+                for name in names:
+                    make_folder((staging / name).parent)
+                    write_atomic(staging / name, read_file(package_folder / name, MAX_EXPORT_BYTES))
+                verify_package(staging, authority)
         return verified
 
     @property
@@ -134,17 +215,27 @@ class TallyStation:
         if not folder.is_dir():
             self._imported = {}
             return {}
-        self._imported = {
-            p.stem: BoothExport.from_json(p.read_bytes(), p.name)
-            for p in sorted(folder.glob("*.json"))
-        }
+        imported = {}
+        for p in sorted(folder.glob("*.json")):
+            data = self._read_workspace_file(p, MAX_EXPORT_BYTES)
+            try:
+                imported[p.stem] = BoothExport.from_json(data, p.name)
+            except CryptoError as exc:
+                raise WorkspaceDamaged(
+                    f"the workspace is damaged: {p}: {exc}; restore it from its backup"
+                ) from None
+        self._imported = imported
         return dict(self._imported)
 
     # Import --------------------------------------------------------------------------------
 
     def import_export(self, data: bytes) -> ImportResult:
         """Verify a booth export completely before anything is added (V4–V9, and uniqueness
-        of ballot IDs and α across every export imported so far)."""
+        of ballot IDs and α across every export imported so far), holding the lock."""
+        with self.locked():
+            return self._import_export(data)
+
+    def _import_export(self, data: bytes) -> ImportResult:
         pkg = self.package
         if len(data) > MAX_EXPORT_BYTES:
             raise ImportRejected("the export is larger than any booth can produce")
@@ -154,16 +245,8 @@ class TallyStation:
             raise ImportRejected(f"not a valid booth export: {exc}") from None
         booth_id = probe.booth_id
         target = self.workspace / "imports" / f"{booth_id}.json"
-        if target.exists():
-            if target.read_bytes() == data:
-                c = probe.counts
-                return ImportResult(
-                    ImportStatus.UNCHANGED, booth_id, c.cast, c.challenged, c.voided
-                )
-            raise ImportRejected(
-                f"booth {booth_id}: a different export of this booth was already imported; "
-                "a booth closes once, so this one is refused"
-            )
+        if os.path.lexists(target):
+            return self._same_or_refused(target, data, probe)
         try:
             export = check_export_identity(pkg, booth_id, data, f"export of booth {booth_id}")
             check_chain(export)
@@ -176,7 +259,13 @@ class TallyStation:
             check_challenged(pkg, export)
         except VerificationFailed as exc:
             raise ImportRejected(str(exc)) from None
-        write_atomically(target, data)
+        make_folder(target.parent)
+        try:
+            # Written once, never replaced: even a writer that bypassed the lock cannot make
+            # one booth's export silently replace another.
+            write_atomic(target, data, replace=False)
+        except AlreadyExists:
+            return self._same_or_refused(target, data, probe)
         seen = self._record_seen()
         seen.ballot_ids |= fresh.ballot_ids
         seen.alphas |= fresh.alphas
@@ -185,6 +274,17 @@ class TallyStation:
         self._sums = None
         c = export.counts
         return ImportResult(ImportStatus.ADDED, booth_id, c.cast, c.challenged, c.voided)
+
+    def _same_or_refused(self, target: Path, data: bytes, probe: BoothExport) -> ImportResult:
+        if self._read_workspace_file(target, MAX_EXPORT_BYTES) == data:
+            c = probe.counts
+            return ImportResult(
+                ImportStatus.UNCHANGED, probe.booth_id, c.cast, c.challenged, c.voided
+            )
+        raise ImportRejected(
+            f"booth {probe.booth_id}: a different export of this booth was already imported; "
+            "a booth closes once, so this one is refused"
+        )
 
     def _record_seen(self) -> Seen:
         """Ballot IDs and α of every export imported so far (built once per process)."""
@@ -232,31 +332,36 @@ class TallyStation:
         """Check a station's signed poll-book count against the package's station key and keep
         it (byte for byte) for the record; a station closes once, so a different second count
         is refused."""
-        pkg = self.package
-        try:
-            probe = PollBookCount.from_json(data)
-            pkg.definition.station(probe.station_id)
-        except CryptoError as exc:
-            raise ImportRejected(f"not a valid poll-book count: {exc}") from None
-        except KeyError:
-            raise ImportRejected(
-                f"poll-book count of {probe.station_id}: not a station of the definition"
-            ) from None
-        sid = probe.station_id
-        try:
-            count = open_pollbook_count(data, pkg.public.station_key(sid), pkg.public.base, sid)
-        except CryptoError as exc:
-            raise ImportRejected(str(exc)) from None
-        target = self.workspace / "pollbook" / f"{sid}.json"
-        if target.exists():
-            if target.read_bytes() == data:
+        with self.locked():
+            pkg = self.package
+            try:
+                probe = PollBookCount.from_json(data)
+                pkg.definition.station(probe.station_id)
+            except CryptoError as exc:
+                raise ImportRejected(f"not a valid poll-book count: {exc}") from None
+            except KeyError:
+                raise ImportRejected(
+                    f"poll-book count of {probe.station_id}: not a station of the definition"
+                ) from None
+            sid = probe.station_id
+            try:
+                count = open_pollbook_count(data, pkg.public.station_key(sid), pkg.public.base, sid)
+            except CryptoError as exc:
+                raise ImportRejected(str(exc)) from None
+            target = self.workspace / "pollbook" / f"{sid}.json"
+            if not os.path.lexists(target):
+                make_folder(target.parent)
+                try:
+                    write_atomic(target, data, replace=False)
+                    return ImportStatus.ADDED, count
+                except AlreadyExists:
+                    pass
+            if self._read_workspace_file(target, MAX_POLLBOOK_BYTES) == data:
                 return ImportStatus.UNCHANGED, count
             raise ImportRejected(
                 f"station {sid}: a different poll-book count was already imported; "
                 "a station closes once, so this one is refused"
             )
-        write_atomically(target, data)
-        return ImportStatus.ADDED, count
 
     def pollbook_counts(self) -> dict[str, PollBookCount]:
         """The imported counts, in definition order of their stations."""
@@ -264,8 +369,14 @@ class TallyStation:
         counts = {}
         for station in self.package.definition.stations:
             path = folder / f"{station.station_id}.json"
-            if path.is_file():
-                counts[station.station_id] = PollBookCount.from_json(path.read_bytes())
+            if os.path.lexists(path):
+                data = self._read_workspace_file(path, MAX_POLLBOOK_BYTES)
+                try:
+                    counts[station.station_id] = PollBookCount.from_json(data)
+                except CryptoError as exc:
+                    raise WorkspaceDamaged(
+                        f"the workspace is damaged: {path}: {exc}; restore it from its backup"
+                    ) from None
         return counts
 
     def _check_pollbook(self) -> list[PollBookCount]:
@@ -303,26 +414,83 @@ class TallyStation:
     # Decryption ----------------------------------------------------------------------------
 
     def prepare(self, out: Path, tally_key: SigningKey) -> RecordIndex:
-        """The pre-decryption record for the trustees (every booth must be imported)."""
+        """The pre-decryption record for the trustees (every booth must be imported).
+
+        The tally key and the output folder are checked before anything is written; the
+        record is staged and renamed whole; then prepared.json remembers its sums, so that
+        `accept_shares` can tell a workspace that changed from a trustee at fault.
+        """
+        with self.locked():
+            self.check_tally_key(tally_key)
+            self._check_complete()
+            _check_new_folder(out)
+            sums = self.sums()
+            index = write_record(
+                out,
+                self.workspace / "package",
+                self._exports_in_order(),
+                sums,
+                tally_key,
+                pollbook=self._check_pollbook(),
+            )
+            prepared = {
+                "type": "refvote/tally-prepared",
+                "version": PROTOCOL_VERSION,
+                "index": to_hex(file_fingerprint(index.to_json())),
+                "sums": to_hex(file_fingerprint(sums_to_json(self.package.public.base, sums))),
+            }
+            write_atomic(self.workspace / PREPARED, canonical_json(prepared))
+            return index
+
+    def _check_complete(self) -> None:
         missing = self.missing_booths()
         if missing:
             raise ImportRejected(
                 f"{len(missing)} booths not imported yet: {', '.join(missing[:5])}"
             )
-        return write_record(
-            out,
-            self.workspace / "package",
-            self._exports_in_order(),
-            self.sums(),
-            tally_key,
-            pollbook=self._check_pollbook(),
-        )
+
+    def check_matches_prepared(self) -> None:
+        """The workspace must hold what the pre-decryption record the trustees signed holds."""
+        missing = self.missing_booths()
+        if missing:
+            raise ImportRejected(
+                "this workspace does not match the pre-decryption record: "
+                f"{len(missing)} booths are not imported ({', '.join(missing[:5])}); "
+                "use the workspace the record was prepared from (no trustee is at fault)"
+            )
+        path = self.workspace / PREPARED
+        if not os.path.lexists(path):
+            raise ImportRejected(
+                "no pre-decryption record was prepared from this workspace: "
+                "run `refvote tally prepare` here first (no trustee is at fault)"
+            )
+        data = self._read_workspace_file(path, 4096)
+        try:
+            f = open_document(data, "refvote/tally-prepared", PREPARED)
+            f.hex("index", 32)
+            prepared_sums = f.hex("sums", 32)
+            f.finish()
+        except CryptoError as exc:
+            raise WorkspaceDamaged(f"the workspace is damaged: {exc}") from None
+        sums = sums_to_json(self.package.public.base, self.sums())
+        if file_fingerprint(sums) != prepared_sums:
+            raise ImportRejected(
+                "this workspace does not match the pre-decryption record prepared from it: "
+                "its sums changed since (no trustee is at fault); restore it from its backup"
+            )
 
     def accept_shares(self, data: bytes) -> int:
         """Check a trustee's shares file against the sums; store it if every proof holds.
 
-        Raises TrusteeFault naming the trustee for a bad signature or proof.
+        Raises TrusteeFault naming the trustee for a bad signature or proof, but first checks
+        that the workspace matches the pre-decryption record, so an incomplete or changed
+        workspace is never blamed on an honest trustee.
         """
+        with self.locked():
+            self.check_matches_prepared()
+            return self._accept_shares(data)
+
+    def _accept_shares(self, data: bytes) -> int:
         pkg = self.package
         sums = self.sums()
         try:
@@ -339,23 +507,27 @@ class TallyStation:
         ThresholdDecryption(pkg.joint_key, [(s.ciphertext, s.ballots) for s in sums]).add(
             t, file.shares
         )
+        make_folder(self.workspace / "shares")
         number = trustee_number(t, pkg.joint_key.n)
-        write_atomically(self.workspace / "shares" / f"trustee-{number}.json", data)
+        write_atomic(self.workspace / "shares" / f"trustee-{number}.json", data)
         return t
 
     def shares(self) -> dict[int, SharesFile]:
         folder = self.workspace / "shares"
         files = {}
         for path in sorted(folder.glob("trustee-*.json")) if folder.is_dir() else []:
-            f = SharesFile.from_json(path.read_bytes())
+            try:
+                f = SharesFile.from_json(self._read_workspace_file(path, MAX_SHARES_BYTES))
+            except CryptoError as exc:
+                raise WorkspaceDamaged(f"the workspace is damaged: {path}: {exc}") from None
             files[f.trustee] = f
         return files
 
     def valid_shares(self) -> ValidShares:
         """The stored shares files that verify against the current sums, and why others do not.
 
-        A record publishes only valid shares (docs/protocol.md §7): a file accepted before a
-        later import changed the sums, or altered in the workspace, is left out and named.
+        A record publishes only valid shares (docs/protocol.md §7): a file that does not verify
+        (altered in the workspace, or for other sums) is left out and named.
         """
         pkg = self.package
         sums = self.sums()  # TurnoutExceeded: more cast ballots than eligible in a station
@@ -410,26 +582,67 @@ class TallyStation:
     def publish(
         self, out: Path, tally_key: SigningKey, on_table_row: Callable[[], None] | None = None
     ) -> tuple[RecordIndex, Results]:
-        """Decrypt with the valid shares collected and write the final record with them only."""
-        missing = self.missing_booths()
-        if missing:
-            raise ImportRejected(
-                f"{len(missing)} booths not imported yet: {', '.join(missing[:5])}"
+        """Decrypt with the valid shares collected and write the final record with them only.
+
+        Checked before anything is written: the tally key, every booth imported, the poll-book
+        counts, the output folder's parent. The record is staged and renamed whole. If `out`
+        already holds this workspace's complete final record (a re-run after a crash while
+        writing reports), it is checked and its index and results are returned, so the reports
+        can be derived again. Trustees whose stored shares were left out: `left_out`.
+        """
+        with self.locked():
+            self.check_tally_key(tally_key)
+            self._check_complete()
+            if os.path.lexists(out):
+                return self.published_record(out)
+            _check_new_folder(out)
+            pollbook = self._check_pollbook()
+            shares = self.valid_shares()
+            self.left_out = dict(shares.faults)
+            results = self._results(shares, on_table_row)
+            index = write_record(
+                out,
+                self.workspace / "package",
+                self._exports_in_order(),
+                self.sums(),
+                tally_key,
+                [f for _, f in sorted(shares.files.items())],
+                results,
+                pollbook,
             )
-        pollbook = self._check_pollbook()
-        shares = self.valid_shares()
-        self.left_out = dict(shares.faults)
-        results = self._results(shares, on_table_row)
-        index = write_record(
-            out,
-            self.workspace / "package",
-            self._exports_in_order(),
-            self.sums(),
-            tally_key,
-            [f for _, f in sorted(shares.files.items())],
-            results,
-            pollbook,
-        )
+            return index, results
+
+    def published_record(self, out: Path) -> tuple[RecordIndex, Results]:
+        """The final record in `out`, checked to be complete and this workspace's count.
+
+        Checked: the index is signed by the package's tally key and final; the files present
+        are exactly those it lists, each with its fingerprint; the sums are this workspace's.
+        (`refvote verify` then re-checks everything else from the record alone.)
+        """
+        pkg = self.package
+        try:
+            index = RecordIndex.from_json(read_file(out / "index.json", MAX_RECORD_FILE))
+            index.verify_signature(pkg.public.tally_key)
+            if index.state != FINAL or (index.manifest_hash, index.base) != (
+                pkg.public.manifest_hash,
+                pkg.public.base,
+            ):
+                raise RecordError("it is not a final record of this election")
+            present = sorted(str(p.relative_to(out)) for p in regular_files(out, ""))
+            if present != sorted(["index.json", *(p for p, _ in index.files)]):
+                raise RecordError("its files are not exactly those index.json lists")
+            for relative, expected in index.files:
+                if file_fingerprint(read_file(out / relative, MAX_RECORD_FILE)) != expected:
+                    raise RecordError(f"{relative} does not match index.json")
+            sums = read_file(out / "tally/sums.json", MAX_RECORD_FILE)
+            if sums != sums_to_json(pkg.public.base, self.sums()):
+                raise RecordError("its sums are not this workspace's")
+            results = Results.from_json(read_file(out / "tally/results.json", MAX_RECORD_FILE))
+        except CryptoError as exc:
+            raise RecordError(
+                f"{out} already exists and is not this workspace's complete final record "
+                f"({exc}): publish into a new folder"
+            ) from None
         return index, results
 
 
@@ -440,11 +653,20 @@ class ValidShares:
     faults: dict[int, str]  # trustee → why its stored file was left out
 
 
+def _check_new_folder(out: Path) -> None:
+    """Before the work: a record goes into a new folder whose parent exists."""
+    if os.path.lexists(out):
+        raise AlreadyExists(out, "already exists: a record is written once, into a new folder")
+    if not out.parent.is_dir():
+        raise FileError(out.parent, "no such folder: create it first, or give another --out")
+
+
 __all__ = [
     "ImportRejected",
     "ImportResult",
     "ImportStatus",
     "TallyStation",
     "ValidShares",
-    "write_atomically",
+    "WorkspaceDamaged",
+    "WrongTallyKey",
 ]

@@ -51,6 +51,7 @@ from crypto.ceremony.trustee import Stage, TrusteeDevice
 from crypto.encoding import PROTOCOL_VERSION, canonical_json, to_hex
 from crypto.errors import CeremonyError, CryptoError, DecryptionFailed, EncodingError
 from crypto.fields import open_document
+from crypto.files import write_atomic
 from crypto.hashing import file_fingerprint, group_for_reading, preimage, read_aloud
 from crypto.hazmat.group import Point
 from crypto.keyfile import write_public_key
@@ -63,7 +64,6 @@ from crypto.signing import (
     message_fingerprint,
     signed_json,
 )
-from tally.station import write_atomically
 
 IDENTITY = "identity.json"
 STATE = "state.json"
@@ -188,7 +188,7 @@ class TrusteeMedium:
     def write(self, relative: str, data: bytes) -> Path:
         """Write a file onto the medium atomically, and read it back."""
         path = self.folder / relative
-        write_atomically(path, data)
+        write_atomic(path, data, parents=True)
         if self.read(relative) != data:
             raise CeremonyError(f"{path} reads back different from what was written")
         return path

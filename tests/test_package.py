@@ -213,6 +213,7 @@ def _build_with(made, tmp_path: Path, cas, crls) -> None:  # type: ignore[no-unt
         [(f"ca-{n}.der", _der(c.certificate)) for n, c in enumerate(cas)],
         roll,
         [(f"crl-{n}.der", _der(c)) for n, c in enumerate(crls)],
+        DevStationKeys.generate(definition).setup(),
     )
 
 
@@ -275,6 +276,7 @@ def test_a_crl_that_is_not_der_is_refused(made, tmp_path: Path, eid_ca: TestCA) 
             [("ca.der", _der(eid_ca.certificate))],
             roll,
             [("crl.der", b"\x30\x03\x02\x01\x00")],
+            DevStationKeys.generate(definition).setup(),
         )
 
 

@@ -113,6 +113,7 @@ def test_tally_station_publishes_only_valid_shares(built: BuiltRecord, tmp_path:
     station.init(built.package_folder, None)
     for e in built.exports:
         station.import_export(e.to_json())
+    station.prepare(tmp_path / "pre", built.tally_key)
     for t in (1, 3, 4):
         station.accept_shares((built.folder / f"tally/shares/trustee-0{t}.json").read_bytes())
     # A file in the workspace that does not verify (trustee 1's shares relabelled as 2's).
@@ -361,7 +362,7 @@ def test_oversized_file_is_refused_without_reading_it(built: BuiltRecord, tmp_pa
         f.truncate(MAX_RECORD_FILE + 1)  # sparse: no disk used
     ok, out = run(folder)
     assert not ok and failed_check(out) == "V3"
-    assert f"tally/results.json: larger than {MAX_RECORD_FILE:,} bytes" in out
+    assert f"tally/results.json: is larger than the {MAX_RECORD_FILE:,} bytes" in out
 
 
 def test_export_with_an_extra_ballot_is_named(built: BuiltRecord, tmp_path: Path) -> None:

@@ -148,7 +148,7 @@ def test_folder_where_a_file_belongs_is_refused(built: BuiltRecord, record: Path
     (record / "tally/results.json").mkdir()
     ok, out = run(record)
     assert not ok and failed_check(out) == "V3", out
-    with pytest.raises(RecordError, match=r"tally/results\.json: not a regular file"):
+    with pytest.raises(RecordError, match=r"tally/results\.json: is a folder"):
         read_record_file(record, "tally/results.json")
 
 
