@@ -224,7 +224,7 @@ def test_v12_finds_each_sum_by_position_not_by_search(
     def counting(self: SumSpec, other: object) -> bool:
         nonlocal comparisons
         comparisons += 1
-        return original(self, other)  # type: ignore[no-any-return]
+        return original(self, other)
 
     monkeypatch.setattr(SumSpec, "__eq__", counting)
     ok, out = run(built.folder)
