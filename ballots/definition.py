@@ -12,7 +12,7 @@ import datetime
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ballots.errors import DefinitionError
@@ -23,6 +23,7 @@ from crypto.hashing import fingerprint
 PACKING_BASE = 65536
 MAX_ID_LENGTH = 64
 _ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,26 @@ class Definition:
     questions: tuple[Question, ...]
     stations: tuple[Station, ...]
     packing_base: int = PACKING_BASE
+    # Lookups built once (the tally and the verifier call them per ballot); not compared.
+    _questions: dict[str, Question] = field(init=False, repr=False, compare=False)
+    _stations: dict[str, Station] = field(init=False, repr=False, compare=False)
+    _booths: dict[str, Station] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # setdefault: the first of a repeated ID wins, as the linear scans did (the readers
+        # refuse repeated IDs; a Definition built by hand may still hold them).
+        questions: dict[str, Question] = {}
+        stations: dict[str, Station] = {}
+        booths: dict[str, Station] = {}
+        for q in self.questions:
+            questions.setdefault(q.question_id, q)
+        for s in self.stations:
+            stations.setdefault(s.station_id, s)
+            for b in s.booths:
+                booths.setdefault(b, s)
+        object.__setattr__(self, "_questions", questions)
+        object.__setattr__(self, "_stations", stations)
+        object.__setattr__(self, "_booths", booths)
 
     # Derived lookups ---------------------------------------------------------------------
 
@@ -71,22 +92,13 @@ class Definition:
         return tuple(q.question_id for q in self.questions)
 
     def question(self, question_id: str) -> Question:
-        for q in self.questions:
-            if q.question_id == question_id:
-                return q
-        raise KeyError(question_id)
+        return self._questions[question_id]
 
     def station(self, station_id: str) -> Station:
-        for s in self.stations:
-            if s.station_id == station_id:
-                return s
-        raise KeyError(station_id)
+        return self._stations[station_id]
 
     def station_of_booth(self, booth_id: str) -> Station:
-        for s in self.stations:
-            if booth_id in s.booths:
-                return s
-        raise KeyError(booth_id)
+        return self._booths[booth_id]
 
     def booth_ids(self) -> tuple[str, ...]:
         return tuple(b for s in self.stations for b in s.booths)
@@ -218,6 +230,13 @@ class _Reader:
         except EncodingError as exc:
             raise DefinitionError(self.where(key), str(exc)) from None
 
+    def area(self, key: str) -> str:
+        """A county or township name: the published township area is "county/township"."""
+        value = self.text(key, 40)
+        if "/" in value:
+            raise DefinitionError(self.where(key), "must not contain '/' (it joins area names)")
+        return value
+
     def identifier(self, key: str) -> str:
         value = self.text(key, MAX_ID_LENGTH)
         if _ID.fullmatch(value) is None:
@@ -261,6 +280,9 @@ def _from_obj(obj: Any, *, canonical: bool) -> Definition:
         raise DefinitionError("type", f"not a refvote definition, version {PROTOCOL_VERSION}")
     date = r.text("date", 10)
     try:
+        # fromisoformat alone also takes "20211218" and "2021-W50-6": only YYYY-MM-DD is one.
+        if _DATE.fullmatch(date) is None:
+            raise ValueError(date)
         datetime.date.fromisoformat(date)
     except ValueError:
         raise DefinitionError("date", "must be a date YYYY-MM-DD") from None
@@ -294,7 +316,7 @@ def _from_obj(obj: Any, *, canonical: bool) -> Definition:
     for n, item in enumerate(r.items("stations")):
         s = _Reader(item, f"stations[{n}]")
         station_id = s.identifier("station_id")
-        name, county, township = s.text("name", 200), s.text("county", 40), s.text("township", 40)
+        name, county, township = s.text("name", 200), s.area("county"), s.area("township")
         # Every decrypted sum must hold fewer than B ballots (PROTOCOL §5).
         eligible = s.integer("eligible", 0, PACKING_BASE - 1)
         booths = []

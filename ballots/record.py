@@ -7,19 +7,23 @@ docs/election-record.md is the specification; this module is one implementation 
                                      fingerprint, and the record's state
       package/package.json           the public election package (signed by the authority)
       package/definition.json
-      package/ceremony/…             the key ceremony's public folder
+      package/ceremony/…             the key ceremony's public folder (the files package.json lists)
       booths/<booth_id>.json         each booth's signed export
+      pollbook/<station_id>.json     each station's signed poll-book count (optional for now)
       tally/sums.json                the ordered list of sums to decrypt
       tally/shares/trustee-NN.json   each trustee's signed decryption shares   (final only)
       tally/results.json             decrypted sums, totals, Art. 29 outcomes  (final only)
 
 In the pre-decryption state (what trustees receive to compute their shares), the record has
-no shares and no results.
+no shares and no results. `allowed_paths` is this layout as a list; nothing else may be in a
+record, and a record holds regular files and folders only (`scan_record`, `read_record_file`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import stat
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,13 +31,22 @@ from typing import Any
 from ballots.errors import RecordError
 from ballots.export import BoothExport
 from ballots.package import PublicPackage
+from ballots.pollbook_count import PollBookCount
 from ballots.results import Count, SumSpec, Total
 from ballots.rule import Article29
+from crypto.ceremony.messages import CeremonyParameters
 from crypto.elgamal import Ciphertext
 from crypto.encoding import PROTOCOL_VERSION, canonical_json, from_hex, to_hex
 from crypto.errors import CryptoError, EncodingError
 from crypto.fields import Fields, open_document
-from crypto.files import make_folder, read_file, regular_files, staged_folder, write_atomic
+from crypto.files import (
+    FileError,
+    make_folder,
+    read_file,
+    regular_files,
+    staged_folder,
+    write_atomic,
+)
 from crypto.hashing import file_fingerprint
 from crypto.hazmat.proofs import ChallengeResponse
 from crypto.signing import (
@@ -52,8 +65,104 @@ MAX_RECORD_FILE = 256 << 20
 MAX_COUNT = 2**53 - 1
 
 
-def shares_path(trustee: int) -> str:
-    return f"tally/shares/trustee-{trustee:02d}.json"
+def trustee_number(trustee: int, n: int) -> str:
+    """A trustee's number in file names: two digits, three when n > 99 (as in PROTOCOL §6.2)."""
+    return f"{trustee:03d}" if n > 99 else f"{trustee:02d}"
+
+
+def shares_path(trustee: int, n: int) -> str:
+    return f"tally/shares/trustee-{trustee_number(trustee, n)}.json"
+
+
+RESULTS_PATH = "tally/results.json"
+SUMS_PATH = "tally/sums.json"
+
+
+def pollbook_path(station_id: str) -> str:
+    return f"pollbook/{station_id}.json"
+
+
+def allowed_paths(
+    booth_ids: Iterable[str],
+    station_ids: Iterable[str],
+    ceremony_paths: Iterable[str],
+    n: int,
+    state: str,
+) -> frozenset[str]:
+    """Every path index.json may list (docs/election-record.md §1), for a record in `state`."""
+    paths = {"package/package.json", "package/definition.json", SUMS_PATH}
+    paths |= {f"package/ceremony/{p}" for p in ceremony_paths}
+    paths |= {booth_path(b) for b in booth_ids}
+    paths |= {pollbook_path(s) for s in station_ids}  # optional (V15)
+    if state == FINAL:
+        paths |= {shares_path(t, n) for t in range(1, n + 1)}
+        paths.add(RESULTS_PATH)
+    return frozenset(paths)
+
+
+def required_paths(ceremony_paths: Iterable[str], state: str) -> frozenset[str]:
+    """The paths every record in `state` lists (booth exports and shares are V4's and V11's)."""
+    paths = {"package/package.json", "package/definition.json", SUMS_PATH}
+    paths |= {f"package/ceremony/{p}" for p in ceremony_paths}
+    if state == FINAL:
+        paths.add(RESULTS_PATH)
+    return frozenset(paths)
+
+
+# Reading a record's files ------------------------------------------------------------------
+
+
+def scan_record(folder: Path, under: str = "") -> tuple[frozenset[str], frozenset[str]]:
+    """The regular files and the folders of a record (paths relative to `folder`, with `/`).
+
+    Only `folder/under` is walked. Raises RecordError naming the first entry (by path) that is
+    a symbolic link, FIFO, socket or device: a record holds regular files and folders only.
+    """
+    files: set[str] = set()
+    folders: set[str] = set()
+    bad: list[tuple[str, str]] = []
+    start = folder / under if under else folder
+    try:
+        top = os.lstat(start)
+    except FileNotFoundError:
+        raise RecordError(f"{under or folder}: missing") from None
+    if not stat.S_ISDIR(top.st_mode):
+        raise RecordError(f"{under or folder}: not a folder (a record holds regular files only)")
+    pending = [under]
+    while pending:
+        relative = pending.pop()
+        try:
+            entries = list(os.scandir(folder / relative if relative else folder))
+        except OSError as exc:
+            raise RecordError(f"{relative or folder}: cannot be listed ({exc.strerror})") from None
+        for entry in entries:
+            path = f"{relative}/{entry.name}" if relative else entry.name
+            if entry.is_symlink():
+                bad.append((path, "a symbolic link"))
+            elif entry.is_dir(follow_symlinks=False):
+                folders.add(path)
+                pending.append(path)
+            elif entry.is_file(follow_symlinks=False):
+                files.add(path)
+            else:
+                bad.append((path, "a FIFO, socket or device"))
+    if bad:
+        path, what = min(bad)
+        raise RecordError(f"{path}: is {what}; a record holds regular files and folders only")
+    return frozenset(files), frozenset(folders)
+
+
+def read_record_file(folder: Path, relative: str, limit: int = MAX_RECORD_FILE) -> bytes:
+    """The bytes of one regular file of a record, at most `limit` bytes (RecordError if not).
+
+    `crypto.files.read_file` does the reading (no symlink, FIFO, device or folder; the size
+    checked before and bounded while reading); the error names the path inside the record.
+    """
+    try:
+        return read_file(folder / relative, limit)
+    except FileError as exc:
+        reason = "missing" if exc.reason == "no such file" else exc.reason
+        raise RecordError(f"{relative}: {reason}") from None
 
 
 # index.json ------------------------------------------------------------------------------
@@ -372,6 +481,7 @@ def write_record(
     tally_key: SigningKey,
     shares: Sequence[SharesFile] = (),
     results: Results | None = None,
+    pollbook: Sequence[PollBookCount] = (),
 ) -> RecordIndex:
     """Write a complete record (pre-decryption without shares and results) and sign its index.
 
@@ -391,13 +501,16 @@ def write_record(
         )
     for export in exports:
         files[booth_path(export.booth_id)] = export.to_json()
+    for count in pollbook:
+        files[pollbook_path(count.station_id)] = count.to_json()
     package = PublicPackage.from_json(files["package/package.json"])
     base = package.base
-    files["tally/sums.json"] = sums_to_json(base, sums)
+    files[SUMS_PATH] = sums_to_json(base, sums)
+    n = CeremonyParameters.from_json(files["package/ceremony/ceremony.json"]).n
     for share_file in shares:
-        files[shares_path(share_file.trustee)] = share_file.to_json()
+        files[shares_path(share_file.trustee, n)] = share_file.to_json()
     if results is not None:
-        files["tally/results.json"] = results.to_json()
+        files[RESULTS_PATH] = results.to_json()
     unsigned = RecordIndex(
         package.manifest_hash,
         base,

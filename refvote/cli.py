@@ -261,6 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FINGERPRINT",
         help='the election authority key\'s read-aloud fingerprint, e.g. "ABCD EFGH IJKL MNOP"',
     )
+    verify.add_argument(
+        "--pre-decryption",
+        action="store_true",
+        help="check a pre-decryption record (V1-V10; it must hold no shares or results)",
+    )
     verify.set_defaults(run=_lazy("refvote.cmd_verify:verify"))
 
     bench = commands.add_parser(

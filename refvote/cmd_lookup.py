@@ -89,7 +89,7 @@ def lookup(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    verifier = Verifier(Path(args.record), args.authority, out=io.StringIO())
+    verifier = Verifier(Path(args.record), args.authority, out=io.StringIO(), expect=None)
     verified = _verify(verifier)
     if not verified.booth_part():
         print(

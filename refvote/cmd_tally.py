@@ -163,6 +163,21 @@ def _media_files(media: list[str], suffix: str, inside: str = "") -> list[Path]:
     return paths
 
 
+def _import_pollbook(station: TallyStation, path: Path) -> int:
+    """Import one poll-book count; 1 if it was rejected."""
+    from crypto.errors import CryptoError
+    from crypto.files import read_file
+    from tally.station import MAX_POLLBOOK_BYTES, ImportRejected
+
+    try:
+        status, count = station.import_pollbook_count(read_file(path, MAX_POLLBOOK_BYTES))
+    except (ImportRejected, CryptoError) as exc:
+        print(f"  {path}: REJECTED, nothing added: {exc}")
+        return 1
+    print(f"  station {count.station_id}: poll-book count {status.value}: voted {count.voted}")
+    return 0
+
+
 def import_(args: argparse.Namespace) -> int:
     from tally.station import TallyStation
 
@@ -191,6 +206,10 @@ def _import_files(station: TallyStation, files: list[Path]) -> int:
     rejected = 0
     with Progress("import", len(files)) as bar:
         for path in files:
+            if path.name.startswith("pollbook-"):  # `refvote station close` writes these
+                rejected += _import_pollbook(station, path)
+                bar.advance()
+                continue
             try:
                 result = station.import_export(read_file(path, MAX_EXPORT_BYTES))
             except (ImportRejected, CryptoError) as exc:
@@ -297,6 +316,8 @@ def publish(args: argparse.Namespace) -> int:
             )
     except _station_errors(ReportError) as exc:
         return _fail(str(exc))
+    for t, reason in sorted(station.left_out.items()):
+        print(f"  trustee {t}'s shares left out of the record: {reason}")
     done = "already complete (checked, not rewritten)" if resumed else "written"
     print(f"election record {done} in {out}/, fingerprint {group_for_reading(fingerprint)}")
     print(f"reports: {len(written)} files in {reports}/")

@@ -1,4 +1,9 @@
-"""`refvote verify RECORD_DIR [--authority FINGERPRINT]`: exit 0 only if every check passes."""
+"""`refvote verify RECORD_DIR [--authority FINGERPRINT] [--pre-decryption]`.
+
+Exit 0 only if every check passes; 1 if the record does not verify; 2 for a usage error. A
+final record is expected unless `--pre-decryption` asks for the checks of the record trustees
+receive (V1–V10; shares and results refused): the record's own word never lowers the bar.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ from pathlib import Path
 
 
 def verify(args: argparse.Namespace) -> int:
+    from ballots.record import FINAL, PRE_DECRYPTION
     from tally.verify import verify_record
 
     folder = Path(args.record)
     if not folder.is_dir():
         print(f"refvote verify: {folder} is not a folder", file=sys.stderr)
         return 2
-    return 0 if verify_record(folder, args.authority) else 1
+    expect = PRE_DECRYPTION if getattr(args, "pre_decryption", False) else FINAL
+    return 0 if verify_record(folder, args.authority, expect=expect) else 1

@@ -3,7 +3,8 @@
     workspace/
       package/                 the verified public election package
       imports/<booth_id>.json  each accepted booth export, byte for byte as it arrived
-      shares/trustee-NN.json   each trustee's checked decryption shares
+      pollbook/<station_id>.json  each station's checked poll-book count, as it arrived
+      shares/trustee-NN.json   each trustee's checked decryption shares (NN as in the record)
       prepared.json            the fingerprints of the pre-decryption record's sums and index
       .lock                    the workspace's OS lock (crypto.files.workspace_lock)
       trustee-media/…          (only in rehearsals and the demo)
@@ -28,6 +29,7 @@ from pathlib import Path
 from ballots.errors import RecordError
 from ballots.export import BoothExport, Status
 from ballots.package import VerifiedPackage, verify_package
+from ballots.pollbook_count import PollBookCount, open_pollbook_count
 from ballots.record import (
     FINAL,
     MAX_RECORD_FILE,
@@ -36,9 +38,18 @@ from ballots.record import (
     Results,
     SharesFile,
     sums_to_json,
+    trustee_number,
     write_record,
 )
-from ballots.results import Count, StationCount, SumSpec, compute_sums, outcomes, totals
+from ballots.results import (
+    Count,
+    StationCount,
+    SumSpec,
+    TurnoutExceeded,
+    compute_sums,
+    outcomes,
+    totals,
+)
 from crypto.encoding import PROTOCOL_VERSION, canonical_json, to_hex
 from crypto.errors import CryptoError, ThresholdError, TrusteeFault
 from crypto.fields import open_document
@@ -68,6 +79,7 @@ from tally.verify import (
 
 MAX_EXPORT_BYTES = 256 << 20
 MAX_SHARES_BYTES = 256 << 20
+MAX_POLLBOOK_BYTES = 4096
 PREPARED = "prepared.json"
 
 
@@ -107,6 +119,8 @@ class TallyStation:
         self._seen: Seen | None = None
         self._sums: list[SumSpec] | None = None
         self._lock_depth = 0
+        # Trustees whose stored shares the last `publish` left out, and why.
+        self.left_out: dict[int, str] = {}
 
     # The lock ------------------------------------------------------------------------------
 
@@ -239,6 +253,7 @@ class TallyStation:
             fresh = Seen()  # this export alone; the record-wide sets change only on success
             check_validity(pkg, export, fresh)
             self._check_unique(export)
+            self._check_turnout(export)
             check_proofs(pkg, export)
             check_chain_membership(pkg, export)
             check_challenged(pkg, export)
@@ -293,6 +308,92 @@ class TallyStation:
                         f"{label}: question {q.question_id}: α appears twice in the record"
                     )
 
+    def _check_turnout(self, export: BoothExport) -> None:
+        """The export's station may not reach more cast ballots than eligible voters.
+
+        Only the station's own booths are looked at (its imported exports' verified counts),
+        so importing every booth of a national election stays linear.
+        """
+        station = self.package.definition.station(export.station_id)
+        imported = self._imported if self._imported is not None else self.imported()
+        cast = export.counts.cast + sum(
+            imported[b].counts.cast
+            for b in station.booths
+            if b in imported and b != export.booth_id
+        )
+        if cast > station.eligible:
+            raise VerificationFailed(
+                str(TurnoutExceeded(station.station_id, cast, station.eligible))
+            )
+
+    # Poll-book counts ----------------------------------------------------------------------
+
+    def import_pollbook_count(self, data: bytes) -> tuple[ImportStatus, PollBookCount]:
+        """Check a station's signed poll-book count against the package's station key and keep
+        it (byte for byte) for the record; a station closes once, so a different second count
+        is refused."""
+        with self.locked():
+            pkg = self.package
+            try:
+                probe = PollBookCount.from_json(data)
+                pkg.definition.station(probe.station_id)
+            except CryptoError as exc:
+                raise ImportRejected(f"not a valid poll-book count: {exc}") from None
+            except KeyError:
+                raise ImportRejected(
+                    f"poll-book count of {probe.station_id}: not a station of the definition"
+                ) from None
+            sid = probe.station_id
+            try:
+                count = open_pollbook_count(data, pkg.public.station_key(sid), pkg.public.base, sid)
+            except CryptoError as exc:
+                raise ImportRejected(str(exc)) from None
+            target = self.workspace / "pollbook" / f"{sid}.json"
+            if not os.path.lexists(target):
+                make_folder(target.parent)
+                try:
+                    write_atomic(target, data, replace=False)
+                    return ImportStatus.ADDED, count
+                except AlreadyExists:
+                    pass
+            if self._read_workspace_file(target, MAX_POLLBOOK_BYTES) == data:
+                return ImportStatus.UNCHANGED, count
+            raise ImportRejected(
+                f"station {sid}: a different poll-book count was already imported; "
+                "a station closes once, so this one is refused"
+            )
+
+    def pollbook_counts(self) -> dict[str, PollBookCount]:
+        """The imported counts, in definition order of their stations."""
+        folder = self.workspace / "pollbook"
+        counts = {}
+        for station in self.package.definition.stations:
+            path = folder / f"{station.station_id}.json"
+            if os.path.lexists(path):
+                data = self._read_workspace_file(path, MAX_POLLBOOK_BYTES)
+                try:
+                    counts[station.station_id] = PollBookCount.from_json(data)
+                except CryptoError as exc:
+                    raise WorkspaceDamaged(
+                        f"the workspace is damaged: {path}: {exc}; restore it from its backup"
+                    ) from None
+        return counts
+
+    def _check_pollbook(self) -> list[PollBookCount]:
+        """Every imported count must equal its station's cast ballots (V15), or nothing is
+        written: the officials resolve the difference before the record is published."""
+        counts = self.pollbook_counts()
+        cast: dict[str, int] = {}
+        for e in self.imported().values():
+            cast[e.station_id] = cast.get(e.station_id, 0) + e.counts.cast
+        for sid, count in counts.items():
+            if count.voted != cast.get(sid, 0):
+                raise ImportRejected(
+                    f"station {sid}: the poll book counts {count.voted:,} voters; its booths' "
+                    f"exports hold {cast.get(sid, 0):,} cast ballots"
+                )
+        return list(counts.values())
+
     def missing_booths(self) -> list[str]:
         imported = self.imported()
         return [b for b in self.package.definition.booth_ids() if b not in imported]
@@ -325,7 +426,12 @@ class TallyStation:
             _check_new_folder(out)
             sums = self.sums()
             index = write_record(
-                out, self.workspace / "package", self._exports_in_order(), sums, tally_key
+                out,
+                self.workspace / "package",
+                self._exports_in_order(),
+                sums,
+                tally_key,
+                pollbook=self._check_pollbook(),
             )
             prepared = {
                 "type": "refvote/tally-prepared",
@@ -402,7 +508,8 @@ class TallyStation:
             t, file.shares
         )
         make_folder(self.workspace / "shares")
-        write_atomic(self.workspace / "shares" / f"trustee-{t:02d}.json", data)
+        number = trustee_number(t, pkg.joint_key.n)
+        write_atomic(self.workspace / "shares" / f"trustee-{number}.json", data)
         return t
 
     def shares(self) -> dict[int, SharesFile]:
@@ -416,16 +523,44 @@ class TallyStation:
             files[f.trustee] = f
         return files
 
+    def valid_shares(self) -> ValidShares:
+        """The stored shares files that verify against the current sums, and why others do not.
+
+        A record publishes only valid shares (docs/protocol.md §7): a file that does not verify
+        (altered in the workspace, or for other sums) is left out and named.
+        """
+        pkg = self.package
+        sums = self.sums()  # TurnoutExceeded: more cast ballots than eligible in a station
+        decryption = ThresholdDecryption(pkg.joint_key, [(s.ciphertext, s.ballots) for s in sums])
+        files: dict[int, SharesFile] = {}
+        faults: dict[int, str] = {}
+        for t, f in sorted(self.shares().items()):
+            if not 1 <= t <= pkg.joint_key.n or f.base != pkg.public.base:
+                faults[t] = "not a trustee of this election"
+                continue
+            try:
+                pkg.joint_key.params.key_of(t).verify(f.signature, "share", *f.payload(sums))
+                decryption.add(t, f.shares)
+            except TrusteeFault as fault:
+                faults[t] = fault.reason
+            except CryptoError:
+                faults[t] = "the shares file does not verify against the current sums"
+            else:
+                files[t] = f
+        return ValidShares(decryption, files, faults)
+
     def results(self, on_table_row: Callable[[], None] | None = None) -> Results:
+        return self._results(self.valid_shares(), on_table_row)
+
+    def _results(self, shares: ValidShares, on_table_row: Callable[[], None] | None) -> Results:
         pkg = self.package
         sums = self.sums()
-        decryption = ThresholdDecryption(pkg.joint_key, [(s.ciphertext, s.ballots) for s in sums])
-        for t, f in sorted(self.shares().items()):
-            decryption.add(t, f.shares)
+        decryption = shares.decryption
         if not decryption.ready():
+            left_out = "".join(f"; trustee {t} left out: {r}" for t, r in shares.faults.items())
             raise ThresholdError(
                 f"{len(decryption.valid)} trustees have given valid shares; "
-                f"k = {pkg.joint_key.k} are needed"
+                f"k = {pkg.joint_key.k} are needed{left_out}"
             )
         table = PackedTable(max((s.ballots for s in sums), default=0), on_row=on_table_row)
         decrypted = [
@@ -447,12 +582,13 @@ class TallyStation:
     def publish(
         self, out: Path, tally_key: SigningKey, on_table_row: Callable[[], None] | None = None
     ) -> tuple[RecordIndex, Results]:
-        """Decrypt with the shares collected and write the final record.
+        """Decrypt with the valid shares collected and write the final record with them only.
 
-        Checked before anything is written: the tally key, every booth imported, the output
-        folder's parent. The record is staged and renamed whole. If `out` already holds this
-        workspace's complete final record (a re-run after a crash while writing reports), it
-        is checked and its index and results are returned, so the reports can be derived again.
+        Checked before anything is written: the tally key, every booth imported, the poll-book
+        counts, the output folder's parent. The record is staged and renamed whole. If `out`
+        already holds this workspace's complete final record (a re-run after a crash while
+        writing reports), it is checked and its index and results are returned, so the reports
+        can be derived again. Trustees whose stored shares were left out: `left_out`.
         """
         with self.locked():
             self.check_tally_key(tally_key)
@@ -460,16 +596,19 @@ class TallyStation:
             if os.path.lexists(out):
                 return self.published_record(out)
             _check_new_folder(out)
-            results = self.results(on_table_row)
-            shares = [f for t, f in sorted(self.shares().items())]
+            pollbook = self._check_pollbook()
+            shares = self.valid_shares()
+            self.left_out = dict(shares.faults)
+            results = self._results(shares, on_table_row)
             index = write_record(
                 out,
                 self.workspace / "package",
                 self._exports_in_order(),
                 self.sums(),
                 tally_key,
-                shares,
+                [f for _, f in sorted(shares.files.items())],
                 results,
+                pollbook,
             )
             return index, results
 
@@ -507,6 +646,13 @@ class TallyStation:
         return index, results
 
 
+@dataclass(frozen=True)
+class ValidShares:
+    decryption: ThresholdDecryption  # holds exactly the valid trustees' shares
+    files: dict[int, SharesFile]  # trustee → its valid shares file
+    faults: dict[int, str]  # trustee → why its stored file was left out
+
+
 def _check_new_folder(out: Path) -> None:
     """Before the work: a record goes into a new folder whose parent exists."""
     if os.path.lexists(out):
@@ -520,6 +666,7 @@ __all__ = [
     "ImportResult",
     "ImportStatus",
     "TallyStation",
+    "ValidShares",
     "WorkspaceDamaged",
     "WrongTallyKey",
 ]

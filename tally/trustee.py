@@ -698,7 +698,7 @@ def trustee_decrypt(
     Returns (trustee number, path of the shares file in the outbox).
     """
     from ballots.package import key_fingerprint, verify_package
-    from ballots.record import SharesFile, sums_from_json
+    from ballots.record import PRE_DECRYPTION, SharesFile, sums_from_json
     from crypto.threshold import partial_decrypt
     from tally.verify import Verifier
 
@@ -725,7 +725,7 @@ def trustee_decrypt(
                 f"({pin.package_read_aloud()}): not decrypting"
             )
         log = io.StringIO()
-        if not Verifier(record, authority, log).run():
+        if not Verifier(record, authority, log, expect=PRE_DECRYPTION).run():
             failed = next((ln for ln in log.getvalue().splitlines() if "FAILED" in ln), "")
             raise CeremonyError(
                 f"the record does not verify, so it is not decrypted: {failed.strip()}"

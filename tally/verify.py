@@ -3,11 +3,16 @@
 It re-checks a published election record from its files alone, check by check as numbered in
 docs/election-record.md, and prints one line per check. It imports only `crypto` and
 `ballots`: nothing of the booth, the hardware or the tally's own computations.
+
+The caller, never the record, says which state it expects: a final record by default (every
+check V1–V15 runs), or a pre-decryption one (`expect=PRE_DECRYPTION`: V1–V10 and V15, and no
+shares or results may be present). `until` stops after a given check (for `refvote lookup`).
 """
 
 from __future__ import annotations
 
-import os
+import base64
+import binascii
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,20 +24,27 @@ from ballots.chain import EntryKind, chain_close, replay
 from ballots.errors import BallotsError
 from ballots.export import BoothExport, Status
 from ballots.package import VerifiedPackage, key_fingerprint, verify_package
+from ballots.pollbook_count import open_pollbook_count
 from ballots.record import (
     FINAL,
-    MAX_RECORD_FILE,
+    PRE_DECRYPTION,
+    RESULTS_PATH,
+    SUMS_PATH,
     RecordIndex,
     Results,
     SharesFile,
+    allowed_paths,
     booth_path,
+    pollbook_path,
+    read_record_file,
+    required_paths,
+    scan_record,
     shares_path,
     sums_from_json,
 )
 from ballots.results import Count, StationCount, SumSpec, compute_sums, outcomes, totals
 from crypto.errors import CryptoError
-from crypto.files import FileError, read_file
-from crypto.hashing import file_fingerprint
+from crypto.hashing import file_fingerprint, group_for_reading
 from crypto.hazmat.group import Point, Scalar
 from crypto.threshold import check_partial, combine
 
@@ -56,17 +68,57 @@ class Check:
     code: str
     title: str
     run: Callable[[_State], str]
+    final_only: bool = False  # V11–V14: not applicable to a pre-decryption record
 
 
 WIDTH = 34
+STATES = (FINAL, PRE_DECRYPTION)
+
+
+def normalise_authority(text: str) -> str:
+    """An authority fingerprint as typed: spaces, hyphens and case are ignored.
+
+    Returns the 16 base32 characters in four groups of four, as `key_fingerprint` prints
+    them; raises VerificationFailed for anything else.
+    """
+    compact = "".join(text.split()).replace("-", "").upper()
+    if len(compact) != 16:
+        raise VerificationFailed(
+            "--authority: expected the 16 characters of the authority key's fingerprint "
+            '(four groups of four, e.g. "ABCD EFGH IJKL MNOP")'
+        )
+    try:
+        base64.b32decode(compact)
+    except (binascii.Error, ValueError):
+        raise VerificationFailed(
+            "--authority: a fingerprint uses only the letters A–Z and the digits 2–7"
+        ) from None
+    return " ".join(compact[i : i + 4] for i in range(0, 16, 4))
 
 
 class Verifier:
+    """Runs the checks in order; `run()` prints one line per check and returns True if all pass.
+
+    expect: the state the caller requires of the record, FINAL (default) or PRE_DECRYPTION;
+      None accepts either and reports which (`record_state` after V3). The record's own word
+      never decides on its own: a pre-decryption record must hold no shares and no results.
+    until: the code of the last check to run (e.g. "V9"); later checks print "not run".
+    """
+
     def __init__(
-        self, folder: Path, authority: str | None = None, out: TextIO = sys.stdout
+        self,
+        folder: Path,
+        authority: str | None = None,
+        out: TextIO = sys.stdout,
+        *,
+        expect: str | None = FINAL,
+        until: str | None = None,
     ) -> None:
+        if expect is not None and expect not in STATES:
+            raise ValueError(f"expect must be {FINAL!r}, {PRE_DECRYPTION!r} or None")
         self.state = _State(folder, authority)
         self.out = out
+        self.expect = expect
         self._sums_cache: list[SumSpec] = []
         self._results: Results | None = None
         self.checks = [
@@ -80,38 +132,91 @@ class Verifier:
             Check("V8", "ballots in their chains", self._chain_membership),
             Check("V9", "challenged ballots", self._challenged),
             Check("V10", "sums", self._sums),
-            Check("V11", "decryption shares", self._shares),
-            Check("V12", "decryptions", self._decryptions),
-            Check("V13", "totals", self._totals),
-            Check("V14", "Art. 29 outcomes", self._outcomes),
+            Check("V11", "decryption shares", self._shares, final_only=True),
+            Check("V12", "decryptions", self._decryptions, final_only=True),
+            Check("V13", "totals", self._totals, final_only=True),
+            Check("V14", "Art. 29 outcomes", self._outcomes, final_only=True),
+            Check("V15", "poll-book counts", self._pollbook),
         ]
+        codes = [c.code for c in self.checks]
+        if until is not None and until not in codes:
+            raise ValueError(f"until must be one of {', '.join(codes)}")
+        self.until = until
+        self.passed: list[str] = []  # codes of the checks that ran and passed
+        self.failure: str | None = None  # "V3 record index: <message>" of the failed check
+        self._stopped_early = False
+        self._fingerprint: bytes | None = None
+
+    @property
+    def record_state(self) -> str | None:
+        """The state index.json declares, once V3 has verified it (None before)."""
+        return self.state.index.state if self.state.index is not None else None
+
+    @property
+    def record_fingerprint(self) -> bytes | None:
+        """H("file", index.json), once V3 has verified it: what the reports print."""
+        return self._fingerprint
 
     def _say(self, code: str, title: str, result: str) -> None:
         self.out.write(f"{code:<4} {title + ' ':.<{WIDTH}} {result}\n")
 
     def run(self) -> bool:
         failed = False
+        stopped = False
         for check in self.checks:
             if failed:
                 self._say(check.code, check.title, "not run")
                 continue
+            if stopped:
+                self._say(check.code, check.title, f"not run (stopped after {self.until})")
+                self._stopped_early = True
+                continue
+            if check.final_only and self.record_state == PRE_DECRYPTION:
+                self._say(check.code, check.title, "skipped (pre-decryption record)")
+                continue
             try:
-                self._say(check.code, check.title, check.run(self.state))
-            except (VerificationFailed, CryptoError, OSError) as exc:
-                self._say(check.code, check.title, f"FAILED: {exc}")
-                failed = True
-        if failed:
-            self.out.write("refvote verify: the record does NOT verify\n")
-        else:
-            self.out.write("refvote verify: every check passed\n")
-            if self.state.authority is None:
-                self.out.write(
-                    "NOTE: no --authority fingerprint was given: the keys are only self-asserted "
-                    "by the record. Compare the authority key's fingerprint "
-                    f"({key_fingerprint(self._pkg().public.authority_key)}) with the one the "
-                    "election authority published.\n"
+                result = check.run(self.state)
+            except (VerificationFailed, CryptoError) as exc:
+                message = str(exc)
+            except OSError as exc:  # a read that failed beneath the named readers
+                message = f"{exc.filename}: {exc.strerror}"
+            except Exception as exc:  # the last line of defence: no traceback reaches a person
+                message = (
+                    f"internal error of the verifier ({type(exc).__name__}); the record is not "
+                    "accepted: report this with the record"
                 )
+            else:
+                self._say(check.code, check.title, result)
+                self.passed.append(check.code)
+                stopped = check.code == self.until
+                continue
+            self._say(check.code, check.title, f"FAILED: {message}")
+            self.failure = f"{check.code} {check.title}: {message}"
+            failed = True
+        self.out.write(self._summary(failed))
         return not failed
+
+    def _summary(self, failed: bool) -> str:
+        if failed:
+            return "refvote verify: the record does NOT verify\n"
+        last = self.passed[-1]
+        if self._stopped_early:
+            line = f"refvote verify: checks V1–{last} passed; the later checks were not run\n"
+        elif self.record_state == PRE_DECRYPTION:
+            line = (
+                "refvote verify: every check of a pre-decryption record passed (V1–V10, V15); "
+                "it holds no results\n"
+            )
+        else:
+            line = "refvote verify: every check passed\n"
+        if self.state.authority is None:
+            line += (
+                "NOTE: no --authority fingerprint was given: the keys are only self-asserted "
+                "by the record. Compare the authority key's fingerprint "
+                f"({key_fingerprint(self._pkg().public.authority_key)}) with the one the "
+                "election authority published.\n"
+            )
+        return line
 
     # Helpers ---------------------------------------------------------------------------------
 
@@ -120,13 +225,7 @@ class Verifier:
         return self.state.package
 
     def _read(self, relative: str) -> bytes:
-        path = self.state.folder / relative
-        if not os.path.lexists(path):
-            raise VerificationFailed(f"{relative}: missing")
-        try:
-            return read_file(path, MAX_RECORD_FILE)
-        except FileError as exc:
-            raise VerificationFailed(f"{relative}: {exc.reason}") from None
+        return read_record_file(self.state.folder, relative)
 
     def _final(self) -> bool:
         assert self.state.index is not None
@@ -135,6 +234,9 @@ class Verifier:
     # The checks ------------------------------------------------------------------------------
 
     def _package(self, s: _State) -> str:
+        if s.authority is not None:
+            s.authority = normalise_authority(s.authority)
+        scan_record(s.folder, "package")  # regular files and folders only, before any read
         try:
             s.package = verify_package(s.folder / "package", s.authority)
         except BallotsError as exc:
@@ -148,33 +250,67 @@ class Verifier:
 
     def _index(self, s: _State) -> str:
         pkg = self._pkg()
-        index = RecordIndex.from_json(self._read("index.json"))
+        files, folders = scan_record(s.folder)
+        data = self._read("index.json")
+        index = RecordIndex.from_json(data)
         index.verify_signature(pkg.public.tally_key)
         if (index.manifest_hash, index.base) != (pkg.public.manifest_hash, pkg.public.base):
             raise VerificationFailed("index.json belongs to another election")
+        if self.expect is not None and index.state != self.expect:
+            if index.state == PRE_DECRYPTION:
+                raise VerificationFailed(
+                    "index.json: this is a pre-decryption record: it holds no results to "
+                    "verify (check it as one with --pre-decryption)"
+                )
+            raise VerificationFailed(
+                f"index.json: the record is {index.state!r}, not the {self.expect!r} record "
+                "expected"
+            )
         listed = dict(index.files)
-        present = {str(p.relative_to(s.folder)) for p in s.folder.rglob("*") if p.is_file()} - {
-            "index.json"
-        }
-        unlisted = sorted(present - set(listed))
+        ceremony = [p for p, _ in pkg.public.ceremony]
+        allowed = allowed_paths(
+            pkg.definition.booth_ids(),
+            [st.station_id for st in pkg.definition.stations],
+            ceremony,
+            pkg.joint_key.n,
+            index.state,
+        )
+        for path in listed:
+            if path in allowed:
+                continue
+            if index.state == PRE_DECRYPTION and (
+                path == RESULTS_PATH or path.startswith("tally/shares/")
+            ):
+                raise VerificationFailed(
+                    f"{path}: a pre-decryption record holds no decryption shares or results"
+                )
+            raise VerificationFailed(
+                f"{path}: not a file of the record's layout (docs/election-record.md §1)"
+            )
+        for path in sorted(required_paths(ceremony, index.state) - set(listed)):
+            raise VerificationFailed(f"{path}: not listed in index.json")
+        unlisted = sorted(files - set(listed) - {"index.json"})
         if unlisted:
             raise VerificationFailed(f"{unlisted[0]}: not listed in index.json")
+        parents = {"/".join(p.split("/")[:n]) for p in listed for n in range(1, p.count("/") + 1)}
+        stray = sorted(folders - parents)
+        if stray:
+            raise VerificationFailed(f"{stray[0]}/: a folder outside the record's layout")
         for path, expected in index.files:
             if file_fingerprint(self._read(path)) != expected:
                 raise VerificationFailed(f"{path}: does not match its fingerprint in index.json")
         s.index = index
-        return f"ok ({len(listed):,} files, {index.state})"
+        self._fingerprint = file_fingerprint(data)
+        return (
+            f"ok ({len(listed):,} files, {index.state}; record fingerprint "
+            f"{group_for_reading(self._fingerprint)})"
+        )
 
     def _exports(self, s: _State) -> str:
         pkg = self._pkg()
         for booth_id in pkg.definition.booth_ids():
             path = booth_path(booth_id)
             s.exports[booth_id] = check_export_identity(pkg, booth_id, self._read(path), path)
-        extra = sorted(
-            p.stem for p in (s.folder / "booths").glob("*.json") if p.stem not in s.exports
-        )
-        if extra:
-            raise VerificationFailed(f"booths/{extra[0]}.json: not a booth of the definition")
         return f"ok ({len(s.exports)} booths, signatures verified)"
 
     def _chains(self, s: _State) -> str:
@@ -203,11 +339,11 @@ class Verifier:
 
     def _sums(self, s: _State) -> str:
         pkg = self._pkg()
-        base, sums = sums_from_json(self._read("tally/sums.json"))
+        base, sums = sums_from_json(self._read(SUMS_PATH))
         if base != pkg.public.base:
             raise VerificationFailed("tally/sums.json belongs to another election")
         cast = [b.ballot for e in s.exports.values() for b in e.ballots if b.status is Status.CAST]
-        expected = compute_sums(pkg.definition, cast)
+        expected = compute_sums(pkg.definition, cast)  # TurnoutExceeded names the station
         if len(sums) != len(expected):
             raise VerificationFailed(
                 f"tally/sums.json has {len(sums)} sums; expected {len(expected)}"
@@ -231,33 +367,37 @@ class Verifier:
         return f"{len(sums):,} ok (recomputed from {len(cast):,} cast ballots)"
 
     def _shares(self, s: _State) -> str:
-        if not self._final():
-            return "skipped (pre-decryption record)"
         pkg = self._pkg()
         joint = pkg.joint_key
         sums = self._sums_cache
+        assert s.index is not None
+        listed = {p for p, _ in s.index.files}
         valid = []
         for t in range(1, joint.n + 1):
-            path = s.folder / shares_path(t)
-            if not path.is_file():
+            path = shares_path(t, joint.n)
+            if path not in listed:
                 continue
-            file = SharesFile.from_json(self._read(shares_path(t)), shares_path(t))
+            file = SharesFile.from_json(self._read(path), path)
             if file.trustee != t or file.base != pkg.public.base:
                 raise VerificationFailed(
-                    f"{shares_path(t)}: names trustee {file.trustee} or another election"
+                    f"{path}: names trustee {file.trustee} or another election"
+                )
+            if len(file.shares) != len(sums):
+                raise VerificationFailed(
+                    f"{path}: trustee {t} gave {len(file.shares)} shares for {len(sums)} sums"
                 )
             try:
                 joint.params.key_of(t).verify(file.signature, "share", *file.payload(sums))
             except CryptoError:
                 raise VerificationFailed(
-                    f"{shares_path(t)}: trustee {t}'s signature does not verify"
+                    f"{path}: trustee {t}'s signature does not verify"
                 ) from None
             for spec, partial in zip(sums, file.shares, strict=True):
                 try:
                     check_partial(joint, t, spec.ciphertext, partial)
                 except CryptoError:
                     raise VerificationFailed(
-                        f"{shares_path(t)}: trustee {t}'s share for station {spec.station_id}, "
+                        f"{path}: trustee {t}'s share for station {spec.station_id}, "
                         f"question {spec.question_id} has a proof that does not verify"
                     ) from None
             s.shares[t] = file
@@ -269,18 +409,21 @@ class Verifier:
         return f"ok (trustees {', '.join(map(str, valid))}; {len(valid) * len(sums):,} proofs)"
 
     def _decryptions(self, s: _State) -> str:
-        if not self._final():
-            return "skipped (pre-decryption record)"
         pkg = self._pkg()
         B = pkg.definition.packing_base
-        results = Results.from_json(self._read("tally/results.json"))
+        results = Results.from_json(self._read(RESULTS_PATH))
         if results.base != pkg.public.base:
             raise VerificationFailed("tally/results.json belongs to another election")
         sums = self._sums_cache
         if len(results.decrypted) != len(sums):
             raise VerificationFailed("tally/results.json does not decrypt every sum")
         quorum = sorted(s.shares)[: pkg.joint_key.k]
-        for spec, d in zip(sums, results.decrypted, strict=True):
+        if list(results.quorum) != quorum:
+            raise VerificationFailed(
+                f"tally/results.json: quorum says trustees {list(results.quorum)}; the "
+                f"trustees whose shares combine (the first k valid) are {quorum}"
+            )
+        for index, (spec, d) in enumerate(zip(sums, results.decrypted, strict=True)):
             label = f"station {spec.station_id}, question {spec.question_id}"
             if (d.station_id, d.question_id) != (spec.station_id, spec.question_id):
                 raise VerificationFailed(f"tally/results.json: {label}: out of order")
@@ -291,7 +434,6 @@ class Verifier:
                 )
             if not 0 <= d.T <= B * N:
                 raise VerificationFailed(f"{label}: T = {d.T} is outside 0 … B·N")
-            index = sums.index(spec)
             M = combine(
                 spec.ciphertext, {t: s.shares[t].shares[index].share for t in quorum}, len(quorum)
             )
@@ -306,8 +448,6 @@ class Verifier:
         return f"{len(sums):,} ok (M = T·G with trustees {', '.join(map(str, quorum))})"
 
     def _totals(self, s: _State) -> str:
-        if not self._final():
-            return "skipped (pre-decryption record)"
         definition = self._pkg().definition
         assert self._results is not None
         counts = [
@@ -327,8 +467,6 @@ class Verifier:
         return f"{len(expected):,} ok (station → township → county → nation)"
 
     def _outcomes(self, s: _State) -> str:
-        if not self._final():
-            return "skipped (pre-decryption record)"
         definition = self._pkg().definition
         assert self._results is not None
         expected = outcomes(definition, list(self._results.totals))
@@ -344,6 +482,49 @@ class Verifier:
             for q, o in expected
         )
         return f"ok ({summary})"
+
+    def _pollbook(self, s: _State) -> str:
+        """V15: each station's signed poll-book count, where present, equals its cast ballots."""
+        pkg = self._pkg()
+        assert s.index is not None
+        listed = {p for p, _ in s.index.files}
+        cast: dict[str, int] = {}
+        for e in s.exports.values():
+            cast[e.station_id] = cast.get(e.station_id, 0) + sum(
+                1 for b in e.ballots if b.status is Status.CAST
+            )
+        present = 0
+        shown = {"checked_in_not_cast": 0, "released": 0, "completed_after_release": 0}
+        for station in pkg.definition.stations:
+            sid = station.station_id
+            path = pollbook_path(sid)
+            if path not in listed:
+                continue
+            count = open_pollbook_count(
+                self._read(path), pkg.public.station_key(sid), pkg.public.base, sid
+            )
+            n = cast.get(sid, 0)
+            if count.voted != n:
+                raise VerificationFailed(
+                    f"{path}: the poll book of station {sid} counts {count.voted:,} voters; "
+                    f"its booths' exports hold {n:,} cast ballots"
+                )
+            if count.voted > station.eligible:
+                raise VerificationFailed(
+                    f"{path}: the poll book of station {sid} counts {count.voted:,} voters "
+                    f"for {station.eligible:,} eligible"
+                )
+            present += 1
+            for name in shown:
+                shown[name] += getattr(count, name)
+        total = len(pkg.definition.stations)
+        if present == 0:
+            return f"none in the record (optional in this version; {total} stations)"
+        return (
+            f"{present} of {total} stations ok (voted = cast ballots; checked in not cast "
+            f"{shown['checked_in_not_cast']:,}, released {shown['released']:,}, completed "
+            f"after release {shown['completed_after_release']:,})"
+        )
 
 
 # Per-export rules (V4–V9), shared with `refvote tally import`. ------------------------------
@@ -421,6 +602,8 @@ def check_validity(pkg: VerifiedPackage, e: BoothExport, seen: Seen) -> None:
         if ballot.ballot_id in seen.ballot_ids:
             raise VerificationFailed(f"{label}: ballot_id appears twice in the record")
         seen.ballot_ids.add(ballot.ballot_id)
+        if not ballot.questions:  # the export reader refuses it too (V4)
+            raise VerificationFailed(f"{label}: takes no question")
         previous = -1
         for q in ballot.questions:
             if order.get(q.question_id, -1) <= previous:
@@ -501,8 +684,16 @@ def _fmt(c: Count) -> str:
     return f"{c.ballots} ballots, yes {c.yes}, no {c.no}"
 
 
-def verify_record(folder: Path, authority: str | None = None, out: TextIO = sys.stdout) -> bool:
-    return Verifier(folder, authority, out).run()
+def verify_record(
+    folder: Path,
+    authority: str | None = None,
+    out: TextIO = sys.stdout,
+    *,
+    expect: str | None = FINAL,
+    until: str | None = None,
+) -> bool:
+    """Run the checks (see `Verifier`); True only if every check that ran passed."""
+    return Verifier(folder, authority, out, expect=expect, until=until).run()
 
 
 __all__ = [
@@ -515,5 +706,6 @@ __all__ = [
     "check_export_identity",
     "check_proofs",
     "check_validity",
+    "normalise_authority",
     "verify_record",
 ]

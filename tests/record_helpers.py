@@ -6,21 +6,30 @@ threshold decryption by three trustees, results, and the signed record.
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ballots.ballot import Choice, PlaintextBallot, encrypt_ballot
+from ballots.chain import chain_close, replay
 from ballots.definition import load_source
 from ballots.export import BoothExport, ExportBuilder
 from ballots.package import build_package, verify_package
-from ballots.record import DecryptedCount, Results, SharesFile, write_record
+from ballots.pollbook_count import PollBookCount
+from ballots.record import FINAL, DecryptedCount, RecordIndex, Results, SharesFile, write_record
 from ballots.results import Count, StationCount, compute_sums, outcomes, totals
 from ballots.station_link import DevStationKeys
 from crypto.ceremony.rehearsal import open_ceremony, rehearse
 from crypto.ceremony.sealed_share import unseal_key_share
+from crypto.encoding import canonical_json, parse_canonical_json
+from crypto.hashing import file_fingerprint
 from crypto.signing import SigningKey
 from crypto.threshold import PACKING_BASE, ThresholdDecryption, partial_decrypt
+from tally.verify import verify_record
 
 DEFINITION = """
 referendum_id = "test-2021"
@@ -76,6 +85,7 @@ class BuiltRecord:
     booth_keys: dict[str, SigningKey]
     exports: list[BoothExport]
     cast_choices: list[tuple[str, dict[str, Choice]]]  # (station_id, choices) of cast ballots
+    pollbook_keys: dict[str, SigningKey] = dataclasses.field(default_factory=dict)
 
 
 def build_record(
@@ -87,7 +97,13 @@ def build_record(
     quorum: tuple[int, ...] = (1, 3, 4),
     final: bool = True,
     seed: int = 7,
+    ignore_turnout: bool = False,
+    pollbook: tuple[str, ...] = (),
 ) -> BuiltRecord:
+    """A signed record. `ignore_turnout`: the sums are computed as if every station had room
+    for all its ballots, so a record with more cast ballots than eligible can be written (and
+    re-signed by every key) for the verifier to refuse; only with `final=False`."""
+    assert not (ignore_turnout and final)
     rng = random.Random(seed)
     definition = load_source(DEFINITION)
     trustees = [SigningKey.generate() for _ in range(5)]
@@ -103,6 +119,7 @@ def build_record(
         for s in definition.stations
     }
     package_folder = tmp / "package"
+    station_keys = DevStationKeys.generate(definition)
     build_package(
         package_folder,
         definition.to_json(),
@@ -113,7 +130,7 @@ def build_record(
         [],
         roll,
         [],
-        DevStationKeys.generate(definition).setup(),
+        station_keys.setup(),
     )
     ctx = verify_package(package_folder).context
 
@@ -147,8 +164,15 @@ def build_record(
             builders[booth].void()
     exports = [builders[b].close(booth_keys[b]) for b in booths]
 
+    roomy = dataclasses.replace(
+        definition,
+        stations=tuple(
+            dataclasses.replace(s, eligible=PACKING_BASE - 1) for s in definition.stations
+        ),
+    )
     sums = compute_sums(
-        definition, [b.ballot for e in exports for b in e.ballots if b.status.value == "cast"]
+        roomy if ignore_turnout else definition,
+        [b.ballot for e in exports for b in e.ballots if b.status.value == "cast"],
     )
     shares_files, results = [], None
     if final:
@@ -175,10 +199,34 @@ def build_record(
             tuple(all_totals),
             tuple(outcomes(definition, all_totals)),
         )
+    # The poll-book counts of the stations named in `pollbook`: voted = the station's casts.
+    counts = [
+        PollBookCount.sign(
+            station_keys.pollbook_keys[sid],
+            ctx.base,
+            sid,
+            {
+                "voted": sum(1 for station_id, _ in cast_choices if station_id == sid),
+                "checked_in_not_cast": 1,
+                "released": 0,
+                "cardless": 0,
+                "completed_after_release": 0,
+            },
+        )
+        for sid in pollbook
+    ]
     folder = tmp / "record"
-    write_record(folder, package_folder, exports, sums, tally_key, shares_files, results)
+    write_record(folder, package_folder, exports, sums, tally_key, shares_files, results, counts)
     return BuiltRecord(
-        folder, package_folder, authority, tally_key, trustees, booth_keys, exports, cast_choices
+        folder,
+        package_folder,
+        authority,
+        tally_key,
+        trustees,
+        booth_keys,
+        exports,
+        cast_choices,
+        dict(station_keys.pollbook_keys),
     )
 
 
@@ -191,4 +239,82 @@ def expected_counts(built: BuiltRecord) -> dict[tuple[str, str], tuple[int, int,
     return {k: (v[0], v[1], v[2]) for k, v in out.items()}
 
 
-__all__ = ["PACKING_BASE", "BuiltRecord", "build_record", "expected_counts"]
+# Running the verifier and re-signing mutations -------------------------------------------
+
+
+def run(
+    folder: Path,
+    authority: str | None = None,
+    *,
+    expect: str | None = FINAL,
+    until: str | None = None,
+) -> tuple[bool, str]:
+    out = io.StringIO()
+    ok = verify_record(folder, authority, out, expect=expect, until=until)
+    return ok, out.getvalue()
+
+
+def failed_check(output: str) -> str:
+    for line in output.splitlines():
+        if "FAILED" in line:
+            return line.split()[0]
+    return "none"
+
+
+def edit(folder: Path, relative: str, change: Callable[[Any], None]) -> None:
+    path = folder / relative
+    obj = parse_canonical_json(path.read_bytes())
+    change(obj)
+    path.write_bytes(canonical_json(obj))
+
+
+def resign_export(
+    folder: Path, booth_id: str, key: SigningKey, recompute_close: bool = True
+) -> None:
+    """The booth re-signs its (altered) export, by default recomputing its closing code."""
+    path = folder / f"booths/{booth_id}.json"
+    obj = parse_canonical_json(path.read_bytes())
+    obj["signature"] = "00" * 64
+    export = BoothExport.from_json(canonical_json(obj))
+    close = export.close
+    if recompute_close:
+        last = replay(export.base, booth_id, export.opening_nonce, export.chain).last
+        close = chain_close(
+            last, export.counts.cast, export.counts.challenged, export.counts.voided
+        )
+    unsigned = BoothExport(**{**export.__dict__, "close": close, "signature": b""})
+    signed = BoothExport(
+        **{**unsigned.__dict__, "signature": key.sign("export", *unsigned.payload())}
+    )
+    path.write_bytes(signed.to_json())
+
+
+def resign_index(folder: Path, key: SigningKey, state: str | None = None) -> None:
+    """The tally station re-signs the index over the regular files as they now are
+    (optionally declaring another state)."""
+    old = RecordIndex.from_json((folder / "index.json").read_bytes())
+    files = tuple(
+        sorted(
+            (str(p.relative_to(folder)), file_fingerprint(p.read_bytes()))
+            for p in folder.rglob("*")
+            if p.is_file() and not p.is_symlink() and p.name != "index.json"
+        )
+    )
+    unsigned = RecordIndex(old.manifest_hash, old.base, state or old.state, files, b"")
+    signed = RecordIndex(
+        **{**unsigned.__dict__, "signature": key.sign("record", *unsigned.payload())}
+    )
+    (folder / "index.json").write_bytes(signed.to_json())
+
+
+__all__ = [
+    "PACKING_BASE",
+    "BuiltRecord",
+    "build_record",
+    "edit",
+    "expected_counts",
+    "failed_check",
+    "resign_export",
+    "resign_index",
+    "run",
+]

@@ -175,3 +175,89 @@ def test_the_2021_example_matches_the_published_texts() -> None:
         assert q.text_zh == rows[q.question_id]["title_zh"]
         assert q.case_number == f"第{q.question_id}案"
     assert d.eligible == int(rows["17"]["eligible"])
+
+
+# Area names: "/" joins county and township in the published totals ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        ('county = "臺北市"', 'county = "臺北/市"', "stations[0].county"),
+        ('township = "板橋區"', 'township = "板/橋區"', "stations[1].township"),
+    ],
+)
+def test_slash_in_an_area_name_is_refused(old: str, new: str, where: str) -> None:
+    with pytest.raises(DefinitionError, match="must not contain '/'") as exc:
+        load_source(DEFINITION.replace(old, new))
+    assert exc.value.where == where
+    canonical = (
+        load_source(DEFINITION)
+        .to_json()
+        .replace(old.split(" = ")[1].strip('"').encode(), new.split(" = ")[1].strip('"').encode())
+    )
+    with pytest.raises(DefinitionError, match="must not contain '/'"):
+        Definition.from_json(canonical)
+
+
+def test_townships_are_told_apart_by_county_and_name() -> None:
+    """Before the fix, ("A/B", "C") and ("A", "B/C") were one township "A/B/C" in the totals.
+
+    Built past the reader (which now refuses the "/"), the internal key must still keep them
+    apart: two township totals, each with its own station's voters.
+    """
+    import dataclasses
+
+    from ballots.results import Count, StationCount, totals
+
+    d = load_source(DEFINITION)
+    s1, s2 = d.stations
+    clash = dataclasses.replace(
+        d,
+        stations=(
+            dataclasses.replace(s1, county="A/B", township="C"),
+            dataclasses.replace(s2, county="A", township="B/C"),
+        ),
+    )
+    counts = [StationCount(s.station_id, "17", Count(1, 1, 0)) for s in clash.stations]
+    townships = [
+        t for t in totals(clash, counts) if t.level == "township" and t.question_id == "17"
+    ]
+    assert [(t.area, t.eligible, t.count.ballots) for t in townships] == [
+        ("A/B/C", 40, 1),
+        ("A/B/C", 30, 1),
+    ]
+
+
+class CountingTuple(tuple):  # type: ignore[type-arg]
+    """A tuple that counts how often it is walked."""
+
+    walks = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        CountingTuple.walks += 1
+        return super().__iter__()
+
+
+def test_lookups_do_not_walk_the_stations_each_time() -> None:
+    import dataclasses
+
+    d = load_source(DEFINITION)
+    CountingTuple.walks = 0
+    counted = dataclasses.replace(d, stations=CountingTuple(d.stations))
+    built = CountingTuple.walks
+    for _ in range(1000):
+        assert counted.station("S2").eligible == 30
+        assert counted.station_of_booth("S1-B").station_id == "S1"
+    assert CountingTuple.walks == built  # the dictionaries were built once, at construction
+    with pytest.raises(KeyError):
+        counted.station("S9")
+    with pytest.raises(KeyError):
+        counted.station_of_booth("S9-A")
+    assert counted == d and counted.question("18").case_number == "第18案"
+
+
+@pytest.mark.parametrize("date", ["20211218", "2021-W50-6", "2021-12-1８", "2021-02-29", "2021-12"])
+def test_date_is_exactly_yyyy_mm_dd(date: str) -> None:
+    with pytest.raises(DefinitionError, match="YYYY-MM-DD"):
+        load_source(DEFINITION.replace('date = "2021-12-18"', f'date = "{date}"'))

@@ -21,6 +21,7 @@ import pytest
 from ballots.definition import load_source
 from ballots.export import BoothExport
 from ballots.package import build_package, key_fingerprint, verify_package
+from ballots.record import PRE_DECRYPTION
 from ballots.station_link import DevStationKeys
 from crypto.ceremony.folder import CeremonyFiles, verify_ceremony
 from crypto.ceremony.messages import Round1Message
@@ -154,7 +155,12 @@ def test_an_honest_record_decrypts_and_the_trustee_sees_every_sum(
 
 def test_a_rekeyed_record_is_refused_by_every_trustee(election: Election, tmp_path: Path) -> None:
     # The forgery is internally consistent: pinned to its own authority, it verifies.
-    assert verify_record(election.tmp / "rekeyed", election.rekeyed_fingerprint, out=_Null())
+    assert verify_record(
+        election.tmp / "rekeyed",
+        election.rekeyed_fingerprint,
+        out=_Null(),
+        expect=PRE_DECRYPTION,  # the verifier checks a pre-decryption record only when asked
+    )
     for t in range(1, 4):
         medium = _copy(election, t, tmp_path)
         with pytest.raises(CeremonyError, match="not the package this medium accepted"):

@@ -6,25 +6,29 @@ its shares, the tally station the index), so each check is shown to catch it on 
 
 from __future__ import annotations
 
-import io
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ballots.chain import chain_close, replay
 from ballots.export import BoothExport
 from ballots.package import key_fingerprint
-from ballots.record import RecordIndex
-from crypto.encoding import canonical_json, parse_canonical_json
-from crypto.hashing import file_fingerprint
+from ballots.record import PRE_DECRYPTION
+from crypto.encoding import parse_canonical_json
 from crypto.signing import SigningKey
-from tally.verify import verify_record
-from tests.record_helpers import BuiltRecord, build_record, expected_counts
+from tests.record_helpers import (
+    BuiltRecord,
+    build_record,
+    edit,
+    expected_counts,
+    failed_check,
+    resign_export,
+    resign_index,
+    run,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,64 +45,6 @@ def record(built: BuiltRecord, tmp_path: Path) -> Path:
     return copy
 
 
-def run(folder: Path, authority: str | None = None) -> tuple[bool, str]:
-    out = io.StringIO()
-    ok = verify_record(folder, authority, out)
-    return ok, out.getvalue()
-
-
-def failed_check(output: str) -> str:
-    for line in output.splitlines():
-        if "FAILED" in line:
-            return line.split()[0]
-    return "none"
-
-
-def edit(folder: Path, relative: str, change: Callable[[Any], None]) -> None:
-    path = folder / relative
-    obj = parse_canonical_json(path.read_bytes())
-    change(obj)
-    path.write_bytes(canonical_json(obj))
-
-
-def resign_export(
-    folder: Path, booth_id: str, key: SigningKey, recompute_close: bool = True
-) -> None:
-    """The booth re-signs its (altered) export, by default recomputing its closing code."""
-    path = folder / f"booths/{booth_id}.json"
-    obj = parse_canonical_json(path.read_bytes())
-    obj["signature"] = "00" * 64
-    export = BoothExport.from_json(canonical_json(obj))
-    close = export.close
-    if recompute_close:
-        last = replay(export.base, booth_id, export.opening_nonce, export.chain).last
-        close = chain_close(
-            last, export.counts.cast, export.counts.challenged, export.counts.voided
-        )
-    unsigned = BoothExport(**{**export.__dict__, "close": close, "signature": b""})
-    signed = BoothExport(
-        **{**unsigned.__dict__, "signature": key.sign("export", *unsigned.payload())}
-    )
-    path.write_bytes(signed.to_json())
-
-
-def resign_index(folder: Path, key: SigningKey) -> None:
-    """The tally station re-signs the index over the files as they now are."""
-    old = RecordIndex.from_json((folder / "index.json").read_bytes())
-    files = tuple(
-        sorted(
-            (str(p.relative_to(folder)), file_fingerprint(p.read_bytes()))
-            for p in folder.rglob("*")
-            if p.is_file() and p.name != "index.json"
-        )
-    )
-    unsigned = RecordIndex(old.manifest_hash, old.base, old.state, files, b"")
-    signed = RecordIndex(
-        **{**unsigned.__dict__, "signature": key.sign("record", *unsigned.payload())}
-    )
-    (folder / "index.json").write_bytes(signed.to_json())
-
-
 def busiest_booth(built: BuiltRecord) -> BoothExport:
     return max(built.exports, key=lambda e: len(e.ballots))
 
@@ -110,7 +56,7 @@ def test_honest_record_verifies(built: BuiltRecord) -> None:
     ok, out = run(built.folder, key_fingerprint(built.authority.verify_key))
     assert ok, out
     lines = out.splitlines()
-    assert [line.split()[0] for line in lines[:14]] == [f"V{n}" for n in range(1, 15)]
+    assert [line.split()[0] for line in lines[:15]] == [f"V{n}" for n in range(1, 16)]
     assert "pinned authority" in lines[0]
     assert "V7   ballot proofs" in lines[6] and lines[6].endswith(" ok")
     assert "NOTE" not in out
@@ -139,11 +85,13 @@ def test_wrong_authority_fingerprint_fails_v1(built: BuiltRecord) -> None:
     assert not ok and failed_check(out) == "V1" and "authority key other than the one given" in out
 
 
-def test_pre_decryption_record_verifies_with_skips(tmp_path: Path) -> None:
+def test_pre_decryption_record_verifies_with_skips_when_asked_for(tmp_path: Path) -> None:
     built = build_record(tmp_path, ballots=10, challenged=1, final=False)
-    ok, out = run(built.folder)
+    ok, out = run(built.folder, expect=PRE_DECRYPTION)
     assert ok, out
     assert out.count("skipped (pre-decryption record)") == 4
+    assert "every check of a pre-decryption record passed (V1–V10, V15)" in out
+    assert "every check passed" not in out
 
 
 # One mutation per check -------------------------------------------------------------------
