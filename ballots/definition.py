@@ -200,6 +200,12 @@ def _normalise(value: Any) -> Any:
     return value
 
 
+# Explicit directional formatting characters (Unicode UAX #9, Table 2).
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
 class _Reader:
     def __init__(self, obj: Any, path: str) -> None:
         if not isinstance(obj, dict):
@@ -225,6 +231,13 @@ class _Reader:
             raise DefinitionError(self.where(key), f"longer than {max_length} characters")
         if value != value.strip():
             raise DefinitionError(self.where(key), "has leading or trailing spaces")
+        for ch in value:
+            if unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS:
+                # Printed on paper, screens and reports, and shown on terminals: a control
+                # character or a bidi override can make the shown text differ from the hashed one.
+                raise DefinitionError(
+                    self.where(key), f"holds the control character U+{ord(ch):04X}"
+                )
         try:
             return check_text(value)
         except EncodingError as exc:

@@ -78,6 +78,12 @@ def collect(folder: Path, media: Sequence[Path]) -> CollectReport:
     """
     files = CeremonyFiles.read(folder)
     p = files.params
+    for medium in media:
+        if not (medium / OUTBOX).is_dir():
+            raise CeremonyError(
+                f"{medium}: no trustee outbox here: is the trustee's medium plugged in and "
+                "mounted, and is this the right folder?"
+            )
     accepted: list[str] = []
     unchanged = 0
     candidates = sorted(

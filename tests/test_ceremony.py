@@ -449,6 +449,14 @@ def test_restart_is_impossible_below_the_threshold() -> None:
         restart_parameters(params, set(), params.ceremony_nonce)
 
 
+def test_restart_refuses_a_trustee_who_is_not_in_the_ceremony() -> None:
+    params, _ = make_params(5, 3)
+    with pytest.raises(CeremonyError, match="no trustee 9 in this ceremony"):
+        restart_parameters(params, {9}, b"\x09" * 32)
+    with pytest.raises(CeremonyError, match="no trustee 0"):
+        restart_parameters(params, {0, 2}, b"\x09" * 32)
+
+
 # Degenerate keys ---------------------------------------------------------------------------
 
 

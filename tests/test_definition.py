@@ -261,3 +261,16 @@ def test_lookups_do_not_walk_the_stations_each_time() -> None:
 def test_date_is_exactly_yyyy_mm_dd(date: str) -> None:
     with pytest.raises(DefinitionError, match="YYYY-MM-DD"):
         load_source(DEFINITION.replace('date = "2021-12-18"', f'date = "{date}"'))
+
+
+@pytest.mark.parametrize(
+    "character", ["\u202e", "\u2066", "\u200f", "\u061c", "\x1b", "\x07", "\x00", "\x7f", "\x85"]
+)
+def test_control_and_bidi_override_characters_are_refused(character: str) -> None:
+    # Shown on paper, screens, reports and terminals: text that displays differently from
+    # what was hashed (a bidi override, an escape sequence) is refused at the source.
+    # As a TOML escape: TOML itself refuses most raw control characters, not their escapes.
+    source = DEFINITION.replace("測試國小", f"測試\\u{ord(character):04X}國小")
+    assert source != DEFINITION
+    with pytest.raises(DefinitionError, match=f"U\\+{ord(character):04X}"):
+        load_source(source)

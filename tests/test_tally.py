@@ -663,6 +663,9 @@ def test_collect_refuses_early_reveal_and_forgeries(tmp_path: Path) -> None:
     (forged / "outbox/round1-commit" / commit.name).write_bytes(canonical_json(obj))
     with pytest.raises(TrusteeFault, match="trustee 1: round-1 commitment"):
         collect(tmp_path / "c", [forged])
+    # A medium that is not there (not mounted, a typo) is refused, not read as "nothing new".
+    with pytest.raises(CeremonyError, match="no trustee outbox here"):
+        collect(tmp_path / "c", [tmp_path / "not-mounted"])
     collect(tmp_path / "c", [media[0].folder])
     early = tmp_path / "early"
     (early / "outbox/round1").mkdir(parents=True)

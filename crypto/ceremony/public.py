@@ -207,6 +207,12 @@ def restart_parameters(
     params: CeremonyParameters, excluded: set[int], new_nonce: bytes
 ) -> CeremonyParameters:
     """A new ceremony without the excluded trustees, renumbered 1..n′ in their previous order."""
+    unknown = sorted(excluded - {t.index for t in params.trustees})
+    if unknown:
+        raise CeremonyError(
+            f"cannot restart: there is no trustee {unknown[0]} in this ceremony "
+            f"(trustees 1 to {len(params.trustees)})"
+        )
     remaining = [t for t in params.trustees if t.index not in excluded]
     if len(remaining) < params.k:
         raise CeremonyError(
