@@ -88,10 +88,10 @@ def test_station_pages_show_the_count(built: BuiltRecord, site: Path) -> None:
     expected = expected_counts(built)
     for sid, eligible in (("S1", 40), ("S2", 30)):
         page = (site / "station" / f"{sid}.html").read_text()
-        rows = re.findall(r"<tr><th scope=\"row\">[^<]*</th>(.*?)</tr>", page)
-        assert len(rows) == 2  # one table per question, one row for the station
-        for qid, row in zip(("17", "18"), rows, strict=True):
-            cells = [c.replace(",", "") for c in re.findall(r"<td[^>]*>([^<]*)</td>", row)]
+        tables = re.findall(r'<table class="one">(.*?)</table>', page)
+        assert len(tables) == 2  # one summary per question
+        for qid, table in zip(("17", "18"), tables, strict=True):
+            cells = [c.replace(",", "") for c in re.findall(r"<td[^>]*>([^<]*)</td>", table)]
             yes, no, blank = expected.get((sid, qid), (0, 0, 0))
             ballots = yes + no + blank
             assert cells[:6] == [

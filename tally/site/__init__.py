@@ -75,6 +75,9 @@ T: dict[str, dict[str, str]] = {
         "turnout": "投票率",
         "threshold": "門檻（投票權人數 1/4）",
         "outcome": "結果",
+        "colon": "：",
+        "item": "項目",
+        "figure": "數值",
         "missing": "通過尚差同意票數",
         "area": "地區",
         "passed": "通過",
@@ -133,6 +136,9 @@ T: dict[str, dict[str, str]] = {
         "turnout": "Turnout",
         "threshold": "Threshold (1/4 of eligible)",
         "outcome": "Outcome",
+        "colon": ": ",
+        "item": "Item",
+        "figure": "Figure",
         "missing": "Agree votes missing to pass",
         "area": "Area",
         "passed": "Passed",
@@ -396,7 +402,7 @@ def _chart(ctx: Ctx, qid: str, count: Count, chart_id: str) -> str:
         (t["blank"], count.blank, "bar-blank", ""),
     ]
     top = max(1, max(v for _, v, _, _ in rows))
-    width, label_w, bar_w, row_h = 560, 150, 300, 30
+    width, label_w, bar_w, row_h = 440, 150, 220, 34
     parts = [
         f'<svg class="bars" viewBox="0 0 {width} {row_h * 3 + 10}" role="img" '
         f'aria-labelledby="{chart_id}">',
@@ -407,11 +413,11 @@ def _chart(ctx: Ctx, qid: str, count: Count, chart_id: str) -> str:
     for i, (name, value, colour, extra) in enumerate(rows):
         y = 5 + i * row_h
         w = round(bar_w * value / top)
-        parts.append(f'<text x="0" y="{y + 19}">{e(name)}</text>')
+        parts.append(f'<text x="0" y="{y + 21}">{e(name)}</text>')
         parts.append(
-            f'<rect x="{label_w}" y="{y + 4}" width="{w}" height="20" class="{colour}"{extra}/>'
+            f'<rect x="{label_w}" y="{y + 5}" width="{w}" height="22" class="{colour}"{extra}/>'
         )
-        parts.append(f'<text x="{label_w + w + 6}" y="{y + 19}">{_num(value)}</text>')
+        parts.append(f'<text x="{label_w + w + 6}" y="{y + 21}">{_num(value)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -467,6 +473,21 @@ def _table(ctx: Ctx, caption: str, first: str, rows: Sequence[tuple[str, list[st
     )
 
 
+def _summary(ctx: Ctx, caption: str, total: Total) -> str:
+    """One area's figures for one question, a row per column (readable on a phone)."""
+    t = ctx.t
+    cells = _row_cells(ctx, total.eligible, total.count)
+    rows = "".join(
+        f'<tr><th scope="row">{e(t[c])}</th><td class="n">{v}</td></tr>'
+        for c, v in zip(COLUMNS, cells, strict=True)
+    )
+    return (
+        f'<table class="one"><caption>{e(caption)}</caption><thead><tr>'
+        f'<th scope="col">{e(t["item"])}</th><th scope="col">{e(t["figure"])}</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table>\n"
+    )
+
+
 # Pages -------------------------------------------------------------------------------------
 
 
@@ -499,16 +520,13 @@ def _area_page(
         if area.level == "nation":
             o = outcomes[q.question_id]
             cls, word = ("pass", t["passed"]) if o.passed else ("fail", t["failed"])
-            parts.append(f'<p class="verdict {cls}">{e(t["outcome"])}：{e(word)}</p>\n')
-        parts.append(_chart(ctx, q.question_id, total.count, f"chart{n}"))
-        parts.append(
-            _table(
-                ctx,
-                title,
-                t["area"],
-                [(e(ctx.area_name(area)), _row_cells(ctx, total.eligible, total.count))],
+            parts.append(
+                f'<p class="verdict {cls}">{e(t["outcome"])}{e(t["colon"])}{e(word)}</p>\n'
             )
-        )
+        parts.append('<div class="summary">')
+        parts.append(_chart(ctx, q.question_id, total.count, f"chart{n}"))
+        parts.append(_summary(ctx, f"{title} · {ctx.area_name(area)}", total))
+        parts.append("</div>\n")
         child = CHILD_LEVEL.get(area.level)
         if child is not None:
             rows = []
