@@ -37,3 +37,31 @@ def site(args: argparse.Namespace) -> int:
     )
     print(f"open {(out / 'index.html').resolve()}")
     return 0
+
+
+def site_after_publish(record: Path, authority: str) -> int:
+    """`refvote tally publish`'s last step: the site next to the record, as RECORD-site/.
+
+    The site is written only from the record as verified against the authority key the tally
+    workspace accepted (printed, for the officials to compare with the one read aloud). A site
+    already there (a re-run of publish) is left as it is: it was renamed into place whole.
+    """
+    import os
+
+    from crypto.errors import CryptoError
+    from tally.site import SiteError, build_site
+
+    out = record.with_name(record.name + "-site")
+    if os.path.lexists(out):
+        print(f"site already written in {out}/ (rebuild with `refvote site` to compare)")
+        return 0
+    try:
+        report = build_site(record, authority, out)
+    except (SiteError, CryptoError) as exc:
+        print(f"refvote tally: the site was not written: {exc}", file=sys.stderr)
+        return 1
+    print(f"site written from the record verified against the authority {authority}:")
+    print(
+        f"  {report.pages} pages, {report.codes:,} tracking codes; open {out.resolve()}/index.html"
+    )
+    return 0

@@ -20,6 +20,7 @@ from ballots.lookup import lookup as find
 from ballots.package import key_fingerprint
 from tally.site import SiteError, build_site
 from tests.record_helpers import BuiltRecord, build_record, edit, expected_counts, resign_index
+from tests.test_tally import Election, election  # noqa: F401  (the end-to-end election)
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +118,9 @@ def test_lookup_index_holds_every_chain_entry_with_its_fate(built: BuiltRecord, 
         "void": LookupStatus.VOIDED,
     }
     seen = {"cast": 0, "challenged": 0, "void": 0}
-    for short, full, kind, station, booth, reveal in rows:
+    names = {"S1": ["測試國小", "臺北市 中正區"], "S2": ["測試國中", "新北市 板橋區"]}
+    for short, full, kind, station, booth, reveal, *place in rows:
+        assert place == names[str(station)]
         # ballots.lookup finds the code by its own linear replay: an independent path.
         answer = find(built.exports, base, str(full))
         assert answer.status is kinds[str(kind)]
@@ -161,3 +164,15 @@ def test_cli_site_writes_the_same_site(built: BuiltRecord, site: Path, tmp_path:
     again = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert again.returncode == 2 and "already exists" in again.stderr
     assert "Traceback" not in again.stderr
+
+
+def test_tally_publish_writes_the_site_next_to_the_record(
+    election: Election,  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    """`refvote tally publish` wrote RECORD-site/, the same bytes `refvote site` gives."""
+    written = election.tmp / "record-site"
+    assert f"open {written.resolve()}/index.html" in election.publish_output
+    rebuilt = tmp_path / "rebuilt"
+    build_site(election.tmp / "record", election.fingerprint, rebuilt)
+    assert _files(rebuilt) == _files(written)

@@ -559,7 +559,6 @@ def _lookup_page(ctx: Ctx, prefix: int) -> str:
         "prefix": prefix,
         "questions": [[q.question_id, ctx.question_title(q.question_id)] for q in d.questions],
         "root": up,
-        "stations": {s.station_id: [s.name, f"{s.county} {s.township}"] for s in d.stations},
         "text": JS_TEXT[ctx.lang],
     }
     blob = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -607,7 +606,8 @@ def _verify_page(ctx: Ctx, pkg: VerifiedPackage, results: Results, fingerprint: 
 
 
 def _code_rows(pkg: VerifiedPackage, exports: Sequence[object]) -> list[list[object]]:
-    """Per chain entry of every verified export: [short, full, kind, station, booth, reveal]."""
+    """Per chain entry of every verified export:
+    [short, full, kind, station_id, booth_id, reveal, station name, "county township"]."""
     from ballots.export import BoothExport
 
     base = pkg.public.base
@@ -616,6 +616,7 @@ def _code_rows(pkg: VerifiedPackage, exports: Sequence[object]) -> list[list[obj
         assert isinstance(export, BoothExport)
         published = {b.ballot.hash(base): b for b in export.ballots}
         replayed = replay(base, export.booth_id, export.opening_nonce, export.chain)
+        station = pkg.definition.station(export.station_id)
         for entry, code in zip(export.chain, replayed.codes, strict=True):
             reveal: list[list[str]] | None = None
             if entry.kind is EntryKind.CHALLENGED:
@@ -632,6 +633,8 @@ def _code_rows(pkg: VerifiedPackage, exports: Sequence[object]) -> list[list[obj
                     export.station_id,
                     export.booth_id,
                     reveal,
+                    station.name,
+                    f"{station.county} {station.township}",
                 ]
             )
     rows.sort(key=lambda r: (str(r[0]), str(r[1])))

@@ -71,13 +71,13 @@
       box.appendChild(ul);
       return;
     }
-    // row: [short, full, kind, station_id, booth_id, reveal]
+    // row: [short, full, kind, station_id, booth_id, reveal, station name, county township]
     var kind = row[2];
     box.appendChild(el("h2", T[kind + "_title"]));
     var dl = el("dl", undefined, "facts");
     dl.appendChild(el("dt", T.code)); dl.appendChild(el("dd", grouped(row[0]), "code"));
     dl.appendChild(el("dt", T.full_code)); dl.appendChild(el("dd", row[1], "code"));
-    var station = data.stations[row[3]] || [row[3], ""];
+    var station = [row[6], row[7]];
     dl.appendChild(el("dt", T.station));
     var dd = el("dd"), a = el("a", station[0] + " (" + row[3] + ")");
     a.href = data.root + data.lang_root + "station/" + row[3] + ".html";
