@@ -176,3 +176,16 @@ def test_tally_publish_writes_the_site_next_to_the_record(
     rebuilt = tmp_path / "rebuilt"
     build_site(election.tmp / "record", election.fingerprint, rebuilt)
     assert _files(rebuilt) == _files(written)
+
+
+def test_verify_page(built: BuiltRecord, site: Path) -> None:
+    from crypto.hashing import file_fingerprint, group_for_reading
+
+    page = (site / "verify.html").read_text()
+    record_fp = file_fingerprint((built.folder / "index.json").read_bytes())  # recomputed here
+    assert group_for_reading(record_fp) in page and record_fp.hex() in page
+    assert "受託人 1: T1" in page and "受託人 3: T3" in page and "受託人 4: T4" in page
+    assert "受託人 2:" not in page  # quorum (1, 3, 4) only
+    # The commands never carry the fingerprint from the page: the reader brings the anchor.
+    fp = key_fingerprint(built.authority.verify_key)
+    assert "--authority FINGERPRINT" in page and f'--authority "{fp}"' not in page

@@ -113,6 +113,10 @@ T: dict[str, dict[str, str]] = {
             "下載與本網站一同發布的選舉紀錄資料夾，以選務機關公開宣讀的金鑰指紋執行："
         ),
         "how_rebuild": "重建本網站並逐位元比對：",
+        "compare": (
+            "FINGERPRINT 請使用選務機關公開宣讀或公告的指紋，不要照抄本網站：上面顯示的指紋"
+            "只是本網站建置時所用的，應與公告的一致。"
+        ),
         "built_from": "本網站只在上述紀錄以選務機關指紋通過全部檢查（V1–V15）後才產生。",
         "trustee": "受託人",
         "none": "無",
@@ -179,6 +183,11 @@ T: dict[str, dict[str, str]] = {
             "authority fingerprint the election authority read aloud:"
         ),
         "how_rebuild": "Rebuild this site and compare it byte for byte:",
+        "compare": (
+            "For FINGERPRINT use the one the election authority read aloud or published, not "
+            "one copied from this site: the fingerprint shown above is only the one this site "
+            "was built with, and must equal the published one."
+        ),
         "built_from": (
             "This site was generated only after the record passed every check (V1–V15) "
             "against the authority fingerprint."
@@ -594,9 +603,10 @@ def _verify_page(ctx: Ctx, pkg: VerifiedPackage, results: Results, fingerprint: 
         f'<dt>{e(t["authority_fp"])}</dt><dd class="code">{e(authority)}</dd>\n'
         f"<dt>{e(t['quorum'])}</dt><dd><ul>{trustees or e(t['none'])}</ul></dd>\n</dl>\n"
         f"<h2>{e(t['how_verify'])}</h2>\n<p>{e(t['how_verify_text'])}</p>\n"
-        f'<pre><code>refvote verify RECORD --authority "{e(authority)}"</code></pre>\n'
+        "<pre><code>refvote verify RECORD --authority FINGERPRINT</code></pre>\n"
+        f"<p>{e(t['compare'])}</p>\n"
         f"<p>{e(t['how_rebuild'])}</p>\n"
-        f'<pre><code>refvote site RECORD --authority "{e(authority)}" --out SITE2\n'
+        "<pre><code>refvote site RECORD --authority FINGERPRINT --out SITE2\n"
         "diff -r SITE SITE2</code></pre>\n"
     )
     return _page(ctx, "verify.html", t["verify_title"], body)
