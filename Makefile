@@ -8,7 +8,7 @@ PYTHON     ?= python3
 VENV       := .venv
 EG_VENV    := .venv-eg
 STAMPS     := .stamps
-APT_PKGS   := pcscd vsmartcard-vpcd libpcsclite-dev fonts-noto-cjk fonts-arphic-uming poppler-utils
+APT_PKGS   := pcscd vsmartcard-vpcd libpcsclite-dev fonts-noto-cjk fonts-arphic-uming poppler-utils chromium chromium-driver
 OUT        ?= demo-out
 
 .PHONY: demo test bench lint clean apt
@@ -29,7 +29,7 @@ lint: $(VENV)/.installed
 apt: $(STAMPS)/apt
 
 # Debian packages: installed when run as root, otherwise the exact command is printed.
-$(STAMPS)/apt:
+$(STAMPS)/apt: Makefile
 	@missing=""; for p in $(APT_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \

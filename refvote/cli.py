@@ -268,6 +268,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(run=_lazy("refvote.cmd_verify:verify"))
 
+    site = commands.add_parser(
+        "site", help="write the public results site of a verified record (static, offline)"
+    )
+    site.add_argument("record", help="the record folder")
+    site.add_argument(
+        "--authority",
+        metavar="FINGERPRINT",
+        required=True,
+        help="the election authority key's read-aloud fingerprint: the site rests on it",
+    )
+    site.add_argument("--out", required=True, help="a new folder for the site")
+    site.set_defaults(run=_lazy("refvote.cmd_site:site"))
+
     bench = commands.add_parser(
         "bench",
         help="performance figures, as ratios against ElectionGuard measured in the same run",

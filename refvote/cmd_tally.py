@@ -328,7 +328,12 @@ def publish(args: argparse.Namespace) -> int:
             f"{'PASSED' if o.passed else 'FAILED'}"
         )
     print("verifying the record as anyone will:")
-    return 0 if verify_record(out, None) else 1
+    if not verify_record(out, None):
+        return 1
+    from ballots.package import key_fingerprint
+    from refvote.cmd_site import site_after_publish
+
+    return site_after_publish(out, key_fingerprint(package.public.authority_key))
 
 
 def rule(args: argparse.Namespace) -> int:

@@ -1,0 +1,67 @@
+"""`refvote site RECORD --authority FP --out DIR`: the public results site of a record.
+
+The record is verified first, pinned to the authority fingerprint (every check of a final
+record); nothing is written unless it verifies. The output is a function of the record's bytes,
+so anyone rebuilds it and compares it byte for byte (docs/site.md).
+
+Exit status: 0 written; 1 the record does not verify; 2 a usage error or the output folder
+cannot be written (it exists, or its parent does not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def site(args: argparse.Namespace) -> int:
+    from crypto.errors import CryptoError
+    from tally.site import SiteError, build_site
+
+    record, out = Path(args.record), Path(args.out)
+    if not record.is_dir():
+        print(f"refvote site: {record} is not a folder", file=sys.stderr)
+        return 2
+    try:
+        report = build_site(record, args.authority, out)
+    except SiteError as exc:
+        print(f"refvote site: {exc}", file=sys.stderr)
+        return 1
+    except CryptoError as exc:  # AlreadyExists, WriteFailed: they name the folder
+        print(f"refvote site: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"site written: {report.pages} pages, {report.codes:,} tracking codes in "
+        f"{report.shards} shards"
+    )
+    print(f"open {(out / 'index.html').resolve()}")
+    return 0
+
+
+def site_after_publish(record: Path, authority: str) -> int:
+    """`refvote tally publish`'s last step: the site next to the record, as RECORD-site/.
+
+    The site is written only from the record as verified against the authority key the tally
+    workspace accepted (printed, for the officials to compare with the one read aloud). A site
+    already there (a re-run of publish) is left as it is: it was renamed into place whole.
+    """
+    import os
+
+    from crypto.errors import CryptoError
+    from tally.site import SiteError, build_site
+
+    out = record.with_name(record.name + "-site")
+    if os.path.lexists(out):
+        print(f"site already written in {out}/ (rebuild with `refvote site` to compare)")
+        return 0
+    try:
+        report = build_site(record, authority, out)
+    except (SiteError, CryptoError) as exc:
+        print(f"refvote tally: the site was not written: {exc}", file=sys.stderr)
+        return 1
+    print(f"site written from the record verified against the authority {authority}:")
+    print(
+        f"  {report.pages} pages, {report.codes:,} tracking codes; open {out.resolve()}/index.html"
+    )
+    return 0
