@@ -1,9 +1,12 @@
 """`Booth`: the one API of the booth core. The Qt screens, the headless driver, the demo and
 the tests all drive a booth through it, and nothing else.
 
-Poll-worker actions (each needs a credential, each polls transition prints its report):
-`configure`, `open_polls`, `pause`, `resume`, `close_polls`, `reset_polls` (two credentials),
-`write_export` (another copy after closing), `printer_attended`, `recover`, `retry_outbox`.
+Poll-worker actions (each needs a PIN checked by booth.auth.PollWorkerAuth, each polls
+transition prints its report): `configure`, `open_polls`, `pause`, `resume`, `close_polls`,
+`write_export` (another copy after closing), `printer_attended` (either role's PIN), and
+`reset_polls`, `recover` (the chief officer's and the chief supervisor's PINs, two people).
+`retry_outbox` takes none: it only resends completions the poll book has not acknowledged
+(as start-up and resume do).
 Voter actions: `card_inserted`, `enter_pin`, `start_with_code`, `answer`, `review`,
 `back_to_questions`, `confirm`, `cast`, `challenge`, `still_here`, `card_removed`, and `tick`
 (the clock). `view()` says what to show.
