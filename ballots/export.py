@@ -6,7 +6,12 @@
      "ballots": [{<encrypted ballot>, "status": "cast" | "challenged",
                   "reveal": null | [{"question_id", "m", "r"}, …]}, …] sorted by ballot_id
      "counts":  {"cast", "challenged", "voided"},
-     "close", "signature"}
+     "close", "log_head", "signature"}
+
+`log_head` is the head of the booth's hash-chained event log (booth/eventlog.py) when polls
+closed, the value printed on the closing report (32 bytes; all zero from a booth that keeps
+no log, such as `ExportBuilder`'s simulated booths). The log itself is not published: the
+export's signature commits the booth to it, and the verifier checks only its form.
 
 Signed with purpose `export`: base, booth_id, opening_nonce, close, H("file", the export
 without its signature). Ballots are stored sorted by ballot_id, so their order reveals
@@ -43,6 +48,7 @@ from crypto.signing import (
 )
 
 MAX_BALLOTS = 65535
+LOG_HEAD_BYTES = 32
 _KINDS = {k.value: k for k in EntryKind}
 
 
@@ -81,6 +87,7 @@ class BoothExport:
     ballots: tuple[ExportedBallot, ...]
     counts: Counts
     close: bytes
+    log_head: bytes  # the booth's event-log head at closing (what the closing report prints)
     signature: bytes
 
     def body(self) -> dict[str, Any]:
@@ -109,6 +116,7 @@ class BoothExport:
                 "voided": self.counts.voided,
             },
             "close": to_hex(self.close),
+            "log_head": to_hex(self.log_head),
         }
 
     def payload(self) -> tuple[bytes, str, bytes, bytes, bytes]:
@@ -179,6 +187,7 @@ class BoothExport:
             tuple(ballots),
             counts,
             f.hex("close", 32),
+            f.hex("log_head", LOG_HEAD_BYTES),
             f.hex("signature", SIGNATURE_BYTES),
         )
         f.finish()
@@ -245,9 +254,11 @@ class ExportBuilder:
     def void(self) -> None:
         self._settle(EntryKind.VOID)
 
-    def close(self, key: SigningKey) -> BoothExport:
+    def close(self, key: SigningKey, log_head: bytes = bytes(LOG_HEAD_BYTES)) -> BoothExport:
         if self._pending is not None:
             raise ExportError("a ballot is still pending: cast, challenge or void it first")
+        if len(log_head) != LOG_HEAD_BYTES:
+            raise ExportError(f"an event-log head is {LOG_HEAD_BYTES} bytes")
         counts = Counts(
             self.counts[EntryKind.CAST],
             self.counts[EntryKind.CHALLENGED],
@@ -264,6 +275,7 @@ class ExportBuilder:
             tuple(sorted(self.ballots, key=lambda b: b.ballot.ballot_id)),
             counts,
             close,
+            log_head,
             b"",
         )
         signature = key.sign("export", *unsigned.payload())

@@ -38,16 +38,12 @@ from cryptography.x509.oid import ExtensionOID
 from ballots.context import ElectionContext
 from ballots.definition import Definition
 from ballots.errors import PackageError
+from ballots.pins import PinHash, Role, check_station_records, hash_station_pins
 from ballots.station_link import (
-    PIN_HASH_BYTES,
-    PIN_SALT_BYTES,
     LinkCertificates,
-    PollWorkerPin,
     StationSetup,
     check_link_certificates,
-    check_pin_text,
     issue_link_certificates,
-    pin_hash,
 )
 from crypto.ceremony.folder import CeremonyFiles, verify_ceremony
 from crypto.ceremony.public import JointKey
@@ -82,8 +78,25 @@ def key_fingerprint(key: VerifyKey) -> str:
     return read_aloud("trustee-key", key.raw)
 
 
-def _normalise_fingerprint(text: str) -> str:
-    return "".join(text.split()).upper()
+def normalise_fingerprint(text: str) -> str:
+    """A fingerprint as typed or read aloud, in the form `key_fingerprint` prints it.
+
+    Spaces, hyphens and case are ignored; what remains must be the 16 base32 characters
+    (A–Z, 2–7) of a read-aloud fingerprint, else PackageError. The one normaliser: the
+    package, verifier, trustees, lookup, station and booth all compare through it.
+    """
+    compact = "".join(text.split()).replace("-", "").upper() if isinstance(text, str) else ""
+    if len(compact) != 16:
+        raise PackageError(
+            "expected the 16 characters of the authority key's fingerprint "
+            '(four groups of four, e.g. "ABCD EFGH IJKL MNOP")'
+        )
+    if any(ch not in _BASE32 for ch in compact):
+        raise PackageError("a fingerprint uses only the letters A–Z and the digits 2–7")
+    return " ".join(compact[i : i + 4] for i in range(0, 16, 4))
+
+
+_BASE32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 
 
 @dataclass(frozen=True)
@@ -204,7 +217,7 @@ class ConfidentialPackage:
     roll_key: bytes
     voter_roll: tuple[tuple[str, tuple[bytes, ...]], ...]  # (station_id, sorted keyed hashes)
     revocation: tuple[tuple[str, bytes], ...]  # (name, DER CRL)
-    poll_worker_pins: tuple[PollWorkerPin, ...]  # one per station, in definition order
+    poll_worker_pins: tuple[PinHash, ...]  # ballots.pins: officer, supervisor per station
     signature: bytes
 
     def body(self) -> dict[str, Any]:
@@ -219,10 +232,7 @@ class ConfidentialPackage:
                 for s, hashes_ in self.voter_roll
             ],
             "revocation": [{"name": n, "der": to_hex(d)} for n, d in self.revocation],
-            "poll_worker_pins": [
-                {"station_id": p.station_id, "salt": to_hex(p.salt), "hash": to_hex(p.hash)}
-                for p in self.poll_worker_pins
-            ],
+            "poll_worker_pins": [p.to_obj() for p in self.poll_worker_pins],
         }
 
     def payload(self) -> tuple[bytes, bytes, bytes]:
@@ -237,11 +247,12 @@ class ConfidentialPackage:
                 return frozenset(entries)
         raise PackageError(f"no voter roll for station {station_id!r}")
 
-    def poll_worker_pin(self, station_id: str) -> PollWorkerPin:
-        for p in self.poll_worker_pins:
-            if p.station_id == station_id:
-                return p
-        raise PackageError(f"no poll-worker PIN for station {station_id!r}")
+    def station_pins(self, station_id: str) -> tuple[PinHash, PinHash]:
+        """The station's chief-officer and chief-supervisor PIN records (ballots.pins)."""
+        found = [p for p in self.poll_worker_pins if p.station_id == station_id]
+        if [p.role for p in found] != list(Role):
+            raise PackageError(f"no poll-worker PINs for both roles of station {station_id!r}")
+        return found[0], found[1]
 
     @classmethod
     def from_json(cls, data: bytes) -> ConfidentialPackage:
@@ -261,17 +272,10 @@ class ConfidentialPackage:
             c = Fields(item, f"{what}: revocation list")
             crls.append((c.text("name", max_length=200), c.hex("der")))
             c.finish()
-        pins = []
-        for item in f.array("poll_worker_pins"):
-            p = Fields(item, f"{what}: poll-worker PIN")
-            pins.append(
-                PollWorkerPin(
-                    p.text("station_id", max_length=64),
-                    p.hex("salt", PIN_SALT_BYTES),
-                    p.hex("hash", PIN_HASH_BYTES),
-                )
-            )
-            p.finish()
+        pins = [
+            PinHash.from_obj(item, f"{what}: poll-worker PIN")
+            for item in f.array("poll_worker_pins")
+        ]
         package = cls(
             f.hex("manifest_hash", 32),
             f.hex("base", 32),
@@ -399,10 +403,7 @@ def build_package(
     if set(setup.pollbook_keys) != set(station_ids) or set(setup.pins) != set(station_ids):
         raise PackageError("poll-book keys and PINs must match the definition's stations exactly")
     link = issue_link_certificates(definition, setup.pollbook_tls, setup.booth_tls)
-    pins = []
-    for s in station_ids:
-        salt = rng.bytes(PIN_SALT_BYTES)
-        pins.append(PollWorkerPin(s, salt, pin_hash(check_pin_text(setup.pins[s]), salt)))
+    pins = [p for s in station_ids for p in hash_station_pins(s, setup.pins[s], rng)]
     roll_key = rng.bytes(ROLL_KEY_BYTES)
     roll = tuple(
         (s.station_id, tuple(sorted({roll_hash(roll_key, v) for v in voter_roll[s.station_id]})))
@@ -502,9 +503,9 @@ def verify_package(folder: Path, authority_fingerprint: str | None = None) -> Ve
         public = PublicPackage.from_json(_read(folder / "package.json"))
     except EncodingError as exc:
         raise PackageError(str(exc)) from None
-    if authority_fingerprint is not None and _normalise_fingerprint(
-        key_fingerprint(public.authority_key)
-    ) != _normalise_fingerprint(authority_fingerprint):
+    if authority_fingerprint is not None and key_fingerprint(
+        public.authority_key
+    ) != normalise_fingerprint(authority_fingerprint):
         raise PackageError(
             "package.json is signed by an authority key other than the one given "
             f"(it names {key_fingerprint(public.authority_key)})"
@@ -562,8 +563,7 @@ def verify_confidential(data: bytes, verified: VerifiedPackage) -> ConfidentialP
         verified.public.base,
     ):
         raise PackageError("confidential.json belongs to another election")
-    if [p.station_id for p in confidential.poll_worker_pins] != [
-        s.station_id for s in verified.definition.stations
-    ]:
-        raise PackageError("confidential.json: the poll-worker PINs do not match the stations")
+    check_station_records(
+        confidential.poll_worker_pins, [s.station_id for s in verified.definition.stations]
+    )
     return confidential

@@ -16,7 +16,7 @@ and the polling day (the devices' clocks are checked by `ssl`).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ballots.definition import Definition
 from ballots.errors import PackageError
+from ballots.pins import StationPins, pins_csv
 from crypto.signing import SigningKey, VerifyKey
 
 LINK_CA_NAME = "refvote station link CA"
@@ -240,66 +241,19 @@ def load_tls_public_pem(data: bytes, what: str) -> Ed25519PublicKey:
     raise PackageError(f"{what}: the TLS key must be Ed25519")
 
 
-# Poll-worker PINs (confidential part) ----------------------------------------------------------
-
-PIN_SALT_BYTES = 16
-PIN_HASH_BYTES = 32
-PIN_DIGITS = (6, 12)
-
-
-@dataclass(frozen=True)
-class PollWorkerPin:
-    """confidential.json `poll_worker_pins` item: {"station_id", "salt": hex16, "hash": hex32}."""
-
-    station_id: str
-    salt: bytes
-    hash: bytes
-
-
-def check_pin_text(pin: str) -> str:
-    low, high = PIN_DIGITS
-    if not (pin.isascii() and pin.isdigit() and low <= len(pin) <= high):
-        raise PackageError(f"a poll-worker PIN is {low} to {high} digits")
-    return pin
-
-
-def pin_hash(pin: str, salt: bytes) -> bytes:
-    """Argon2id (crypto.sealing.PROTOCOL_ARGON2's passes, memory, lanes) over the UTF-8 PIN."""
-    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
-
-    from crypto.sealing import PROTOCOL_ARGON2 as P
-
-    if len(salt) != PIN_SALT_BYTES:
-        raise PackageError(f"a PIN salt is {PIN_SALT_BYTES} bytes")
-    kdf = Argon2id(
-        salt=salt,
-        length=PIN_HASH_BYTES,
-        iterations=P.passes,
-        lanes=P.lanes,
-        memory_cost=P.memory_kib,
-    )
-    return kdf.derive(pin.encode("utf-8"))
-
-
-def pin_matches(pin: str, entry: PollWorkerPin) -> bool:
-    """Constant-time comparison of a typed PIN with its stored hash."""
-    import hmac
-
-    return hmac.compare_digest(pin_hash(pin, entry.salt), entry.hash)
-
-
 # What `package build` needs per station, beyond the booths' signing keys --------------------
 
 
 @dataclass(frozen=True)
 class StationSetup:
     """Poll-book signing keys (for the signed count), poll-book and booth TLS public keys, and
-    the poll-worker PIN of each station (only its Argon2id hash goes into the package)."""
+    the two poll-worker PINs of each station (only their Argon2id hashes, ballots.pins, go
+    into the package)."""
 
     pollbook_keys: Mapping[str, VerifyKey]  # station_id → the poll book's count-signing key
     pollbook_tls: Mapping[str, Ed25519PublicKey]
     booth_tls: Mapping[str, Ed25519PublicKey]
-    pins: Mapping[str, str]
+    pins: Mapping[str, StationPins]
 
 
 @dataclass(frozen=True)
@@ -311,13 +265,13 @@ class DevStationKeys:
         stations/<station_id>.key.json, .pub.json    the poll book's count-signing key
         stations/<station_id>.tls.key.pem, .tls.pub.pem
         booths/<booth_id>.tls.key.pem, .tls.pub.pem
-        poll-worker-pins.csv                         station_id,pin
+        poll-worker-pins.csv                         station_id,role,pin (ballots.pins)
     """
 
     pollbook_keys: Mapping[str, SigningKey]
     pollbook_tls: Mapping[str, Ed25519PrivateKey]
     booth_tls: Mapping[str, Ed25519PrivateKey]
-    pins: Mapping[str, str]
+    pins: Mapping[str, StationPins]
 
     @classmethod
     def generate(cls, definition: Definition) -> DevStationKeys:
@@ -328,7 +282,7 @@ class DevStationKeys:
             {s: SigningKey.generate() for s in stations},
             {s: Ed25519PrivateKey.generate() for s in stations},
             {b: Ed25519PrivateKey.generate() for b in definition.booth_ids()},
-            {s: f"{secrets.randbelow(10**6):06d}" for s in stations},
+            {s: _two_pins(secrets.randbelow) for s in stations},
         )
 
     def setup(self) -> StationSetup:
@@ -349,10 +303,13 @@ class DevStationKeys:
             for name, tls in keys.items():
                 _write_private(folder / sub / f"{name}.tls.key.pem", tls_private_pem(tls))
                 (folder / sub / f"{name}.tls.pub.pem").write_bytes(tls_public_pem(tls.public_key()))
-        _write_private(
-            folder / "poll-worker-pins.csv",
-            ("station_id,pin\n" + "".join(f"{s},{p}\n" for s, p in self.pins.items())).encode(),
-        )
+        _write_private(folder / "poll-worker-pins.csv", pins_csv(self.pins))
+
+
+def _two_pins(randbelow: Callable[[int], int]) -> StationPins:
+    officer = randbelow(10**6)
+    supervisor = (officer + 1 + randbelow(10**6 - 1)) % 10**6  # never equal to the officer's
+    return StationPins(f"{officer:06d}", f"{supervisor:06d}")
 
 
 def _write_private(path: Path, data: bytes) -> None:

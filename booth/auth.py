@@ -1,28 +1,23 @@
-"""Poll-worker authentication: a PIN per station and role, wrong tries limited, persisted, logged.
+"""Poll-worker authentication at a booth or a station console: a station's two PINs (format
+and hashing: ballots/pins.py), wrong tries limited, persisted and logged.
 
-Each station has two PINs, one for its 主任管理員 (chief officer) and one for its 主任監察員
-(chief supervisor). The confidential election package holds each as a `PinHash`:
-
-    {"hash": <32 bytes hex>, "role": "chief-officer" | "chief-supervisor",
-     "salt": <16 bytes hex>, "station_id": <text>}
-
-hash = Argon2id(password = UTF-8 of the NFC PIN, salt, parameters `crypto.sealing.PROTOCOL_ARGON2`
-(v0x13, 3 passes, 64 MiB, 4 lanes, 32 bytes), associated data = the `H` pre-image of
-("booth-pin", station_id, role)), so a record copied to another station or role does not match.
-`hash_pin` (and `hash_station_pins`, which refuses two equal PINs) make these records; the
-package builder calls them, so the format is defined here once.
-
-- A poll-worker action needs one PIN (`authenticate(role, pin)`); the two-person reset of a
-  closed booth needs both roles' PINs (`authenticate_two`), two different PINs by construction.
-- PINs are compared in constant time (`hmac.compare_digest`); PIN bytes are wiped after use.
+- A single-person poll-worker action takes one PIN (`authenticate_any`: the PIN of either
+  role, which it names; the two PINs of a station differ, the package builder refuses equal
+  ones) or the PIN of a named role (`authenticate`). The two-person actions (the reset of a
+  closed booth, a storage recovery) take both roles' PINs (`authenticate_two`): the same
+  person typing one PIN twice is refused.
+- PINs are compared in constant time (ballots.pins.pin_matches); PIN bytes are wiped after use.
+  Every PIN tried is checked against both roles' records, so the time does not say which.
 - Wrong tries: the count of consecutive wrong tries is shared by both roles and persisted in a
   small state file (written atomically) *before* the PIN is checked, so pulling the power during
-  a check counts the try; a right PIN sets it back to 0. From the 5th wrong try on, every PIN is
-  refused for a cooldown of 5 minutes, doubling with each further wrong try up to 1 hour (5, 10,
-  20, 40, 60, 60 … minutes). A cooldown, not a two-person unlock: an unlock that takes PINs is
-  itself a way to guess them. An attacker at a booth gets about 12 guesses in a polling day.
-- Every try is logged (`auth-ok`, `auth-failed` with the role and the count, `auth-locked` with
-  the minutes); never the PIN.
+  a check counts the try, and a restart does not reset the count; a right PIN sets it back to
+  0. From the 5th wrong try on, every PIN is refused for a cooldown of 5 minutes, doubling
+  with each further wrong try up to 1 hour (5, 10, 20, 40, 60, 60 … minutes). A cooldown, not
+  a two-person unlock: an unlock that takes PINs is itself a way to guess them. An attacker
+  at a booth gets about 12 guesses in a polling day.
+- Every try is logged (`auth-ok` with the role; `auth-failed` with each role whose PIN was
+  wrong and the count — a PIN given for either role that matches neither is logged for both
+  roles with one count; `auth-locked` with the minutes); never the PIN.
 - An unreadable state file (damaged, or not ours) is treated as a lockout, never as zero tries.
 - A poll-worker card (`PollWorkerCard`) is a hook only: when given, single-person
   authentication also needs the card of that role in the reader.
@@ -33,22 +28,19 @@ from __future__ import annotations
 import hmac
 import os
 import stat
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
-
-from booth.eventlog import EventCode, EventLog, RecoveryKind, Role, utc_now
+from ballots.pins import PinFormatError, PinHash, Role, pin_bytes, pin_matches
+from booth.errors import AuthenticationFailed
+from booth.eventlog import EventCode, RecoveryKind, utc_now
 from crypto.encoding import canonical_json
 from crypto.errors import EncodingError
-from crypto.fields import Fields, open_document
-from crypto.hashing import preimage
-from crypto.randomness import SYSTEM, RandomSource
-from crypto.sealing import PROTOCOL_ARGON2, wipe
+from crypto.fields import open_document
+from crypto.sealing import wipe
 from hardware.errors import HardwareError
 from hardware.media import write_file
 
@@ -60,38 +52,36 @@ __all__ = [
     "AuthLocked",
     "Authorization",
     "LockState",
-    "PinFormatError",
-    "PinHash",
+    "PinMalformed",
     "PinUnknown",
     "PollWorkerAuth",
     "PollWorkerCard",
     "Role",
+    "SameWorkerTwice",
     "SecondFactorMissing",
     "TwoPersonAuthorization",
     "WrongPin",
-    "hash_pin",
-    "hash_station_pins",
     "lockout_for",
-    "pin_matches",
 ]
 
-PIN_MIN, PIN_MAX = 6, 32  # characters
 MAX_FAILURES = 5
 FIRST_LOCKOUT = timedelta(minutes=5)
 MAX_LOCKOUT = timedelta(hours=1)
 STATE_TYPE = "booth-pin-state"
 STATE_MAX_BYTES = 4096
-HASH_BYTES = PROTOCOL_ARGON2.key_bytes
-SALT_BYTES = PROTOCOL_ARGON2.salt_bytes
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-class AuthError(Exception):
-    """Base class of poll-worker authentication errors."""
+class AuthError(AuthenticationFailed):
+    """Base class of poll-worker authentication errors (a booth's AuthenticationFailed)."""
 
 
-class PinFormatError(AuthError, ValueError):
-    """A PIN that cannot be a station PIN (too short, too long, control characters, equal PINs)."""
+class PinMalformed(AuthError):
+    """Not a PIN at all (not 6 to 12 digits): refused before it costs a try."""
+
+
+class SameWorkerTwice(AuthError):
+    """A two-person action was given one PIN twice: it takes two different poll workers."""
 
 
 class PinUnknown(AuthError):
@@ -101,7 +91,9 @@ class PinUnknown(AuthError):
 class WrongPin(AuthError):
     def __init__(self, roles: tuple[Role, ...], tries_left: int) -> None:
         names = " and ".join(r.value for r in roles)
-        super().__init__(f"wrong PIN ({names}): {tries_left} tries left before a lockout")
+        super().__init__(
+            f"wrong poll-worker PIN ({names}): {tries_left} tries left before a lockout"
+        )
         self.roles = roles
         self.tries_left = tries_left
 
@@ -119,97 +111,17 @@ class SecondFactorMissing(AuthError):
     """A poll-worker card is required and the card of that role is not in the reader."""
 
 
-# The record in the confidential package --------------------------------------------------------
+class AuthLog(Protocol):
+    """The booth's or station's event log (booth.eventlog.EventLog)."""
+
+    def append(self, code: EventCode, **details: object) -> bytes: ...
 
 
-@dataclass(frozen=True)
-class PinHash:
-    station_id: str
-    role: Role
-    salt: bytes
-    hash: bytes
-
-    def to_obj(self) -> dict[str, Any]:
-        return {
-            "hash": self.hash.hex(),
-            "role": self.role.value,
-            "salt": self.salt.hex(),
-            "station_id": self.station_id,
-        }
-
-    @classmethod
-    def from_obj(cls, obj: object, what: str = "PIN hash") -> PinHash:
-        """Read one record (as found in the package's JSON); EncodingError names what is wrong."""
-        f = Fields(obj, what)
-        station_id = f.text("station_id", max_length=64)
-        raw_role = f.raw("role")
-        try:
-            role = Role(raw_role)
-        except ValueError:
-            raise f.error("role", "must be chief-officer or chief-supervisor") from None
-        record = cls(station_id, role, f.hex("salt", SALT_BYTES), f.hex("hash", HASH_BYTES))
-        f.finish()
-        return record
-
-
-def _pin_bytes(pin: str) -> bytearray:
-    if not isinstance(pin, str):
-        raise PinFormatError("a PIN is text")
-    text = unicodedata.normalize("NFC", pin)
-    if not PIN_MIN <= len(text) <= PIN_MAX:
-        raise PinFormatError(f"a PIN has {PIN_MIN} to {PIN_MAX} characters")
-    if any(unicodedata.category(ch).startswith(("C", "Z")) and ch != " " for ch in text):
-        raise PinFormatError("a PIN has no control characters or unusual spaces")
-    return bytearray(text.encode("utf-8"))
-
-
-def _derive(station_id: str, role: Role, pin: str, salt: bytes) -> bytearray:
-    if len(salt) != SALT_BYTES:
-        raise PinFormatError(f"a PIN salt is {SALT_BYTES} bytes")
-    secret = _pin_bytes(pin)
+def _checked(pin: str) -> None:
     try:
-        kdf = Argon2id(
-            salt=salt,
-            length=HASH_BYTES,
-            iterations=PROTOCOL_ARGON2.passes,
-            lanes=PROTOCOL_ARGON2.lanes,
-            memory_cost=PROTOCOL_ARGON2.memory_kib,
-            ad=preimage("booth-pin", station_id, role.value),
-        )
-        return bytearray(kdf.derive(bytes(secret)))
-    finally:
-        wipe(secret)
-
-
-def hash_pin(station_id: str, role: Role, pin: str, rng: RandomSource = SYSTEM) -> PinHash:
-    """The package record of one PIN: a fresh salt from `rng`, Argon2id as the module says."""
-    salt = rng.bytes(SALT_BYTES)
-    derived = _derive(station_id, role, pin, salt)
-    try:
-        return PinHash(station_id, role, salt, bytes(derived))
-    finally:
-        wipe(derived)
-
-
-def hash_station_pins(
-    station_id: str, officer_pin: str, supervisor_pin: str, rng: RandomSource = SYSTEM
-) -> tuple[PinHash, PinHash]:
-    """Both records of a station; two equal PINs are refused (a reset needs two people)."""
-    if unicodedata.normalize("NFC", officer_pin) == unicodedata.normalize("NFC", supervisor_pin):
-        raise PinFormatError("the chief officer's and chief supervisor's PINs must differ")
-    return (
-        hash_pin(station_id, Role.CHIEF_OFFICER, officer_pin, rng),
-        hash_pin(station_id, Role.CHIEF_SUPERVISOR, supervisor_pin, rng),
-    )
-
-
-def pin_matches(record: PinHash, pin: str) -> bool:
-    """True iff `pin` is the PIN of `record` (constant-time comparison of the Argon2id hashes)."""
-    derived = _derive(record.station_id, record.role, pin, record.salt)
-    try:
-        return hmac.compare_digest(bytes(derived), record.hash)
-    finally:
-        wipe(derived)
+        wipe(pin_bytes(pin))
+    except PinFormatError as exc:
+        raise PinMalformed(str(exc)) from None
 
 
 def lockout_for(failures: int) -> timedelta:
@@ -267,7 +179,7 @@ class PollWorkerAuth:
         station_id: str,
         pins: Sequence[PinHash],
         state_path: Path,
-        log: EventLog,
+        log: AuthLog,
         clock: Callable[[], datetime] = utc_now,
         card: PollWorkerCard | None = None,
     ) -> None:
@@ -376,38 +288,65 @@ class PollWorkerAuth:
     def _right(self) -> None:
         self._save(LockState(0, None))
 
+    def _matching(self, pin: str) -> Role | None:
+        """The role whose PIN `pin` is; both records are always checked."""
+        found = [role for role in Role if pin_matches(self._pins[role], pin)]
+        return found[0] if len(found) == 1 else None
+
     def authenticate(self, role: Role, pin: str) -> Authorization:
-        """One poll worker: raises WrongPin, AuthLocked, PinFormatError or SecondFactorMissing."""
+        """One poll worker of a named role: raises WrongPin, AuthLocked, PinMalformed or
+        SecondFactorMissing."""
         if not isinstance(role, Role):
             raise AuthError("a poll worker's role is chief-officer or chief-supervisor")
         if self._card is not None and self._card.role_present(self.station_id) is not role:
             raise SecondFactorMissing(f"insert the {role.value}'s poll-worker card")
-        wipe(_pin_bytes(pin))  # a malformed PIN is refused before it costs a try
+        _checked(pin)  # a malformed PIN is refused before it costs a try
         now = self._begin_try()
-        if not pin_matches(self._pins[role], pin):
+        if self._matching(pin) is not role:
             raise self._wrong((role,), now)
         self._right()
         self._log.append(EventCode.AUTH_OK, role=role)
         return Authorization(self.station_id, role)
 
-    def authenticate_two(self, officer_pin: str, supervisor_pin: str) -> TwoPersonAuthorization:
-        """Both roles at once (one try): both PINs are checked, whichever is wrong."""
-        wipe(_pin_bytes(officer_pin))
-        wipe(_pin_bytes(supervisor_pin))
-        if unicodedata.normalize("NFC", officer_pin) == unicodedata.normalize(
-            "NFC", supervisor_pin
-        ):
-            raise PinFormatError("a two-person action takes two different PINs")
+    def authenticate_any(self, pin: str) -> Authorization:
+        """One poll worker of either role (the PIN says which): one try."""
+        _checked(pin)
+        if self._card is not None:
+            present = self._card.role_present(self.station_id)
+            if present is None:
+                raise SecondFactorMissing("insert your poll-worker card")
+            return self.authenticate(present, pin)
         now = self._begin_try()
-        officer = pin_matches(self._pins[Role.CHIEF_OFFICER], officer_pin)
-        supervisor = pin_matches(self._pins[Role.CHIEF_SUPERVISOR], supervisor_pin)
+        role = self._matching(pin)
+        if role is None:
+            raise self._wrong(tuple(Role), now)
+        self._right()
+        self._log.append(EventCode.AUTH_OK, role=role)
+        return Authorization(self.station_id, role)
+
+    def authenticate_two(self, officer_pin: str, supervisor_pin: str) -> TwoPersonAuthorization:
+        """Both roles at once (one try): both PINs are checked, whichever is wrong. One PIN
+        given twice matches one role at most (a station's two PINs differ): it is a wrong try,
+        counted and logged, refused as SameWorkerTwice (a two-person action takes two people)."""
+        _checked(officer_pin)
+        _checked(supervisor_pin)
+        now = self._begin_try()
+        officer = self._matching(officer_pin) is Role.CHIEF_OFFICER
+        supervisor = self._matching(supervisor_pin) is Role.CHIEF_SUPERVISOR
         wrong = tuple(
             r
             for r, ok in ((Role.CHIEF_OFFICER, officer), (Role.CHIEF_SUPERVISOR, supervisor))
             if not ok
         )
         if wrong:
-            raise self._wrong(wrong, now)
+            same = hmac.compare_digest(officer_pin.encode(), supervisor_pin.encode())
+            error = self._wrong(wrong, now)
+            if same and not isinstance(error, AuthLocked):
+                raise SameWorkerTwice(
+                    "one PIN was given twice: a two-person action takes the chief officer's "
+                    "and the chief supervisor's PINs, two different people"
+                )
+            raise error
         self._right()
         for role in Role:
             self._log.append(EventCode.AUTH_OK, role=role)

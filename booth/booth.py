@@ -1,9 +1,12 @@
 """`Booth`: the one API of the booth core. The Qt screens, the headless driver, the demo and
 the tests all drive a booth through it, and nothing else.
 
-Poll-worker actions (each needs a credential, each polls transition prints its report):
-`configure`, `open_polls`, `pause`, `resume`, `close_polls`, `reset_polls` (two credentials),
-`write_export` (another copy after closing), `printer_attended`, `recover`, `retry_outbox`.
+Poll-worker actions (each needs a PIN checked by booth.auth.PollWorkerAuth, each polls
+transition prints its report): `configure`, `open_polls`, `pause`, `resume`, `close_polls`,
+`write_export` (another copy after closing), `printer_attended` (either role's PIN), and
+`reset_polls`, `recover` (the chief officer's and the chief supervisor's PINs, two people).
+`retry_outbox` takes none: it only resends completions the poll book has not acknowledged
+(as start-up and resume do).
 Voter actions: `card_inserted`, `enter_pin`, `start_with_code`, `answer`, `review`,
 `back_to_questions`, `confirm`, `cast`, `challenge`, `still_here`, `card_removed`, and `tick`
 (the clock). `view()` says what to show.
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, NoReturn, Protocol, assert_never
@@ -29,12 +32,12 @@ from ballots.definition import Definition
 from ballots.errors import PackageError
 from ballots.export import BoothExport, Counts, ExportedBallot, Status
 from ballots.package import (
-    ConfidentialPackage,
     VerifiedPackage,
     verify_confidential,
     verify_package,
 )
-from ballots.station_link import check_pin_text, pin_matches
+from ballots.pins import PinHash
+from booth.auth import Authorization, PollWorkerAuth, TwoPersonAuthorization
 from booth.core import tracking
 from booth.core.ballot import BallotState
 from booth.core.pollbook import PollBookError, StationPollBook
@@ -51,7 +54,6 @@ from booth.core.session import (
     void_slip_job,
 )
 from booth.errors import (
-    AuthenticationFailed,
     ClosingRefused,
     ConfigurationRefused,
     CopiesDisagree,
@@ -97,29 +99,30 @@ MAX_CONFIDENTIAL = 64 << 20
 
 
 class Authenticator(Protocol):
-    """Checks a poll worker's credential (booth/auth.py); raises AuthenticationFailed."""
+    """Checks poll workers' PINs with a durable try limit, logging every try (booth.auth
+    .PollWorkerAuth); raises AuthenticationFailed (booth.auth.AuthError)."""
 
-    def verify(self, pin: str) -> None: ...
+    def authenticate_any(self, pin: str) -> Authorization: ...
 
-
-class StationPin:
-    """The station's poll-worker PIN from the confidential package (Argon2id hash; the typed
-    PIN compared in constant time). booth/auth.py adds roles and a durable try limit."""
-
-    def __init__(self, confidential: ConfidentialPackage, station_id: str) -> None:
-        self.entry = confidential.poll_worker_pin(station_id)
-
-    def verify(self, pin: str) -> None:
-        try:
-            check_pin_text(pin)
-        except PackageError:
-            raise AuthenticationFailed("a poll-worker PIN is digits only") from None
-        if not pin_matches(pin, self.entry):
-            raise AuthenticationFailed("wrong poll-worker PIN")
+    def authenticate_two(self, officer_pin: str, supervisor_pin: str) -> TwoPersonAuthorization: ...
 
 
-# Builds the poll-worker check from the verified confidential part, for the booth's station.
-AuthenticatorFactory = Callable[[ConfidentialPackage, str], Authenticator]
+class AuthenticatorFactory(Protocol):
+    """Builds the poll-worker check of the booth's station from the verified confidential
+    package's PIN records: `PollWorkerAuth` itself (a stand-in in unit tests)."""
+
+    def __call__(
+        self,
+        station_id: str,
+        pins: Sequence[PinHash],
+        state_path: Path,
+        log: EventSink,
+        clock: Callable[[], datetime.datetime],
+    ) -> Authenticator: ...
+
+
+# The name the headless driver used for the package's PIN check: now the one PollWorkerAuth.
+StationPin = PollWorkerAuth
 
 
 class ReportPrinter(Protocol):
@@ -352,7 +355,13 @@ class Booth:
             crls = tuple(x509.load_der_x509_crl(der) for _, der in confidential.revocation)
             date = datetime.date.fromisoformat(verified.definition.date)
             station_id = verified.definition.station_of_booth(self.parts.booth_id).station_id
-            authenticator = self.parts.authenticator(confidential, station_id)
+            authenticator = self.parts.authenticator(
+                station_id,
+                confidential.station_pins(station_id),
+                self.pin_state_path,
+                self.log,
+                self.parts.clock.now,
+            )
         except (PackageError, CryptoError, ValueError, KeyError) as exc:
             raise ConfigurationRefused(f"the election package is refused: {exc}") from None
         return _Loaded(verified, CardTrust(roots, crls, date, confidential.roll_key), authenticator)
@@ -376,17 +385,31 @@ class Booth:
     def polls(self) -> PollsState:
         return self.store.polls_state()
 
-    def _authenticate(self, *pins: str, auth: Authenticator | None = None) -> None:
+    @property
+    def pin_state_path(self) -> Path:
+        """The poll-worker PIN try counter (booth.auth), beside the ballot store: a restart
+        does not reset it."""
+        store = self.parts.store_path
+        return store.with_name(store.name + ".pin-state.json")
+
+    def _auth_or_refuse(self, auth: Authenticator | None = None) -> Authenticator:
         auth = auth or self._auth
         if auth is None:
             raise ConfigurationRefused("the booth is not configured with an election package")
-        for pin in pins:
-            auth.verify(pin)  # the authenticator logs its own tries (booth/auth.py)
+        return auth
 
-    def _transition(self, target: PollsState, *pins: str) -> PollsState:
+    def _authenticate(self, pin: str, auth: Authenticator | None = None) -> Authorization:
+        """One poll worker (either role); the authenticator logs every try."""
+        return self._auth_or_refuse(auth).authenticate_any(pin)
+
+    def _authenticate_two(self, officer_pin: str, supervisor_pin: str) -> TwoPersonAuthorization:
+        """The chief officer and the chief supervisor, two different people."""
+        return self._auth_or_refuse().authenticate_two(officer_pin, supervisor_pin)
+
+    def _transition(self, target: PollsState, pin: str) -> PollsState:
         current = self.polls
         POLLS.check(current, target)
-        self._authenticate(*pins)
+        self._authenticate(pin)
         return current
 
     def configure(self, package_folder: Path, authority_fingerprint: str, pin: str) -> None:
@@ -492,22 +515,25 @@ class Booth:
         self._guard_storage()
         if self.store.pending() is not None:
             raise ClosingRefused("a ballot is undecided: restart the booth to void it")
-        self.store.set_polls_state(PollsState.CLOSED)
-        counts = self.build_export().counts
-        self.log.append(
+        self.store.set_polls_state(PollsState.CLOSED, log_head="")
+        counts = _counts(self.store.entries())
+        head = self.log.append(
             EventCode.POLLS_CLOSED,
             cast=counts.cast,
             challenged=counts.challenged,
             voided=counts.voided,
         )
+        self.store.set_settings({"log_head": head.hex()})  # the closing report prints it too
         self._print_report(ReportKind.CLOSING)
         return self.write_export(pin, medium)
 
-    def reset_polls(self, pin_a: str, pin_b: str) -> None:
-        """The two-person reset: closed → paused (logged)."""
-        self._transition(PollsState.PAUSED, pin_a, pin_b)
+    def reset_polls(self, officer_pin: str, supervisor_pin: str) -> None:
+        """The two-person reset: closed → paused (logged). Takes the chief officer's and the
+        chief supervisor's PINs; one PIN twice is refused (booth.auth.SameWorkerTwice)."""
+        POLLS.check(self.polls, PollsState.PAUSED)
+        self._authenticate_two(officer_pin, supervisor_pin)
         self._print_report(ReportKind.RESET)
-        self.store.set_polls_state(PollsState.PAUSED)
+        self.store.set_polls_state(PollsState.PAUSED, log_head="")  # closing seals a new one
         self.log.append(EventCode.POLLS_RESET)
 
     def _print_report(self, kind: ReportKind) -> None:
@@ -531,11 +557,8 @@ class Booth:
         if opening is None:
             raise ClosingRefused("polls were never opened: there is nothing to export")
         entries = self.store.entries()
-        cast = sum(e.fate is BallotState.CAST for e in entries)
-        challenged = sum(e.fate is BallotState.CHALLENGED for e in entries)
-        voided = sum(e.fate is BallotState.VOID for e in entries)
         link = entries[-1].link if entries else opening.first_link
-        counts = Counts(cast, challenged, voided)
+        counts = _counts(entries)
         ballots = tuple(
             sorted(
                 (
@@ -559,11 +582,24 @@ class Booth:
             tuple(ChainEntry(tracking.entry_kind(e.fate), e.ballot_hash) for e in entries),
             ballots,
             counts,
-            tracking.close_code(link, cast, challenged, voided),
+            tracking.close_code(link, counts.cast, counts.challenged, counts.voided),
+            self._log_head(),
             b"",
         )
         signature = self.parts.signing_key.sign("export", *unsigned.payload())
         return BoothExport(**{**unsigned.__dict__, "signature": signature})
+
+    def _log_head(self) -> bytes:
+        """The event-log head sealed when polls closed (the closing report's): every copy of
+        the export carries the same one. Polls closed by a booth that stopped before it sealed
+        the head seal it at the first export."""
+        sealed = self.store.setting("log_head")
+        if sealed:
+            return bytes.fromhex(sealed)
+        head = self.log.head()
+        if self.polls is PollsState.CLOSED:
+            self.store.set_settings({"log_head": head.hex()})
+        return head
 
     def export_name(self) -> str:
         return f"export-{self.parts.booth_id}.json"
@@ -659,10 +695,10 @@ class Booth:
         self.printer_fault = None
         self.log.append(EventCode.PRINTER_READY)
 
-    def recover(self, trusted: Side, pin_a: str, pin_b: str) -> int:
-        """Two poll workers rebuild the other copy from the `trusted` one (docs/booth.md,
-        Recovery). Refused if it would lose a record the other copy holds."""
-        self._authenticate(pin_a, pin_b)
+    def recover(self, trusted: Side, officer_pin: str, supervisor_pin: str) -> int:
+        """The chief officer and the chief supervisor rebuild the other copy from the `trusted`
+        one (docs/booth.md, Recovery). Refused if it would lose a record the other copy holds."""
+        self._authenticate_two(officer_pin, supervisor_pin)
         copied = recover(self.store, self.mirror, trusted)
         kind = (
             RecoveryKind.MIRROR_CAUGHT_UP if trusted is Side.STORE else RecoveryKind.STORE_CAUGHT_UP
@@ -858,6 +894,14 @@ _SESSION_END = {
     SessionState.STORAGE_FAULT: SessionEnd.STORE_FAULT,
 }
 assert set(_SESSION_END) == {s for s in SessionState if s.ended}, "every end has its log reason"
+
+
+def _counts(entries: Sequence[EntryRecord]) -> Counts:
+    return Counts(
+        sum(e.fate is BallotState.CAST for e in entries),
+        sum(e.fate is BallotState.CHALLENGED for e in entries),
+        sum(e.fate is BallotState.VOID for e in entries),
+    )
 
 
 def _printer_state(exc: PrintFailed) -> PrinterState:

@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 
+from ballots.pins import Role  # the poll-worker roles are declared once, with the PIN format
 from booth.reports import ReportKind
 from crypto.encoding import canonical_json, parse_canonical_json
 from crypto.errors import EncodingError
@@ -83,13 +84,6 @@ class Severity(enum.Enum):
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"
-
-
-class Role(enum.Enum):
-    """The two poll workers who hold a station PIN."""
-
-    CHIEF_OFFICER = "chief-officer"  # 主任管理員
-    CHIEF_SUPERVISOR = "chief-supervisor"  # 主任監察員
 
 
 class SessionKind(enum.Enum):

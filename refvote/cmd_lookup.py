@@ -34,38 +34,28 @@ class Verified:
     passed: tuple[str, ...]
     failure: str | None
     final: bool | None  # None when the index did not verify
+    verifier: Verifier  # its state holds the verified package and exports
 
     def booth_part(self) -> bool:
         return all(f"V{n}" in self.passed for n in range(1, BOOTH_CHECKS + 1))
 
 
-def _number(code: str) -> int:
-    return int(code.removeprefix("V"))
-
-
-def _verify(verifier: Verifier) -> Verified:
-    """Run the verifier's checks in order, up to the first failure.
-
-    In a pre-decryption record the checks after V10 (shares, decryptions, totals, outcomes)
-    have nothing to check and are not run.
-    """
+def _verify(folder: Path, authority: str) -> Verified:
+    """The verifier's own run (`Verifier.run`, with its catch-all: no traceback reaches a
+    person), every check to the end (`until=None`; in a pre-decryption record V11–V14 are
+    skipped), read back as which checks passed and the first failure."""
     from ballots.record import FINAL
-    from crypto.errors import CryptoError
-    from tally.verify import VerificationFailed
+    from tally.verify import Verifier
 
-    passed: list[str] = []
-    final = None
-    for check in verifier.checks:
-        if final is False and _number(check.code) > 10:
-            break
-        try:
-            check.run(verifier.state)
-        except (VerificationFailed, CryptoError, OSError) as exc:
-            return Verified(tuple(passed), f"{check.code} {check.title}: {exc}", final)
-        passed.append(check.code)
-        if verifier.state.index is not None:
-            final = verifier.state.index.state == FINAL
-    return Verified(tuple(passed), None, final)
+    verifier = Verifier(folder, authority, out=io.StringIO(), expect=None, until=None)
+    verifier.run()
+    state = verifier.record_state
+    return Verified(
+        tuple(verifier.passed),
+        verifier.failure,
+        None if state is None else state == FINAL,
+        verifier,
+    )
 
 
 def lookup(args: argparse.Namespace) -> int:
@@ -75,7 +65,6 @@ def lookup(args: argparse.Namespace) -> int:
     from ballots.lookup import LookupStatus
     from ballots.lookup import lookup as find
     from ballots.package import key_fingerprint
-    from tally.verify import Verifier
 
     try:
         parse_lookup(args.code)
@@ -89,8 +78,8 @@ def lookup(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    verifier = Verifier(Path(args.record), args.authority, out=io.StringIO(), expect=None)
-    verified = _verify(verifier)
+    verified = _verify(Path(args.record), args.authority)
+    verifier = verified.verifier
     if not verified.booth_part():
         print(
             f"refvote lookup: the record does not verify ({verified.failure}); "

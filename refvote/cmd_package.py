@@ -100,19 +100,13 @@ def _read_der(path: Path, kind: str) -> tuple[str, bytes]:
     raise ValueError(f"{path}: not a PEM or DER {kind}")
 
 
-def _read_pins(path: Path) -> dict[str, str]:
-    """The poll-worker PIN file: CSV `station_id,pin`, one line per station."""
-    pins: dict[str, str] = {}
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        if reader.fieldnames != ["station_id", "pin"]:
-            raise ValueError(f"{path}: the header must be exactly station_id,pin")
-        for n, row in enumerate(reader, start=2):
-            station, pin = (row.get("station_id") or "").strip(), (row.get("pin") or "").strip()
-            if not station or not pin or station in pins:
-                raise ValueError(f"{path}: line {n}: empty or repeated station_id, or no PIN")
-            pins[station] = pin
-    return pins
+def _read_pins(path: Path):  # type: ignore[no-untyped-def]
+    """The poll-worker PIN file (ballots.pins): CSV `station_id,role,pin`, both roles per
+    station, the two PINs of a station different."""
+    from ballots.pins import MAX_PINS_CSV, read_pins_csv
+    from crypto.files import read_file
+
+    return read_pins_csv(read_file(path, MAX_PINS_CSV), str(path))
 
 
 def _read_station_setup(args: argparse.Namespace, definition):  # type: ignore[no-untyped-def]
@@ -294,7 +288,9 @@ def dev_keys(args: argparse.Namespace) -> int:
         f"{out / 'stations'}/; booth TLS keys beside the booth keys"
     )
     print(f"poll-worker PINs (shown once; also in {out / 'poll-worker-pins.csv'}, mode 0600):")
-    for station_id, pin in devices.pins.items():
-        print(f"  {station_id:<12} {pin}")
+    for station_id, pins in devices.pins.items():
+        print(
+            f"  {station_id:<12} chief-officer {pins.officer}  chief-supervisor {pins.supervisor}"
+        )
     print("These are DEMO keys, stored unencrypted: never use them in an election.")
     return 0

@@ -2,8 +2,9 @@
 
 `serve` runs the poll book for the booths; the other commands are the poll workers' console on
 the same machine: they open the poll book's file directly (one transaction each, beside the
-running server), and every one that changes something asks for the station's poll-worker PIN
-(checked against its Argon2id hash in the verified confidential package) and is logged.
+running server), and every one that changes something asks for a poll-worker PIN of the
+station (either role's, checked as at the booths: booth.auth.PollWorkerAuth over the verified
+confidential package's records, with the same try limit and lockout) and is logged.
 """
 
 from __future__ import annotations
@@ -44,18 +45,51 @@ def _store(args: argparse.Namespace, verified: Any, confidential: Any) -> Any:
     )
 
 
+class _ConsoleLog:
+    """booth.auth's events for one console command (one try) into the poll book's own event
+    log, one entry per refused try (with the count, and the lockout if one began); never a
+    PIN. A PIN that matched neither role is one try, not one per role."""
+
+    def __init__(self, store: Any, command: str) -> None:
+        self.store, self.command = store, command
+        self.failures: object = None
+
+    def append(self, code: Any, **details: object) -> bytes:
+        from booth.eventlog import EventCode
+        from booth.pollbook.store import Event
+
+        if code is EventCode.AUTH_FAILED and self.failures is None:
+            self.failures = details.get("failures")
+            self.store.log_event(Event.PIN_WRONG, f"{self.command} failures={self.failures}")
+        elif code is EventCode.AUTH_LOCKED:
+            minutes = details.get("minutes")
+            self.store.log_event(Event.PIN_WRONG, f"{self.command} locked {minutes} min")
+        elif code is EventCode.RECOVERY:
+            self.store.log_event(Event.PIN_WRONG, f"{self.command} PIN try state unreadable")
+        return bytes(32)
+
+
 def _authenticate(args: argparse.Namespace, confidential: Any, store: Any) -> None:
-    from ballots.station_link import pin_matches
+    """A poll worker's PIN (either role), through the booths' check (booth.auth.PollWorkerAuth):
+    the same PIN records, the same try limit and lockout, the try counter in a file beside the
+    poll book's database, every wrong try in the poll book's event log."""
+    from booth.auth import AuthError, PollWorkerAuth
     from booth.pollbook.errors import PollWorkerRefused
-    from booth.pollbook.store import Event
 
     if args.pin_file:
         pin = Path(args.pin_file).read_text(encoding="utf-8").strip()
     else:
         pin = getpass.getpass(f"poll-worker PIN of station {args.station}: ")
-    if not pin_matches(pin, confidential.poll_worker_pin(args.station)):
-        store.log_event(Event.PIN_WRONG, args.station_command)
-        raise PollWorkerRefused("wrong poll-worker PIN: nothing was done (the try is logged)")
+    db = Path(args.db)
+    try:
+        PollWorkerAuth(
+            args.station,
+            confidential.station_pins(args.station),
+            db.with_name(db.name + ".pin-state.json"),
+            _ConsoleLog(store, args.station_command),
+        ).authenticate_any(pin)
+    except AuthError as exc:
+        raise PollWorkerRefused(f"{exc}: nothing was done (the try is logged)") from None
 
 
 def _run(args: argparse.Namespace, action: Any) -> int:

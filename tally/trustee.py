@@ -78,10 +78,6 @@ def _num(i: int, n: int) -> str:
     return f"{i:03d}" if n > 99 else f"{i:02d}"
 
 
-def _normalise_fingerprint(text: str) -> str:
-    return "".join(text.split()).upper()
-
-
 # What the medium accepted ----------------------------------------------------------------
 
 
@@ -697,7 +693,8 @@ def trustee_decrypt(
     unsealed only for this computation and wiped afterwards; it never leaves the medium.
     Returns (trustee number, path of the shares file in the outbox).
     """
-    from ballots.package import key_fingerprint, verify_package
+    from ballots.errors import PackageError
+    from ballots.package import key_fingerprint, normalise_fingerprint, verify_package
     from ballots.record import PRE_DECRYPTION, SharesFile, sums_from_json
     from crypto.threshold import partial_decrypt
     from tally.verify import Verifier
@@ -712,9 +709,11 @@ def trustee_decrypt(
                 f"{medium.folder} has accepted no election package: run "
                 "`refvote trustee accept PACKAGE --authority FINGERPRINT` first"
             )
-        if _normalise_fingerprint(key_fingerprint(pin.authority_key)) != _normalise_fingerprint(
-            authority
-        ):
+        try:
+            typed = normalise_fingerprint(authority)
+        except PackageError as exc:
+            raise CeremonyError(f"--authority: {exc}") from None
+        if key_fingerprint(pin.authority_key) != typed:
             raise CeremonyError(
                 "the authority fingerprint given is not the one this medium accepted "
                 f"({pin.authority_read_aloud()}): not decrypting"

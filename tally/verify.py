@@ -11,8 +11,6 @@ shares or results may be present). `until` stops after a given check (for `refvo
 
 from __future__ import annotations
 
-import base64
-import binascii
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,9 +19,14 @@ from typing import TextIO
 
 from ballots.ballot import check_ballot, check_reveal
 from ballots.chain import EntryKind, chain_close, replay
-from ballots.errors import BallotsError
+from ballots.errors import BallotsError, PackageError
 from ballots.export import BoothExport, Status
-from ballots.package import VerifiedPackage, key_fingerprint, verify_package
+from ballots.package import (
+    VerifiedPackage,
+    key_fingerprint,
+    normalise_fingerprint,
+    verify_package,
+)
 from ballots.pollbook_count import open_pollbook_count
 from ballots.record import (
     FINAL,
@@ -76,24 +79,12 @@ STATES = (FINAL, PRE_DECRYPTION)
 
 
 def normalise_authority(text: str) -> str:
-    """An authority fingerprint as typed: spaces, hyphens and case are ignored.
-
-    Returns the 16 base32 characters in four groups of four, as `key_fingerprint` prints
-    them; raises VerificationFailed for anything else.
-    """
-    compact = "".join(text.split()).replace("-", "").upper()
-    if len(compact) != 16:
-        raise VerificationFailed(
-            "--authority: expected the 16 characters of the authority key's fingerprint "
-            '(four groups of four, e.g. "ABCD EFGH IJKL MNOP")'
-        )
+    """`--authority` as typed, through the one normaliser (`ballots.package.normalise_fingerprint`:
+    spaces, hyphens and case ignored, 16 base32 characters); VerificationFailed otherwise."""
     try:
-        base64.b32decode(compact)
-    except (binascii.Error, ValueError):
-        raise VerificationFailed(
-            "--authority: a fingerprint uses only the letters A–Z and the digits 2–7"
-        ) from None
-    return " ".join(compact[i : i + 4] for i in range(0, 16, 4))
+        return normalise_fingerprint(text)
+    except PackageError as exc:
+        raise VerificationFailed(f"--authority: {exc}") from None
 
 
 class Verifier:

@@ -18,7 +18,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from ballots.definition import load_source
 from ballots.package import build_package, key_fingerprint, roll_hash
+from ballots.pins import Role, StationPins
 from ballots.station_link import DevStationKeys
+from booth.auth import Authorization, TwoPersonAuthorization
 from booth.booth import Booth, BoothParts
 from booth.core.pollbook import (
     AlreadyVoted,
@@ -95,7 +97,7 @@ class Election:
     roll_key: bytes
     ca: TestCA
     cards: dict[str, tuple[object, bytes]]  # identifier → (key, certificate DER)
-    station_pins: dict[str, str]  # the package's poll-worker PIN per station
+    station_pins: dict[str, StationPins]  # the package's poll-worker PINs per station
     ceremony: object = None  # the rehearsed ceremony (sealed shares, joint key)
     tally_key: SigningKey | None = None
     devices: DevStationKeys | None = None
@@ -270,13 +272,23 @@ class PollBookStandIn:
 
 
 class Workers:
+    """A stand-in for booth.auth.PollWorkerAuth without Argon2id: WORKER_PINS are the chief
+    officer's and the chief supervisor's PINs."""
+
     def __init__(self) -> None:
         self.refused = 0
 
-    def verify(self, pin: str) -> None:
+    def authenticate_any(self, pin: str) -> Authorization:
         if pin not in WORKER_PINS:
             self.refused += 1
             raise AuthenticationFailed("wrong poll-worker PIN")
+        return Authorization("S1", list(Role)[WORKER_PINS.index(pin)])
+
+    def authenticate_two(self, officer_pin: str, supervisor_pin: str) -> TwoPersonAuthorization:
+        if (officer_pin, supervisor_pin) != WORKER_PINS:
+            self.refused += 1
+            raise AuthenticationFailed("wrong poll-worker PINs")
+        return TwoPersonAuthorization("S1")
 
 
 class Reports:
@@ -353,6 +365,7 @@ class Bench:
     virtual: VirtualPrinter | None = None
     printer: ThermalPrinter | None = None
     booth: Booth | None = None
+    authenticator: object = None  # None: the Workers stand-in; else e.g. booth.auth.PollWorkerAuth
 
     def __post_init__(self) -> None:
         self.poll_book = self.poll_book or PollBookStandIn(self.election)
@@ -391,7 +404,7 @@ class Bench:
                 printer=self.printer,
                 card_slot=self.slot,
                 poll_book=self.poll_book,
-                authenticator=lambda confidential, station_id: self.workers,
+                authenticator=self.authenticator or (lambda *_: self.workers),  # type: ignore[arg-type]
                 reports=self.reports,
                 clock=self.clock,
                 event_log=self.log,

@@ -149,6 +149,33 @@ def test_export_builder_chain_and_signature(tmp_path: Path) -> None:
     assert list(printed) == list(codes.values())
 
 
+def test_the_export_carries_the_event_log_head_under_its_signature() -> None:
+    from crypto.encoding import canonical_json, parse_canonical_json
+    from crypto.errors import EncodingError
+
+    key = SigningKey.generate()
+    head = bytes(range(32))
+    export = _builder().close(key, head)
+    obj = parse_canonical_json(export.to_json())
+    assert obj["log_head"] == head.hex()
+    assert BoothExport.from_json(export.to_json()).log_head == head
+    assert _builder().close(key).log_head == bytes(32)  # a builder keeps no log
+    # In the signed body: another head breaks the signature.
+    forged = dataclasses.replace(export, log_head=bytes(32))
+    with pytest.raises(ExportError, match="signature"):
+        forged.verify_signature(key.verify_key)
+    for change in ({"log_head": "00" * 31}, {"log_head": None}):
+        bad = {**obj, **change}
+        with pytest.raises(EncodingError, match="log_head"):
+            BoothExport.from_json(canonical_json(bad))
+    missing = dict(obj)
+    del missing["log_head"]
+    with pytest.raises(EncodingError, match="log_head"):
+        BoothExport.from_json(canonical_json(missing))
+    with pytest.raises(ExportError, match="32 bytes"):
+        _builder().close(key, bytes(31))
+
+
 def test_builder_state_rules() -> None:
     b = _builder()
     with pytest.raises(ExportError, match="no ballot is pending"):

@@ -410,3 +410,19 @@ def test_lookup_in_a_pre_decryption_record(tmp_path: Path) -> None:
     code = codes_by_kind(pre)[EntryKind.CAST]
     status, out, _ = run_lookup(pre.folder, code, pin(pre))
     assert status == 0 and "the count is not published yet" in out and "COUNTED" not in out
+
+
+def test_lookup_runs_the_verifier_with_its_catch_all(
+    built: BuiltRecord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected error inside a check is the verifier's "internal error", never a
+    traceback, and no answer rests on the check it broke."""
+    from tally.verify import Verifier
+
+    def broken(self: Verifier, s: object) -> str:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Verifier, "_challenged", broken)
+    status, out, err = run_lookup(built.folder, codes_by_kind(built)[EntryKind.CAST], pin(built))
+    assert status == 2 and out == ""
+    assert "V9 challenged ballots: internal error of the verifier (RuntimeError)" in err

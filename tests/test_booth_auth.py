@@ -1,4 +1,5 @@
-"""Poll-worker PINs: the package record, constant-time checks, the persisted try limit, the log."""
+"""Poll-worker PINs: the package record (ballots.pins), constant-time checks, the persisted try
+limit and the log (booth.auth)."""
 
 from __future__ import annotations
 
@@ -12,21 +13,31 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
+from ballots import pins as pins_module
+from ballots.errors import PackageError
+from ballots.pins import (
+    PinFormatError,
+    PinHash,
+    Role,
+    StationPins,
+    check_station_records,
+    hash_pin,
+    hash_station_pins,
+    pin_matches,
+    pins_csv,
+    read_pins_csv,
+)
 from booth import auth
 from booth.auth import (
     AuthError,
     AuthLocked,
-    PinFormatError,
-    PinHash,
+    PinMalformed,
     PinUnknown,
     PollWorkerAuth,
-    Role,
+    SameWorkerTwice,
     SecondFactorMissing,
     WrongPin,
-    hash_pin,
-    hash_station_pins,
     lockout_for,
-    pin_matches,
 )
 from booth.eventlog import EventCode, EventLog, RecoveryKind, read_log
 from crypto.errors import EncodingError
@@ -48,7 +59,7 @@ class Clock:
 
 @pytest.fixture(scope="module")
 def pins() -> tuple[PinHash, PinHash]:
-    return hash_station_pins("S1", OFFICER, SUPERVISOR, Drbg(b"pins"))
+    return hash_station_pins("S1", StationPins(OFFICER, SUPERVISOR), Drbg(b"pins"))
 
 
 @pytest.fixture
@@ -75,18 +86,16 @@ def logged(log: EventLog) -> list[tuple[str, dict[str, object]]]:
     ]
 
 
-def test_the_record_is_argon2id_with_the_protocol_parameters_over_the_nfc_pin() -> None:
-    record = hash_pin("S1", Role.CHIEF_SUPERVISOR, "Ａé12345", Drbg(b"x"))
+def test_the_record_is_argon2id_with_the_protocol_parameters_over_the_ascii_pin() -> None:
+    record = hash_pin("S1", Role.CHIEF_SUPERVISOR, "13572468", Drbg(b"x"))
     # Independent computation: the module's doc, with cryptography's Argon2id directly.
     tag = b"refvote/v2/booth-pin"
     ad = b"".join(len(x).to_bytes(4, "big") + x for x in (tag, b"S1", b"chief-supervisor"))
-    nfc = "Ａé12345".encode()
     expected = Argon2id(
         salt=record.salt, length=32, iterations=3, lanes=4, memory_cost=65536, ad=ad
-    ).derive(nfc)
+    ).derive(b"13572468")
     assert record.hash == expected and len(record.salt) == 16
-    decomposed = "Ａe\u030112345"
-    assert pin_matches(record, decomposed)
+    assert pin_matches(record, "13572468")
     obj = record.to_obj()
     assert obj == {
         "hash": expected.hex(),
@@ -127,7 +136,10 @@ def test_a_malformed_record_is_refused(pins, change: dict[str, object]) -> None:
         PinHash.from_obj(partial)
 
 
-@pytest.mark.parametrize("pin", ["12345", "1" * 33, "1234\n5678", "1234\u200b5678", ""])
+@pytest.mark.parametrize(
+    "pin",
+    ["12345", "1" * 13, "1234\n5678", "1234\u200b5678", "", "１２３４５６", "12345a", "١٢٣٤٥٦"],
+)
 def test_a_pin_that_cannot_be_a_station_pin_is_refused(pin: str) -> None:
     with pytest.raises(PinFormatError):
         hash_pin("S1", Role.CHIEF_OFFICER, pin, Drbg(b"x"))
@@ -135,7 +147,7 @@ def test_a_pin_that_cannot_be_a_station_pin_is_refused(pin: str) -> None:
 
 def test_the_two_pins_of_a_station_must_differ() -> None:
     with pytest.raises(PinFormatError, match="differ"):
-        hash_station_pins("S1", "11112222", "11112222", Drbg(b"x"))
+        hash_station_pins("S1", StationPins("11112222", "11112222"), Drbg(b"x"))
 
 
 def test_the_comparison_is_constant_time(pins, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
@@ -146,7 +158,7 @@ def test_the_comparison_is_constant_time(pins, monkeypatch: pytest.MonkeyPatch) 
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(auth.hmac, "compare_digest", spy)
+    monkeypatch.setattr(pins_module.hmac, "compare_digest", spy)
     assert not pin_matches(pins[0], "00000000")
     assert calls and calls[0][1] == pins[0].hash
 
@@ -313,8 +325,13 @@ def test_a_state_file_that_cannot_be_saved_refuses_every_pin(
 
 
 def test_a_malformed_pin_costs_no_try(booth: PollWorkerAuth) -> None:
-    with pytest.raises(PinFormatError):
-        booth.authenticate(Role.CHIEF_OFFICER, "12")
+    for call in (
+        lambda: booth.authenticate(Role.CHIEF_OFFICER, "12"),
+        lambda: booth.authenticate_any("１２３４５６"),
+        lambda: booth.authenticate_two(OFFICER, "12"),
+    ):
+        with pytest.raises(PinMalformed):
+            call()
     assert booth.state().failures == 0
 
 
@@ -340,16 +357,94 @@ def test_two_person_authorisation(booth: PollWorkerAuth, log: EventLog) -> None:
     with pytest.raises(WrongPin) as info:  # the PINs in the wrong order
         booth.authenticate_two(SUPERVISOR, OFFICER)
     assert info.value.roles == (Role.CHIEF_OFFICER, Role.CHIEF_SUPERVISOR)
-    with pytest.raises(PinFormatError, match="two different"):
-        booth.authenticate_two(OFFICER, OFFICER)
-    assert booth.state().failures == 2
+    for same in (OFFICER, SUPERVISOR):  # one person, twice: a counted, logged wrong try
+        with pytest.raises(SameWorkerTwice, match="two different people"):
+            booth.authenticate_two(same, same)
+    assert booth.state().failures == 4
     assert logged(log) == [
         ("auth-ok", {"role": "chief-officer"}),
         ("auth-ok", {"role": "chief-supervisor"}),
         ("auth-failed", {"role": "chief-supervisor", "failures": 1}),
         ("auth-failed", {"role": "chief-officer", "failures": 2}),
         ("auth-failed", {"role": "chief-supervisor", "failures": 2}),
+        ("auth-failed", {"role": "chief-supervisor", "failures": 3}),
+        ("auth-failed", {"role": "chief-officer", "failures": 4}),
     ]
+    with pytest.raises(AuthLocked):  # the 5th wrong try, one PIN twice again: locked
+        booth.authenticate_two(OFFICER, OFFICER)
+
+
+def test_either_roles_pin_for_a_single_person_action(booth: PollWorkerAuth, log: EventLog) -> None:
+    assert booth.authenticate_any(SUPERVISOR).role is Role.CHIEF_SUPERVISOR
+    assert booth.authenticate_any(OFFICER).role is Role.CHIEF_OFFICER
+    with pytest.raises(WrongPin) as info:
+        booth.authenticate_any("00000000")
+    assert info.value.tries_left == 4
+    assert logged(log) == [
+        ("auth-ok", {"role": "chief-supervisor"}),
+        ("auth-ok", {"role": "chief-officer"}),
+        ("auth-failed", {"role": "chief-officer", "failures": 1}),  # one try, matched neither
+        ("auth-failed", {"role": "chief-supervisor", "failures": 1}),
+    ]
+
+
+def test_a_restart_keeps_the_count_of_either_role_tries(
+    tmp_path: Path,
+    pins,  # type: ignore[no-untyped-def]
+    log: EventLog,
+    clock: Clock,
+) -> None:
+    state = tmp_path / "pin-state.json"
+    for _ in range(5):
+        restarted = PollWorkerAuth("S1", pins, state, log, clock)  # a restart before every try
+        with pytest.raises((WrongPin, AuthLocked)) as info:
+            restarted.authenticate_any("00000000")
+    assert isinstance(info.value, AuthLocked)
+    with pytest.raises(AuthLocked):
+        PollWorkerAuth("S1", pins, state, log, clock).authenticate_any(OFFICER)
+
+
+# The package's records and the PIN file (ballots.pins) ---------------------------------------
+
+
+def test_the_package_rule_wants_both_roles_per_station_in_order(pins) -> None:  # type: ignore[no-untyped-def]
+    officer, supervisor = pins
+    check_station_records([officer, supervisor], ["S1"])
+    for records in (
+        [officer],
+        [supervisor, officer],
+        [officer, officer],
+        [officer, supervisor] * 2,
+    ):
+        with pytest.raises(PackageError, match="one chief-officer and one chief-supervisor"):
+            check_station_records(records, ["S1"])
+    twin = PinHash("S1", Role.CHIEF_SUPERVISOR, officer.salt, supervisor.hash)
+    with pytest.raises(PackageError, match="salt"):
+        check_station_records([officer, twin], ["S1"])
+
+
+def test_the_pin_file_round_trips_and_refuses_what_is_not_two_pins_per_station() -> None:
+    pins = {"S1": StationPins("123456", "654321"), "S2": StationPins("111111", "222222")}
+    data = pins_csv(pins)
+    assert data.splitlines()[:3] == [
+        b"station_id,role,pin",
+        b"S1,chief-officer,123456",
+        b"S1,chief-supervisor,654321",
+    ]
+    assert read_pins_csv(data) == pins
+    head = b"station_id,role,pin\n"
+    for bad, message in [
+        (b"station_id,pin\nS1,123456\n", "header"),
+        (head + b"S1,chief-officer,123456\n", "both roles"),
+        (head + b"S1,chief-officer,123456\nS1,chief-supervisor,123456\n", "differ"),
+        (head + b"S1,chief-officer,123456\nS1,chief-officer,654321\n", "repeated"),
+        (head + b"S1,officer,123456\n", "role"),
+        (head + b"S1,chief-officer,12345\n", "6 to 12 digits"),
+        (head + b"S1,chief-officer\n", "three fields"),
+        (b"\xff", "UTF-8"),
+    ]:
+        with pytest.raises(PinFormatError, match=message):
+            read_pins_csv(bad)
 
 
 def test_two_person_is_locked_like_one(booth: PollWorkerAuth) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from ballots.ballot import Choice
 from ballots.export import BoothExport
+from ballots.pins import Role
 from booth.core.ballot import BALLOT, BallotState
 from booth.core.machine import Transitions
 from booth.core.polls import POLLS, PollsState, ReportKind
@@ -22,6 +23,7 @@ from booth.errors import (
     SessionRefused,
     TransitionRefused,
 )
+from booth.eventlog import EventCode as E
 from tally.station import TallyStation
 from tests.booth_core_helpers import (
     CARD_PIN,
@@ -170,8 +172,21 @@ def test_polls_walk_with_reports_and_restarts(bench: Bench) -> None:
     closing = bench.reports.printed[-1]
     assert closing.kind is ReportKind.CLOSING and closing.close_code == written.close_code
     assert written.path.read_bytes() == BoothExport.from_json(written.path.read_bytes()).to_json()
+    # The event log's head at closing is on the closing report and in the signed export.
+    # The log's own chain says what the head was after polls-closed: the next line's `prev`.
+    import json
+
+    export = BoothExport.from_json(written.path.read_bytes())
+    lines = [json.loads(x) for x in (bench.root / "internal/events.log").read_bytes().splitlines()]
+    closed_at = next(n for n, x in enumerate(lines) if x["code"] == "polls-closed")
+    sealed = bytes.fromhex(lines[closed_at + 1]["prev"])
+    assert export.log_head == closing.log_head == sealed
     booth = bench.start()  # restart: closed
     assert booth.polls is PollsState.CLOSED
+    second = bench.root / "usb2"
+    second.mkdir()
+    again = booth.write_export(PIN, second)  # another copy, later: the same bytes
+    assert again.path.read_bytes() == written.path.read_bytes()
     for refused in (lambda: booth.open_polls(PIN), lambda: booth.resume(PIN)):
         with pytest.raises(TransitionRefused):
             refused()
@@ -197,28 +212,54 @@ def test_configure_refuses_a_package_from_another_authority(bench: Bench) -> Non
     assert booth.polls is PollsState.UNCONFIGURED and bench.workers.refused == 1
 
 
-def test_the_default_poll_worker_check_is_the_packages_station_pin(
+def test_the_booth_checks_the_packages_two_pins_with_a_durable_try_limit(
     election: Election, tmp_path: Path
 ) -> None:
-    from booth.booth import Booth, BoothParts, StationPin
+    """The real check (booth.auth.PollWorkerAuth over the package's records): wrong tries are
+    limited and logged, a restart does not reset the count, a reset takes two people."""
+    from booth.auth import AuthLocked, PinMalformed, PollWorkerAuth, SameWorkerTwice, WrongPin
 
-    b = Bench(election, tmp_path / "b")
+    pins = election.station_pins["S1"]
+    wrong = next(
+        p for p in ("000000", "000001", "000002") if p not in (pins.officer, pins.supervisor)
+    )
+    b = Bench(election, tmp_path / "b", authenticator=PollWorkerAuth)
     try:
-        b.start().close()
-        parts = BoothParts(
-            **{
-                **b.booth.parts.__dict__,  # type: ignore[union-attr]
-                "authenticator": StationPin,
-            }
-        )
-        b.booth = booth = Booth(parts)
-        with pytest.raises(AuthenticationFailed):
-            booth.configure(election.folder, election.fingerprint, PIN)
-        with pytest.raises(AuthenticationFailed):
-            booth.configure(election.folder, election.fingerprint, "12ab")
+        booth = b.start()
+        with pytest.raises(PinMalformed):
+            booth.configure(election.folder, election.fingerprint, "12ab")  # costs no try
+        for n in (1, 2, 3):
+            with pytest.raises(WrongPin):
+                booth.configure(election.folder, election.fingerprint, wrong)
+            failed = [d for c, d in b.log.events if c is E.AUTH_FAILED]
+            assert failed[-2:] == [
+                {"role": Role.CHIEF_OFFICER, "failures": n},
+                {"role": Role.CHIEF_SUPERVISOR, "failures": n},
+            ]
+        booth = b.start()  # a restart keeps the count: 4 and 5 lock
+        with pytest.raises(WrongPin, match="1 tries left"):
+            booth.configure(election.folder, election.fingerprint, wrong)
+        with pytest.raises(AuthLocked):
+            booth.configure(election.folder, election.fingerprint, wrong)
+        assert (E.AUTH_LOCKED, {"minutes": 5}) in b.log.events
+        booth = b.start()
+        with pytest.raises(AuthLocked):  # even the right PIN, even after a restart
+            booth.configure(election.folder, election.fingerprint, pins.officer)
         assert booth.polls is PollsState.UNCONFIGURED
-        booth.configure(election.folder, election.fingerprint, election.station_pins["S1"])
-        assert booth.polls is PollsState.CONFIGURED
+        b.clock.t += 5 * 60
+        booth.configure(election.folder, election.fingerprint, pins.officer)
+        assert (E.AUTH_OK, {"role": Role.CHIEF_OFFICER}) in b.log.events
+        booth.open_polls(pins.supervisor)
+        assert b.log.events[-1][0] is E.POLLS_OPENED
+        booth.close_polls(pins.officer, b.usb)
+        for same in (pins.officer, pins.supervisor):
+            with pytest.raises(SameWorkerTwice):
+                booth.reset_polls(same, same)
+        with pytest.raises(WrongPin):
+            booth.reset_polls(pins.supervisor, pins.officer)  # each PIN names its role
+        assert booth.polls is PollsState.CLOSED
+        booth.reset_polls(pins.officer, pins.supervisor)
+        assert booth.polls is PollsState.PAUSED
     finally:
         b.stop()
 

@@ -97,7 +97,7 @@ def rig_for(election: Election, server: PollBookServer, tmp: Path) -> BoothRig:
         tls_key=tmp.parent / "keys" / "booths" / "S1-A.tls.key.pem",
         pollbook_address=server.address,
         cards=InProcessDeck(election),
-        worker_pin=election.station_pins["S1"],
+        worker_pin=election.station_pins["S1"].officer,
     )
 
 

@@ -91,6 +91,23 @@ def test_package_verifies_and_pins_the_authority(made, package: Path) -> None:  
     )
 
 
+def test_the_one_fingerprint_normaliser(made, package: Path) -> None:  # type: ignore[no-untyped-def]
+    """Spaces, hyphens and case are ignored; anything but 16 base32 characters is refused."""
+    from ballots.package import normalise_fingerprint
+
+    authority = made[2]
+    printed = key_fingerprint(authority.verify_key)
+    typed = printed.replace(" ", "-").lower()
+    assert normalise_fingerprint(typed) == printed
+    assert normalise_fingerprint(" " + printed.replace(" ", "") + "\n") == printed
+    assert verify_package(package, typed).authority_pinned
+    for bad in ("", printed[:-1], printed + "A", printed[:-1] + "1", printed[:-1] + "=", "Ａ" * 16):
+        with pytest.raises(PackageError, match=r"16 characters|A–Z"):
+            normalise_fingerprint(bad)
+    with pytest.raises(PackageError, match="16 characters"):
+        verify_package(package, printed[:-2])
+
+
 def test_wrong_authority_is_refused(package: Path) -> None:
     with pytest.raises(PackageError, match="authority key other than the one given"):
         verify_package(package, key_fingerprint(SigningKey.generate().verify_key))

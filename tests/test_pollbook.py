@@ -460,19 +460,26 @@ def test_confidential_pins_must_match_the_stations(station: Station) -> None:
     )
     p = p.__class__(**{**p.__dict__, "signature": authority.sign("package", *p.payload())})
     (folder / "package.json").write_bytes(p.to_json())
-    with pytest.raises(PackageError, match="PINs do not match the stations"):
+    with pytest.raises(PackageError, match="one chief-officer and one chief-supervisor record"):
         verify_confidential(c.to_json(), verify_package(folder))
 
 
 def test_pins_are_argon2id_hashes_of_the_pin(station: Station) -> None:
     from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
-    entry = station.confidential.poll_worker_pin("S1")
-    pin = station.devices.pins["S1"]
-    # Recomputed from scratch with the protocol's parameters (passes 3, 64 MiB, 4 lanes).
-    expected = Argon2id(salt=entry.salt, length=32, iterations=3, lanes=4, memory_cost=65536)
-    assert expected.derive(pin.encode()) == entry.hash
-    assert pin.encode() not in (station.folder / "package/confidential.json").read_bytes()
+    from crypto.hashing import preimage
+
+    officer, supervisor = station.confidential.station_pins("S1")
+    pins = station.devices.pins["S1"]
+    assert (officer.role.value, supervisor.role.value) == ("chief-officer", "chief-supervisor")
+    assert pins.officer != pins.supervisor
+    # Recomputed from scratch with the protocol's parameters (passes 3, 64 MiB, 4 lanes) and the
+    # associated data binding station and role.
+    for entry, pin in ((officer, pins.officer), (supervisor, pins.supervisor)):
+        ad = preimage("booth-pin", "S1", entry.role.value)
+        kdf = Argon2id(salt=entry.salt, length=32, iterations=3, lanes=4, memory_cost=65536, ad=ad)
+        assert kdf.derive(pin.encode()) == entry.hash
+        assert pin.encode() not in (station.folder / "package/confidential.json").read_bytes()
 
 
 # The console ---------------------------------------------------------------------------------
@@ -492,9 +499,12 @@ def refvote(*args: str) -> subprocess.CompletedProcess[str]:
 def test_console_issue_code_release_and_close(station: Station, tmp_path: Path) -> None:
     db = tmp_path / "pb.sqlite"
     pin_file = tmp_path / "pin"
-    pin_file.write_text(station.devices.pins["S1"] + "\n")
+    pins = station.devices.pins["S1"]
+    pin_file.write_text(pins.supervisor + "\n")  # either role's PIN
     wrong = tmp_path / "wrong"
-    wrong.write_text("000000\n" if station.devices.pins["S1"] != "000000" else "111111\n")
+    wrong.write_text(
+        next(p for p in ("000000", "000001", "000002") if p not in vars(pins).values())
+    )
     base = [
         "--package", str(station.folder / "package"), "--station", "S1", "--db", str(db),
         "--authority", key_fingerprint(station.verified.public.authority_key),
@@ -543,6 +553,34 @@ def test_console_issue_code_release_and_close(station: Station, tmp_path: Path) 
     assert stuck not in (medium / "pollbook-S1.json").read_bytes()
     events = [e for e, _ in PollBookStore(db).events()]
     assert events.count("POLL_WORKER_PIN_WRONG") == 1 and "POLLBOOK_CLOSED" in events
+
+
+def test_console_wrong_pins_are_limited_across_commands(station: Station, tmp_path: Path) -> None:
+    """The booths' rule at the console: each command is a new process, the count persists;
+    the 5th wrong try locks, then even a right PIN is refused; every refusal is logged."""
+    db = tmp_path / "pb.sqlite"
+    pins = station.devices.pins["S1"]
+    wrong, right = tmp_path / "wrong", tmp_path / "right"
+    wrong.write_text(
+        next(p for p in ("000000", "000001", "000002") if p not in vars(pins).values())
+    )
+    right.write_text(pins.officer)
+    base = [
+        "--package", str(station.folder / "package"), "--station", "S1", "--db", str(db),
+        "--authority", key_fingerprint(station.verified.public.authority_key),
+    ]  # fmt: skip
+    for n in range(1, 5):
+        out = refvote("station", "issue-code", *base, "--pin-file", str(wrong), "--identifier", "x")
+        assert out.returncode == 1 and f"{5 - n} tries left" in out.stderr
+    for pin_file in (wrong, right):
+        out = refvote(
+            "station", "issue-code", *base, "--pin-file", str(pin_file), "--identifier", "x"
+        )
+        assert out.returncode == 1 and "locked until" in out.stderr
+    assert [d for e, d in PollBookStore(db).events() if e == "POLL_WORKER_PIN_WRONG"] == [
+        *(f"issue-code failures={n}" for n in range(1, 6)),
+        "issue-code locked 5 min",
+    ]
 
 
 def test_mutated_counts_give_clean_errors(station: Station) -> None:
