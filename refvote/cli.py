@@ -268,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(run=_lazy("refvote.cmd_verify:verify"))
 
+    from refvote.cmd_audit import register as register_audit
+
+    register_audit(commands, _lazy)
+
     bench = commands.add_parser(
         "bench",
         help="performance figures, as ratios against ElectionGuard measured in the same run",
