@@ -64,6 +64,13 @@ def register(commands: argparse._SubParsersAction, lazy: Callable) -> None:  # t
     verify.add_argument("--record", help="the election record, to check the manifest against")
     verify.add_argument("--authority", metavar="FINGERPRINT")
     verify.set_defaults(run=lazy("refvote.cmd_audit:verify"))
+    estimate = sub.add_parser(
+        "estimate", help="the assertions and sample sizes for reported national counts"
+    )
+    for name in ("eligible", "yes", "no", "papers"):
+        estimate.add_argument(f"--{name}", type=int, required=True)
+    estimate.add_argument("--risk-limit", default="0.05")
+    estimate.set_defaults(run=lazy("refvote.cmd_audit:estimate"))
     report = sub.add_parser("report", help="the audit report PDF (zh-TW and en)")
     report.add_argument("audit")
     report.add_argument("--board", metavar="FINGERPRINT")
@@ -79,6 +86,26 @@ def _risk(text: str) -> Fraction:
     except (ValueError, ZeroDivisionError):
         raise AuditError(f"--risk-limit {text!r}: write a number such as 0.05") from None
     return value
+
+
+def estimate(args: argparse.Namespace) -> int:
+    """Every Art. 29 assertion for the counts, the ones audited marked *, with BRAVO's expected
+    sample size and the simulated 90% sample size (ALPHA, reported counts exactly right)."""
+    from ballots.rule import article29
+    from tally.audit.assertions import Assertion, Kind, assertions_for, bravo_asn
+    from tally.audit.assertions import simulated_sample_size as sim
+
+    risk = _risk(args.risk_limit)
+    outcome = article29(args.eligible, args.yes, args.no)
+    audited = {a.kind for a in assertions_for("q", outcome, args.papers)}
+    print(f"reported {'passed' if outcome.passed else 'failed'}; threshold {outcome.threshold:,}")
+    for kind in Kind:
+        a = Assertion("q", kind, args.papers, outcome.threshold, args.yes, args.no)
+        if a.eta0() <= Fraction(1, 2) and not a.trivially_true:
+            continue  # the reported counts contradict this claim
+        mark = "*" if kind in audited else " "
+        print(f"{mark} {kind.value:<15} BRAVO ASN {bravo_asn(a, risk):,.0f}  90%: {sim(a, risk):,}")
+    return 0
 
 
 def keygen(args: argparse.Namespace) -> int:

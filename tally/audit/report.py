@@ -48,8 +48,8 @@ def summary_lines(audit: Audit, evaluation: Evaluation) -> list[str]:
 
 
 def write_pdf(audit: Audit, evaluation: Evaluation, path: Path) -> None:
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.platypus import Paragraph, Spacer, Table
+    from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
+    from reportlab.platypus import Paragraph, Spacer, Table  # type: ignore[import-untyped]
 
     _register_font()
     body = ParagraphStyle("b", fontName=FONT, fontSize=10, leading=14)
