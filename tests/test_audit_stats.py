@@ -10,6 +10,7 @@ import hashlib
 import math
 import random
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -220,3 +221,23 @@ def test_wrong_outcome_escalates(
     # 12,000 papers, E = 20,000 (T = 5,000); at most 2,000 draws, then ESCALATE.
     rate = _confirm_rate(20_000, reported, true, 12_000, 200, 2_000)
     assert rate <= 0.05, name
+
+
+def test_docs_2021_sample_sizes_are_the_tools() -> None:
+    """docs/audit.md §6 holds the tool's numbers for the real 2021 cases (CSV in the shared data
+    folder when present; the counts are also in the table itself)."""
+    doc = (Path(__file__).parent.parent / "docs" / "audit.md").read_text()
+    rows = [
+        line
+        for line in doc.splitlines()
+        if line[:5] in ("| 17 ", "| 18 ", "| 19 ", "| 20 ") and "yes<threshold" in line
+    ]
+    assert len(rows) == 4
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        e, y, n = (int(c.replace(",", "")) for c in cells[1:4])
+        papers = {"17": 78_494, "18": 78_108, "19": 73_273, "20": 80_819}[cells[0]] + y + n
+        (a,) = assertions_for(cells[0], article29(e, y, n), papers)
+        assert a.kind.value == cells[5]
+        assert f"{bravo_asn(a, ALPHA_5):,.0f}" == cells[6]
+        assert int(cells[4].replace(",", "")) == math.ceil(e / 4)
