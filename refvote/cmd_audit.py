@@ -248,36 +248,47 @@ def decode_paper_qr(path: Path) -> str | None:
     return texts[0] if texts else None
 
 
-def box_papers(box: Path, audit: Audit) -> dict[str, list[str | None]]:
-    """Each box's papers (their QR text), in box order.
+def _is_receipt(text: str | None) -> bool:
+    return text is not None and len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
-    `box/<booth_id>/*.png` (sorted by name) when such folders exist; otherwise `box` is the
-    printers' roll of pieces, in print order: pieces without a paper-record QR (receipts, slips)
-    are skipped, a paper whose receipt is followed by a slip (a challenge) is not in the box,
-    and the papers fill the manifest's boxes in order.
-    """
-    from tally.audit.audit import AuditError
 
-    ids = [b.booth_id for b in audit.manifest.boxes]
-    if any((box / b).is_dir() for b in ids):
-        return {
-            b: [decode_paper_qr(p) for p in sorted((box / b).glob("*.png"))]
-            if (box / b).is_dir()
-            else []
-            for b in ids
-        }
-    pieces = [decode_paper_qr(p) for p in sorted(box.glob("*.png"))]
-    if not pieces:
-        raise AuditError(f"{box}: no PNG papers found")
+def _papers_in_box(pieces: list[str | None]) -> list[str | None]:
+    """The papers of a folder of pieces. Only papers (no receipt among them): all, in order.
+    A printer's roll (receipts among them): the paper records followed by their receipt, except
+    those whose receipt is followed by a slip (challenged); a paper with no receipt after it was
+    a voided print."""
+    if not any(_is_receipt(p) for p in pieces):
+        return list(pieces)
     papers: list[str | None] = []
     for i, text in enumerate(pieces):
         if text is None or not text.startswith("RV2 "):
             continue
-        after = pieces[i + 2] if i + 2 < len(pieces) else "end"
-        receipt_next = i + 1 < len(pieces) and pieces[i + 1] is not None
-        if receipt_next and after is None:
-            continue  # challenged: the challenged slip follows its receipt
+        if not _is_receipt(pieces[i + 1] if i + 1 < len(pieces) else None):
+            continue  # a voided print, torn and put in the void envelope
+        if i + 2 < len(pieces) and pieces[i + 2] is None:
+            continue  # its receipt is followed by the challenged slip: not in the box
         papers.append(text)
+    return papers
+
+
+def box_papers(box: Path, audit: Audit) -> dict[str, list[str | None]]:
+    """Each box's papers (their QR text, None if unreadable), in box order.
+
+    `box/<booth_id>/*.png` (sorted by name) when such folders exist, a booth without a folder
+    having an empty box; otherwise `box` itself, whose papers fill the manifest's boxes in
+    order. A folder may hold papers only, or a printer's roll in print order (`_papers_in_box`).
+    """
+    from tally.audit.audit import AuditError
+
+    def read(folder: Path) -> list[str | None]:
+        return _papers_in_box([decode_paper_qr(p) for p in sorted(folder.glob("*.png"))])
+
+    ids = [b.booth_id for b in audit.manifest.boxes]
+    if any((box / b).is_dir() for b in ids):
+        return {b: read(box / b) if (box / b).is_dir() else [] for b in ids}
+    papers = read(box)
+    if not papers:
+        raise AuditError(f"{box}: no PNG papers found")
     out: dict[str, list[str | None]] = {}
     for b in audit.manifest.boxes:
         out[b.booth_id], papers = papers[: b.papers], papers[b.papers :]
@@ -341,6 +352,12 @@ def demo_audit(
     write_audit_record(folder / "audit.json", audit, entries, board)
     write_pdf(audit, evaluation, folder / "audit-report.pdf")
     lines = summary_lines(audit, evaluation)
+    for b in audit.manifest.boxes:
+        if len(box.get(b.booth_id, [])) != b.papers:
+            lines.append(
+                f"box {b.booth_id}: {len(box.get(b.booth_id, []))} papers found, {b.papers} in "
+                "the manifest (a draw beyond the papers found counts worst case)"
+            )
     lines.append(
         f"audit record {folder / 'audit.json'} signed by board key {board.verify_key.read_aloud()}"
     )

@@ -302,3 +302,36 @@ def test_demo_audit_wrong_box_and_missing_papers_are_findings(
             assert status is Status.READ
     assert Status.MISSING in statuses.values()
     assert ": missing:" in summary
+    assert f"box {first}: {kept} papers found, {len(papers)} in the manifest" in summary
+
+
+def test_printer_roll_keeps_only_the_papers_in_the_box(audit: Audit, tmp_path: Path) -> None:
+    """A flat folder of pieces in print order: cast = paper + receipt; challenged = paper +
+    receipt + challenged slip; voided = paper + void slip (no receipt)."""
+    pytest.importorskip("zxingcpp")
+    import segno
+    from PIL import Image
+
+    from refvote.cmd_audit import box_papers
+
+    roll = tmp_path / "roll"
+    roll.mkdir()
+    n = 0
+
+    def piece(text: str | None) -> None:
+        nonlocal n
+        n += 1
+        path = roll / f"piece-{n:04d}.png"
+        if text is None:
+            Image.new("L", (200, 80), 255).save(path)  # a slip: text only, no QR
+        else:
+            segno.make(text, error="m").save(str(path), scale=4, border=4)
+
+    receipt = "ab" * 32
+    piece("RV2 17=Y 18=Y"), piece(receipt)  # cast
+    piece("RV2 17=N 18=N"), piece(receipt), piece(None)  # challenged
+    piece("RV2 17=B 18=B"), piece(None)  # voided
+    piece("RV2 17=D 18=N"), piece(receipt)  # cast
+    boxes = box_papers(roll, audit)
+    papers = [p for b in audit.manifest.boxes for p in boxes[b.booth_id]]
+    assert papers == ["RV2 17=Y 18=Y", "RV2 17=D 18=N"]
