@@ -322,13 +322,12 @@ def demo_audit(
 
     audit = audit_from_record(record_dir, authority, seed, risk_limit)
     box = box_papers(box_dir, audit)
+    cap = 4 * audit.manifest.papers  # beyond this a full hand count is the cheaper audit
     per_round = max(
-        [
-            min(simulated_sample_size(a, risk_limit, trials=100), 4 * audit.manifest.papers)
-            for a in audit.assertions()
-        ]
+        [simulated_sample_size(a, risk_limit, trials=100, cap=cap) for a in audit.assertions()]
         + [1]
     )
+    per_round = min(per_round, cap)
     entries: list[Entry] = []
     for _ in range(ROUND_CAP):
         for d in audit.sample(len(entries) + 1, per_round):

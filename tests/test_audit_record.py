@@ -335,3 +335,26 @@ def test_printer_roll_keeps_only_the_papers_in_the_box(audit: Audit, tmp_path: P
     boxes = box_papers(roll, audit)
     papers = [p for b in audit.manifest.boxes for p in boxes[b.booth_id]]
     assert papers == ["RV2 17=Y 18=Y", "RV2 17=D 18=N"]
+
+
+def test_a_missing_paper_has_no_answers(audit: Audit) -> None:
+    d = audit.sample(1, 1)[0]
+    with pytest.raises(AuditError, match="has no answers"):
+        audit.evaluate([Entry(d.draw, d.booth_id, d.position, Status.MISSING, "17=Y 18=Y", None)])
+
+
+def test_outcome_passed_must_be_a_boolean(audit: Audit, tmp_path: Path) -> None:
+    board = SigningKey.generate()
+    body = record_body(audit, [], board.verify_key)
+    body["questions"][0]["passed"] = int(body["questions"][0]["passed"])
+    signature = board.sign("audit-record", file_fingerprint(canonical_json(body)))
+    path = tmp_path / "audit.json"
+    path.write_bytes(canonical_json({**body, "signature": signature.hex()}))
+    with pytest.raises(AuditError, match="true or false"):
+        read_audit_record(path, None)
+
+
+def test_cli_keygen_writes_an_audit_key(tmp_path: Path) -> None:
+    key = tmp_path / "board.key"
+    assert main(["audit", "keygen", "--out", str(key)]) == 0
+    assert json.loads(key.read_bytes())["role"] == "audit"

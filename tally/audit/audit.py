@@ -184,6 +184,11 @@ class Audit:
         """What counts for each question (the human reading wins), and the entry's findings."""
         qids = self.question_ids
         if entry.status is not Status.READ:
+            if entry.answers:
+                raise AuditError(
+                    f"entry {entry.draw}: a {entry.status.value} paper has no answers; "
+                    "leave the answers column empty"
+                )
             kind = entry.status.value
             return {q: Reading.WORST for q in qids}, [
                 Finding(entry.draw, kind, f"{entry.booth_id} #{entry.position}: counted worst case")
@@ -389,7 +394,7 @@ def read_audit_record(path: Path, board_fingerprint: str | None) -> VerifiedAudi
                 q.integer("yes", 0, 1 << 40),
                 q.integer("no", 0, 1 << 40),
                 q.integer("threshold", 0, 1 << 40),
-                q.raw("passed"),
+                _boolean(q, "passed"),
                 q.integer("yes_missing_for_threshold", 0, 1 << 40),
                 q.integer("yes_missing_for_majority", 0, 1 << 40),
             )
@@ -449,6 +454,13 @@ def read_audit_record(path: Path, board_fingerprint: str | None) -> VerifiedAudi
             f"{path}: the assertions or p-values differ from those recomputed: {recomputed}"
         )
     return VerifiedAudit(audit, tuple(entries), evaluation, board)
+
+
+def _boolean(f: Fields, name: str) -> bool:
+    value = f.raw(name)
+    if not isinstance(value, bool):
+        raise f.error(name, "must be true or false")
+    return value
 
 
 def check_against_record(audit: Audit, other: Audit) -> None:
