@@ -19,7 +19,7 @@ from crypto.fields import Fields
 from crypto.files import make_folder, read_file, write_atomic
 from crypto.signing import SigningKey, VerifyKey
 
-ROLES = ("authority", "tally", "booth", "trustee", "pollbook")
+ROLES = ("authority", "tally", "booth", "trustee", "pollbook", "audit")
 MAX_KEY_FILE = 4096
 
 

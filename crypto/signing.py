@@ -38,6 +38,7 @@ PURPOSES = frozenset(
         "share",
         "record",
         "pollbook-count",
+        "audit-record",
     }
 )
 

@@ -281,6 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
     site.add_argument("--out", required=True, help="a new folder for the site")
     site.set_defaults(run=_lazy("refvote.cmd_site:site"))
 
+    from refvote.cmd_audit import register as register_audit
+
+    register_audit(commands, _lazy)
+
     bench = commands.add_parser(
         "bench",
         help="performance figures, as ratios against ElectionGuard measured in the same run",
