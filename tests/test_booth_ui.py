@@ -523,8 +523,13 @@ def check_nothing_clipped(ui: BoothWindow) -> None:
     for button in ui.findChildren(QPushButton):
         if not button.isVisible():
             continue
-        width = button.fontMetrics().horizontalAdvance(button.text())
-        assert width <= button.contentsRect().width(), (button.text(), width, button.width())
+        # The text box inside the border and padding (the style sheet's), not the widget.
+        inner_w = button.width() - 2 * (ui.theme.frame_px + 2 * ui.theme.pad_px)
+        inner_h = button.height() - 2 * ui.theme.chrome_px
+        metrics = button.fontMetrics()
+        width = metrics.horizontalAdvance(button.text())
+        assert width <= inner_w, (button.text(), width, inner_w)
+        assert metrics.height() <= inner_h, (button.text(), metrics.height(), inner_h)
         assert button.height() >= mm_to_px(15) and button.width() >= mm_to_px(15), button.text()
         assert button.geometry().bottom() <= ui.height() and button.geometry().right() <= ui.width()
 
@@ -566,3 +571,15 @@ def test_keyboard_alone_answers_a_question(qtbot, bench: Bench) -> None:  # type
     with qtbot.waitSignal(ui.rendered):
         qtbot.keyClick(ui.focusWidget(), Qt.Key.Key_Space)
     assert bench.booth.view().answers == {"17": Choice.NO}  # type: ignore[union-attr]
+
+
+def test_focus_is_visible(qtbot, bench: Bench) -> None:  # type: ignore[no-untyped-def]
+    ui = window(qtbot, bench)
+    insert_and_pin(qtbot, ui, bench)
+    ui.activateWindow()
+    button = ui.find_button("choice-no")
+    before = button.grab().toImage()
+    button.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(lambda: button.hasFocus())
+    after = button.grab().toImage()
+    assert before != after  # focus changes the drawing (inverted, dashed border)

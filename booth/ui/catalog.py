@@ -283,8 +283,9 @@ CATALOG: dict[str, dict[Lang, str]] = {
     "worker.configure.go": {Z: "核對並載入", E: "Check and load"},
     "worker.configured.title": {Z: "選舉資料已核對載入", E: "Election package checked and loaded"},
     "worker.configured.body": {
-        Z: "{title}。核發機關指紋：{fingerprint}。請大聲唸出並與選務機關核對。下一步：開始投票。",
-        E: "{title}. Authority fingerprint: {fingerprint}. Read it aloud and compare it with "
+        Z: "{title_zh}。核發機關指紋：{fingerprint}。"
+        "請大聲唸出並與選務機關核對。下一步：開始投票。",
+        E: "{title_en}. Authority fingerprint: {fingerprint}. Read it aloud and compare it with "
         "the election office's. Next: open polls.",
     },
     "worker.opened.title": {Z: "投票已開始", E: "Polls are open"},

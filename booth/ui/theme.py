@@ -78,28 +78,52 @@ class Theme:
         return round(BASE_PX * self.size.value)
 
     @property
+    def question_px(self) -> int:
+        """The question's text a step larger, up to the largest size (already large)."""
+        return max(self.font_px, min(round(self.font_px * 1.15), round(BASE_PX * 1.9)))
+
+    @property
+    def frame_px(self) -> int:
+        """A button's border: the same width focused or not (focus changes style and colour)."""
+        return max(4, self.font_px // 9)
+
+    @property
+    def pad_px(self) -> int:
+        return max(4, self.font_px // 8)
+
+    @property
+    def line_px(self) -> int:
+        """One line of Noto Sans CJK TC: its ascent plus descent is about 1.45 em."""
+        return round(self.font_px * 1.45) + 2
+
+    @property
+    def chrome_px(self) -> int:
+        """From a button's edge to its text box, on each side."""
+        return self.pad_px + self.frame_px
+
+    @property
     def target_px(self) -> int:
-        return max(mm_to_px(MIN_TARGET_MM), round(self.font_px * 1.9))
+        return max(mm_to_px(MIN_TARGET_MM), self.line_px + 2 * self.chrome_px)
 
     def stylesheet(self) -> str:
-        c, px = self.contrast, self.font_px
-        border = max(3, px // 8)
-        pad = px // 4
-        inner = self.target_px - 2 * (pad + border * 3)  # QSS min-height is the content box
+        c, px, frame, pad = self.contrast, self.font_px, self.frame_px, self.pad_px
+        inner = self.target_px - 2 * self.chrome_px  # QSS min-height is the content box
         return f"""
         QWidget {{ background: {c.bg}; color: {c.fg}; font-family: "{FAMILY}";
                    font-size: {px}px; }}
         QLabel[role="title"] {{ font-size: {round(px * 1.35)}px; font-weight: bold; }}
+        QLabel[role="question"] {{ font-size: {self.question_px}px; }}
+        QLabel[role="notice"] {{ font-weight: bold; }}
         QLabel[role="code"] {{ font-size: {round(px * 1.6)}px; font-weight: bold; }}
         QPushButton {{ background: {c.button_bg}; color: {c.button_fg};
-                       border: {border * 3}px solid {c.fg}; border-radius: {px // 3}px;
-                       padding: {pad}px {px // 2}px; min-height: {inner}px;
+                       border: {frame}px solid {c.fg}; border-radius: {px // 3}px;
+                       padding: {pad}px {2 * pad}px; min-height: {inner}px;
                        min-width: {inner}px; }}
-        QPushButton[chosen="true"] {{ border: {border * 3}px double {c.fg}; }}
-        QPushButton:focus {{ border: {border * 3}px dashed {c.focus};
+        QPushButton[chosen="true"] {{ border: {frame}px double {c.fg}; font-weight: bold; }}
+        QPushButton:focus {{ border: {frame}px dashed {c.focus};
                              background: {c.fg}; color: {c.bg}; }}
         QPushButton:disabled {{ border-style: dotted; }}
-        QLineEdit {{ border: {border}px solid {c.fg}; padding: {px // 4}px;
-                     min-height: {self.target_px}px; }}
-        QLineEdit:focus {{ border: {border * 2}px dashed {c.focus}; }}
+        QLineEdit {{ border: {frame}px solid {c.fg}; padding: {pad}px;
+                     min-height: {inner}px; }}
+        QLineEdit:focus {{ border: {frame}px dashed {c.focus}; }}
         """

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ballots.ballot import Choice
-from booth.booth import Booth
+from booth.booth import Booth, ExportWritten
 from booth.core.polls import PollsState
 from booth.core.session import SessionState
 from booth.errors import BoothError, ChallengeLimit
@@ -63,8 +63,11 @@ class UiSettings:
 
 @dataclass(frozen=True)
 class WorkerResult:
-    title: str
-    body: str
+    """How a poll-worker action ended: catalog keys `<key>.title`, `<key>.body` and their
+    values, drawn in the language of the moment."""
+
+    key: str
+    values: dict[str, object]
 
 
 class BoothWindow(QWidget):
@@ -274,13 +277,10 @@ class BoothWindow(QWidget):
 
     def _worker(self, action: Callable[[str], WorkerResult]) -> Callable[[], None]:
         def act() -> None:
-            t = Texts(self.lang)
             try:
                 self.worker_result = action(self.worker_pin.decode())
             except (BoothError, HardwareError) as exc:
-                self.worker_result = WorkerResult(
-                    t("worker.error.title"), t("worker.error.body", error=exc)
-                )
+                self.worker_result = WorkerResult("worker.error", {"error": str(exc)})
             self.worker_screen = ScreenId.WORKER_RESULT
             self.refresh()
 
@@ -289,20 +289,16 @@ class BoothWindow(QWidget):
     def _configure(self, fingerprint: str) -> None:
         def run(pin: str) -> WorkerResult:
             self.booth.configure(self.settings.package_folder, fingerprint.strip(), pin)
-            t, d = Texts(self.lang), self.booth.package.definition
-            title = d.title_zh if self.lang is Lang.ZH else d.title_en
-            return WorkerResult(
-                t("worker.configured.title"),
-                t("worker.configured.body", title=title, fingerprint=fingerprint.strip()),
-            )
+            d = self.booth.package.definition
+            values = {"title_zh": d.title_zh, "title_en": d.title_en}
+            return WorkerResult("worker.configured", {**values, "fingerprint": fingerprint.strip()})
 
         self._worker(run)()
 
     def _simple(self, call: Callable[[str], object], key: str) -> Callable[[], None]:
         def run(pin: str) -> WorkerResult:
             call(pin)
-            t = Texts(self.lang)
-            return WorkerResult(t(f"worker.{key}.title"), t(f"worker.{key}.body"))
+            return WorkerResult(f"worker.{key}", {})
 
         return self._worker(run)
 
@@ -313,19 +309,17 @@ class BoothWindow(QWidget):
     def _export_again(self, pin: str) -> WorkerResult:
         return self._exported(self.booth.write_export(pin, self.settings.export_medium))
 
-    def _exported(self, written: object) -> WorkerResult:
-        t = Texts(self.lang)
-        counts = written.counts  # type: ignore[attr-defined]
+    def _exported(self, written: ExportWritten) -> WorkerResult:
+        counts = written.counts
         return WorkerResult(
-            t("worker.closed.title"),
-            t(
-                "worker.closed.body",
-                path=written.path,  # type: ignore[attr-defined]
-                sha=written.sha256[:16],  # type: ignore[attr-defined]
-                cast=counts.cast,
-                challenged=counts.challenged,
-                voided=counts.voided,
-            ),
+            "worker.closed",
+            {
+                "path": written.path,
+                "sha": written.sha256[:16],
+                "cast": counts.cast,
+                "challenged": counts.challenged,
+                "voided": counts.voided,
+            },
         )
 
     def _code(self, code: str) -> None:
@@ -563,11 +557,11 @@ class BoothWindow(QWidget):
                     voter=False,
                 )
             case ScreenId.WORKER_RESULT:
-                result = self.worker_result or WorkerResult("", "")
+                result = self.worker_result or WorkerResult("worker.error", {"error": "?"})
                 return Spec(
                     ScreenId.WORKER_RESULT,
-                    result.title,
-                    (Label(result.body), Row((back, leave))),
+                    t(f"{result.key}.title"),
+                    (Label(t(f"{result.key}.body", **result.values)), Row((back, leave))),
                     voter=False,
                 )
         return self._worker_menu(t, leave)
