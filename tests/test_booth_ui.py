@@ -583,3 +583,33 @@ def test_focus_is_visible(qtbot, bench: Bench) -> None:  # type: ignore[no-untyp
     qtbot.waitUntil(lambda: button.hasFocus())
     after = button.grab().toImage()
     assert before != after  # focus changes the drawing (inverted, dashed border)
+
+
+def press_with_keypad(qtbot, ui: BoothWindow, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Down until the named control has the focus, then select: a keypad, no touch."""
+    for _ in range(40):
+        if ui.focusWidget() is not None and ui.focusWidget().objectName() == name:
+            break
+        qtbot.keyClick(ui.focusWidget(), Qt.Key.Key_Down)
+    else:
+        raise AssertionError(f"{name} not reachable with the keypad")
+    with qtbot.waitSignal(ui.rendered, timeout=30000):
+        qtbot.keyClick(ui.focusWidget(), Qt.Key.Key_Return)
+
+
+def test_full_flow_with_the_keypad_alone(qtbot, bench: Bench) -> None:  # type: ignore[no-untyped-def]
+    ui = window(qtbot, bench)
+    bench.slot.insert(bench.election, VOTERS[0])
+    ui.card_inserted()
+    for d in CARD_PIN:
+        press_with_keypad(qtbot, ui, f"pin-digit-{d}")
+    press_with_keypad(qtbot, ui, "pin-ok")
+    for key, _ in ANSWERS.values():
+        press_with_keypad(qtbot, ui, f"choice-{key}")
+    assert screen(ui) is ScreenId.REVIEW
+    press_with_keypad(qtbot, ui, "print")
+    qtbot.waitUntil(lambda: screen(ui) is ScreenId.CHECK_RECORD, timeout=30000)
+    qtbot.keyClick(ui.focusWidget(), Qt.Key.Key_Up)  # up wraps round: focus moves back
+    press_with_keypad(qtbot, ui, "cast")
+    assert screen(ui) is ScreenId.CAST
+    assert [e.fate for e in bench.booth.store.entries()] == [BallotState.CAST]  # type: ignore[union-attr]

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -50,6 +50,9 @@ _FAULTS = {
     SessionState.LINK_DOWN: "fault.link_down",
     SessionState.STORAGE_FAULT: "fault.storage_fault",
 }
+_BACK_KEYS = frozenset({Qt.Key.Key_Up, Qt.Key.Key_Left})
+_NEXT_KEYS = frozenset({Qt.Key.Key_Down, Qt.Key.Key_Right})
+_SELECT_KEYS = frozenset({Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Select})
 _BUSY = frozenset({SessionState.CHECKS, SessionState.ELIGIBILITY, SessionState.SEALING})
 _PRINTING = frozenset({SessionState.PRINTING_RECORD, SessionState.PRINTING_RECEIPT})
 
@@ -706,7 +709,21 @@ class BoothWindow(QWidget):
         button.setAutoDefault(True)  # Enter/Return presses the focused button
         action = b.action
         button.clicked.connect(lambda _checked=False, a=action: a())
+        button.installEventFilter(self)
         return button
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The tactile keypad: up/left and down/right move the focus through the controls in
+        screen order, select (Enter) presses the focused one."""
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            key = event.key()
+            if key in _BACK_KEYS or key in _NEXT_KEYS:
+                self.focusNextPrevChild(key in _NEXT_KEYS)
+                return True
+            if key in _SELECT_KEYS and isinstance(watched, QPushButton):
+                watched.click()
+                return True
+        return super().eventFilter(watched, event)
 
     def find_button(self, object_name: str) -> QPushButton:
         assert self._content is not None
