@@ -9,6 +9,7 @@ Every tap is a press and a release inside the button's rectangle; no sleeps: the
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -520,6 +521,10 @@ def check_nothing_clipped(ui: BoothWindow) -> None:
             continue
         needed = label.heightForWidth(label.width())
         assert needed <= label.height(), (label.text(), needed, label.height())
+        # Qt wraps between CJK characters and at spaces, never inside a Latin run.
+        for run in re.findall(r"[!-~]+", label.text()):
+            width = label.fontMetrics().horizontalAdvance(run)
+            assert width <= label.contentsRect().width(), (run, width, label.width())
     for button in ui.findChildren(QPushButton):
         if not button.isVisible():
             continue
@@ -613,3 +618,38 @@ def test_full_flow_with_the_keypad_alone(qtbot, bench: Bench) -> None:  # type: 
     press_with_keypad(qtbot, ui, "cast")
     assert screen(ui) is ScreenId.CAST
     assert [e.fate for e in bench.booth.store.entries()] == [BallotState.CAST]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("lang", [Lang.ZH, Lang.EN])
+def test_poll_worker_screens_named_reachable_unclipped(qtbot, bench: Bench, lang: Lang) -> None:  # type: ignore[no-untyped-def]
+    ui = window(qtbot, bench, opened=False)
+
+    def check() -> None:
+        ui.lang, ui.theme = lang, Theme(TextSize.LARGEST)
+        ui.refresh()
+        check_names_and_keyboard(ui)
+        check_nothing_clipped(ui)
+        for label in ui.findChildren(QLabel):  # a long path or code must still fit across
+            if label.isVisible() and label.text():
+                assert label.minimumSizeHint().width() <= label.width(), label.text()
+
+    check()
+    worker_login(qtbot, ui)
+    check()
+    tap(qtbot, ui, "worker-configure")
+    check()
+    submit(qtbot, ui, "fingerprint", bench.election.fingerprint)
+    check()
+    tap(qtbot, ui, "worker-back")
+    tap(qtbot, ui, "worker-open")
+    check()
+    tap(qtbot, ui, "worker-back")
+    check()
+    tap(qtbot, ui, "worker-printer")
+    check()
+    tap(qtbot, ui, "worker-back")
+    tap(qtbot, ui, "worker-code")
+    check()
+    tap(qtbot, ui, "worker-back")
+    tap(qtbot, ui, "worker-close")
+    check()

@@ -140,6 +140,21 @@ def test_screenshots(qtbot, bench: Bench, tmp_path: Path) -> None:  # type: igno
     ui.card_removed()
     shoot("fault-card-pulled")
     ui.card_removed()
+    # A fault: paper out in the middle of the paper record.
+    bench.slot.insert(bench.election, VOTERS[2])
+    ui.card_inserted()
+    for d in CARD_PIN:
+        tap(qtbot, ui, f"pin-digit-{d}")
+    tap(qtbot, ui, "pin-ok")
+    for key in ("yes", "no", "blank", "decline"):
+        tap(qtbot, ui, f"choice-{key}")
+    assert bench.virtual is not None
+    bench.virtual.paper_out_at = bench.virtual.received + 400
+    tap(qtbot, ui, "print")
+    qtbot.waitUntil(lambda: screen(ui) is ScreenId.FAULT, timeout=30000)
+    shoot("fault-printer-paper-out")
+    bench.virtual.replace_paper()
+    tap(qtbot, ui, "done")
     # Close.
     tap(qtbot, ui, "worker")
     for d in WORKER_PINS[0]:

@@ -57,6 +57,11 @@ _BUSY = frozenset({SessionState.CHECKS, SessionState.ELIGIBILITY, SessionState.S
 _PRINTING = frozenset({SessionState.PRINTING_RECORD, SessionState.PRINTING_RECEIPT})
 
 
+def breakable(path: Path) -> str:
+    """A path that may wrap after each "/" (a zero-width space), so no long path is clipped."""
+    return str(path).replace("/", "/\u200b")
+
+
 @dataclass(frozen=True)
 class UiSettings:
     package_folder: Path  # where the election package medium is mounted
@@ -317,7 +322,7 @@ class BoothWindow(QWidget):
         return WorkerResult(
             "worker.closed",
             {
-                "path": written.path,
+                "path": breakable(written.path),
                 "sha": written.sha256[:16],
                 "cast": counts.cast,
                 "challenged": counts.challenged,
@@ -519,7 +524,12 @@ class BoothWindow(QWidget):
                     ScreenId.WORKER_CONFIGURE,
                     t("worker.configure.title"),
                     (
-                        Label(t("worker.configure.folder", folder=self.settings.package_folder)),
+                        Label(
+                            t(
+                                "worker.configure.folder",
+                                folder=breakable(self.settings.package_folder),
+                            )
+                        ),
                         Label(t("worker.configure.body")),
                         Entry(t("worker.fingerprint.name"), "fingerprint", self._configure),
                         Row((back,)),
