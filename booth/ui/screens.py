@@ -80,6 +80,9 @@ class Spec:
     blocks: tuple[Block, ...]
     voter: bool = True  # voter screens carry the language/size/contrast bar
     notice: str = ""  # said once, for the audio mode and the tests (e.g. a wrong PIN)
+    # False where a stray key press must not act: the focus starts on no control, and the
+    # first move reaches the first one (the paper-record check: no cast by a bounced key).
+    focus_first: bool = True
     extra: dict[str, object] = field(default_factory=dict)
 
 

@@ -434,7 +434,9 @@ class BoothWindow(QWidget):
                         )
                     )
                 )
-                return Spec(ScreenId.CHECK_RECORD, t("check.title"), tuple(blocks))
+                return Spec(
+                    ScreenId.CHECK_RECORD, t("check.title"), tuple(blocks), focus_first=False
+                )
             case SessionState.CAST:
                 return screens.message(
                     ScreenId.CAST,
@@ -697,8 +699,12 @@ class BoothWindow(QWidget):
         self._content = content
         content.show()
         self._layout.activate()
-        if focus_first is not None:
+        if focus_first is not None and spec.focus_first:
             focus_first.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            content.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+            content.setFocus(Qt.FocusReason.OtherFocusReason)
+            content.installEventFilter(self)
         self.rendered.emit(spec)
 
     def _label(self, value: str, role: str) -> QLabel:
@@ -730,7 +736,7 @@ class BoothWindow(QWidget):
             if key in _BACK_KEYS or key in _NEXT_KEYS:
                 self.focusNextPrevChild(key in _NEXT_KEYS)
                 return True
-            if key in _SELECT_KEYS and isinstance(watched, QPushButton):
+            if key in _SELECT_KEYS and isinstance(watched, QPushButton) and watched.hasFocus():
                 watched.click()
                 return True
         return super().eventFilter(watched, event)
