@@ -177,7 +177,9 @@ class BoothWindow(QWidget):
         def act() -> None:
             qid = self.booth.package.definition.questions[self.question_index].question_id
             self._call(lambda: self.booth.answer(qid, choice))
-            self._forward()
+            view = self.booth.view()
+            if view is not None and view.state is SessionState.QUESTIONS:
+                self._forward()  # only once the core took the answer
 
         return act
 
