@@ -1,0 +1,355 @@
+"""Every string the booth's screens show, once, in zh-TW and en.
+
+Screen code never holds literal text: it asks `text(key, lang, **values)`. `values` are data
+(a question's case number and official text, a tracking code, a fingerprint), never wording.
+The catalog is complete in both languages (tests/test_booth_ui.py checks it), and every key
+also names its accessible phrase: a control's accessible name is its catalog text, or the
+`<key>.name` entry where the visible text is too short to say what the control does.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Lang(enum.Enum):
+    ZH = "zh-TW"
+    EN = "en"
+
+
+class MissingText(KeyError):
+    """A screen asked for a key the catalog does not hold (a bug: caught by the tests)."""
+
+
+Z, E = Lang.ZH, Lang.EN
+
+CATALOG: dict[str, dict[Lang, str]] = {
+    # The bar on every voter screen ----------------------------------------------------------
+    "bar.language": {Z: "English", E: "中文"},
+    "bar.language.name": {Z: "切換為英文 Switch to English", E: "切換為中文 Switch to Chinese"},
+    "bar.size": {Z: "字級 {n}/4", E: "Text size {n}/4"},
+    "bar.size.name": {Z: "放大字級，目前第 {n} 級", E: "Make the text larger, now size {n}"},
+    "bar.contrast": {Z: "對比 {n}/4", E: "Contrast {n}/4"},
+    "bar.contrast.name": {Z: "切換對比模式，目前第 {n} 種", E: "Change the contrast, now mode {n}"},
+    "more": {Z: "更多 ▼", E: "More ▼"},
+    "more.name": {Z: "顯示下一頁", E: "Show the next page"},
+    "previous_page": {Z: "上一頁 ▲", E: "Previous page ▲"},
+    "previous_page.name": {Z: "顯示上一頁", E: "Show the previous page"},
+    "page": {Z: "第 {n} 頁，共 {of} 頁", E: "Page {n} of {of}"},
+    # Welcome ---------------------------------------------------------------------------------
+    "welcome.title": {Z: "歡迎投票", E: "Welcome"},
+    "welcome.body": {
+        Z: "請將您的國民身分證晶片卡插入讀卡機，晶片朝上。",
+        E: "Please insert your ID card into the card reader, chip facing up.",
+    },
+    "welcome.referendum": {Z: "{title}", E: "{title}"},
+    "closed.title": {Z: "本投票機目前未開放投票", E: "This booth is not open for voting"},
+    "closed.body": {
+        Z: "請洽投票所工作人員。",
+        E: "Please ask a poll worker.",
+    },
+    "worker.enter": {Z: "工作人員", E: "Poll worker"},
+    "worker.enter.name": {
+        Z: "開啟工作人員選單（需要密碼）",
+        E: "Open the poll-worker menu (PIN needed)",
+    },
+    # PIN --------------------------------------------------------------------------------------
+    "pin.title": {Z: "請輸入身分證晶片卡密碼", E: "Enter your ID card PIN"},
+    "pin.body": {
+        Z: "用下方數字鍵輸入，畫面只顯示圓點。",
+        E: "Use the keys below. The screen shows dots only.",
+    },
+    "pin.tries": {
+        Z: "密碼錯誤。還可以再試 {n} 次。",
+        E: "Wrong PIN. You may try {n} more times.",
+    },
+    "pin.digit.name": {Z: "數字 {d}", E: "Digit {d}"},
+    "pin.erase": {Z: "刪除", E: "Erase"},
+    "pin.erase.name": {Z: "刪除最後一個數字", E: "Erase the last digit"},
+    "pin.ok": {Z: "確定", E: "OK"},
+    "pin.ok.name": {Z: "送出密碼", E: "Send the PIN"},
+    "pin.entered": {Z: "已輸入 {n} 位", E: "{n} digits entered"},
+    "checking.title": {Z: "正在確認，請稍候", E: "Checking, please wait"},
+    "checking.body": {Z: "請勿取出晶片卡。", E: "Do not remove your card."},
+    # Eligibility answers ----------------------------------------------------------------------
+    "refused.title": {Z: "無法在此投票", E: "You cannot vote at this booth"},
+    "refused.not-on-roll": {
+        Z: "您不在本投票所的選舉人名冊上。請攜帶身分證向工作人員詢問您的投票所。",
+        E: "You are not on this polling station's roll. Take your card to a poll worker, "
+        "who will tell you where you vote.",
+    },
+    "refused.already-voted": {
+        Z: "紀錄顯示您已在本投票所投過票。如有疑問，請洽工作人員。",
+        E: "The poll book shows you already voted at this station. "
+        "If that is wrong, ask a poll worker.",
+    },
+    "refused.in-progress-elsewhere": {
+        Z: "您在另一台投票機的投票尚未結束。請洽工作人員。",
+        E: "A voting session for you is open at another booth. Please ask a poll worker.",
+    },
+    "refused.code-invalid": {
+        Z: "這個一次性代碼無效或已使用。請洽工作人員。",
+        E: "This one-time code is not valid or was already used. Please ask a poll worker.",
+    },
+    "refused.pin-blocked": {
+        Z: "密碼錯誤次數過多，晶片卡已鎖住。請取回卡片，向工作人員辦理無卡投票。",
+        E: "Too many wrong PINs: the card is locked. Take your card and ask a poll worker "
+        "for card-less voting.",
+    },
+    "refused.card-expired": {
+        Z: "這張卡片的憑證已過期。請取回卡片，向工作人員辦理無卡投票。",
+        E: "This card's certificate has expired. Take your card and ask a poll worker "
+        "for card-less voting.",
+    },
+    "refused.card-revoked": {
+        Z: "這張卡片的憑證已被廢止。請取回卡片，向工作人員辦理無卡投票。",
+        E: "This card's certificate was revoked. Take your card and ask a poll worker "
+        "for card-less voting.",
+    },
+    "refused.card-unknown-ca": {
+        Z: "無法確認這張卡片的發卡單位。請取回卡片，洽工作人員。",
+        E: "This card's issuer is not recognised. Take your card and ask a poll worker.",
+    },
+    "refused.card-unreadable": {
+        Z: "無法讀取這張卡片。請取回卡片，確認晶片乾淨後再插入一次，或洽工作人員。",
+        E: "The card could not be read. Take it out, check the chip is clean and insert it "
+        "again, or ask a poll worker.",
+    },
+    "refused.pin-wrong": {
+        Z: "密碼錯誤。請洽工作人員。",
+        E: "Wrong PIN. Please ask a poll worker.",
+    },
+    "refused.unknown": {
+        Z: "無法開始投票。請洽工作人員。",
+        E: "Voting could not start. Please ask a poll worker.",
+    },
+    "take_card": {Z: "請取回晶片卡", E: "Please take your card"},
+    "done": {Z: "完成", E: "Done"},
+    "done.name": {Z: "結束並回到歡迎畫面", E: "Finish and return to the welcome screen"},
+    # Questions --------------------------------------------------------------------------------
+    "question.progress": {Z: "第 {n} 題，共 {of} 題", E: "Question {n} of {of}"},
+    "question.case": {Z: "{case}　{short}", E: "{case}  {short}"},
+    "question.unofficial": {
+        Z: "",
+        E: "(Unofficial English translation: the Chinese text is the official question.)",
+    },
+    "choice.yes": {Z: "同意", E: "同意 Yes"},
+    "choice.no": {Z: "不同意", E: "不同意 No"},
+    "choice.blank": {Z: "空白", E: "空白 Blank"},
+    "choice.decline": {Z: "不領取這一題", E: "不領取 I do not take this question"},
+    "choice.yes.name": {Z: "選擇同意", E: "Choose yes"},
+    "choice.no.name": {Z: "選擇不同意", E: "Choose no"},
+    "choice.blank.name": {Z: "投空白票", E: "Cast a blank vote on this question"},
+    "choice.decline.name": {Z: "不領取這一題的票", E: "Do not take this question"},
+    "chosen": {Z: "● {label}（已選）", E: "● {label} (chosen)"},
+    "unchosen": {Z: "○ {label}", E: "○ {label}"},
+    "question.previous": {Z: "◀ 上一題", E: "◀ Previous question"},
+    "question.previous.name": {Z: "回到上一題", E: "Go back to the previous question"},
+    "question.next": {Z: "下一題 ▶", E: "Next question ▶"},
+    "question.next.name": {Z: "跳到下一題", E: "Go to the next question"},
+    "question.review": {Z: "檢查全部答案 ▶", E: "Review all answers ▶"},
+    "question.review.name": {Z: "檢查全部答案", E: "Review all your answers"},
+    # Review -----------------------------------------------------------------------------------
+    "review.title": {Z: "請檢查您的選擇", E: "Check your choices"},
+    "review.line": {Z: "{case}　{short}：{answer}", E: "{case} {short}: {answer}"},
+    "review.unanswered": {Z: "（尚未作答，視為不領取）", E: "(not answered: not taken)"},
+    "review.change": {Z: "更改", E: "Change"},
+    "review.change.name": {Z: "更改{case}的選擇", E: "Change your choice on {case}"},
+    "review.print": {Z: "列印紙本紀錄 ▶", E: "Print my paper record ▶"},
+    "review.print.name": {Z: "確認並列印紙本紀錄", E: "Confirm and print my paper record"},
+    "answer.yes": {Z: "同意", E: "同意 (yes)"},
+    "answer.no": {Z: "不同意", E: "不同意 (no)"},
+    "answer.blank": {Z: "空白", E: "空白 (blank)"},
+    "answer.decline": {Z: "不領取", E: "不領取 (not taken)"},
+    # Printing and deciding --------------------------------------------------------------------
+    "printing.title": {Z: "正在列印您的紙本紀錄", E: "Printing your paper record"},
+    "printing.body": {
+        Z: "請稍候，列印完成前請勿取出晶片卡。",
+        E: "Please wait. Do not remove your card.",
+    },
+    "check.title": {Z: "請核對您的紙本紀錄", E: "Check your paper record"},
+    "check.body": {
+        Z: "請看印表機窗口裡的紙本紀錄。內容正確就按「投下」；"
+        "有錯就按「更正」，這張選票將被作廢公開，您可以重新投票。",
+        E: "Read the paper record behind the printer's window. If it is right, press Cast. "
+        "If it is wrong, press Challenge: this ballot is opened for checking and you vote again.",
+    },
+    "check.cast": {Z: "投下", E: "投下 Cast"},
+    "check.cast.name": {Z: "投下選票，紙本紀錄正確", E: "Cast my ballot: my paper record is right"},
+    "check.challenge": {Z: "更正：紀錄有誤", E: "更正 Challenge – my record is wrong"},
+    "check.challenge.name": {
+        Z: "更正，我的紙本紀錄有誤",
+        E: "Challenge: my paper record is wrong",
+    },
+    "check.worker_called": {
+        Z: "已更正兩次，已通知工作人員。您仍然可以投下這張選票。",
+        E: "You challenged twice: a poll worker is called. You may still cast this ballot.",
+    },
+    "cast.title": {Z: "您的選票已投下並計入", E: "Your ballot is cast and counted"},
+    "cast.code": {Z: "追蹤碼：{code}", E: "Tracking code: {code}"},
+    "cast.body": {
+        Z: "收據上印有同一追蹤碼，可在開票後查詢您的選票已被計入。請取回晶片卡與收據。",
+        E: "Your receipt shows the same code: after the count you can look it up to see your "
+        "ballot was counted. Please take your card and your receipt.",
+    },
+    "challenged.title": {Z: "這張選票已作廢並公開", E: "This ballot was challenged"},
+    "challenged.body": {
+        Z: "印表機已印出「更正」單。這張選票不會計入，會公開供查驗，"
+        "證明投票機如實加密。請重新投票。",
+        E: "The printer printed a CHALLENGED slip. This ballot will not be counted: it is "
+        "published so anyone can check the booth encrypted it honestly. Please vote again.",
+    },
+    "challenged.again": {Z: "重新投票 ▶", E: "Vote again ▶"},
+    "challenged.again.name": {Z: "回到題目重新投票", E: "Go back to the questions and vote again"},
+    "declined.title": {Z: "您沒有領取任何一題", E: "You took no question"},
+    "declined.body": {
+        Z: "沒有產生選票。請取回晶片卡。",
+        E: "No ballot was made. Please take your card.",
+    },
+    # Timeout ----------------------------------------------------------------------------------
+    "timeout.title": {Z: "您還在嗎？", E: "Are you still there?"},
+    "timeout.body": {
+        Z: "一段時間沒有操作，投票即將結束。要繼續請按下方按鈕。",
+        E: "Nothing was pressed for a while: your session will end soon. Press the button "
+        "to continue.",
+    },
+    "timeout.stay": {Z: "我還在，繼續投票", E: "I am still here"},
+    "timeout.stay.name": {Z: "繼續投票", E: "Continue voting"},
+    # Faults: full screen, call a poll worker --------------------------------------------------
+    "fault.title": {Z: "請找工作人員協助", E: "Please call a poll worker"},
+    "fault.card_pulled": {
+        Z: "晶片卡在投票完成前被取出，這次投票已結束，沒有任何選票計入。",
+        E: "The card was removed before you finished. This session has ended and no ballot "
+        "was counted.",
+    },
+    "fault.timed_out": {
+        Z: "太久沒有操作，這次投票已結束，沒有任何選票計入。",
+        E: "Nothing was pressed for too long. This session has ended and no ballot was counted.",
+    },
+    "fault.printer_fault": {
+        Z: "印表機發生問題（{state}），這張選票已作廢，沒有計入。",
+        E: "The printer has a problem ({state}). This ballot was voided and not counted.",
+    },
+    "fault.link_down": {
+        Z: "無法連線到投票所的選舉人名冊，投票無法開始。",
+        E: "The polling station's poll book cannot be reached: voting cannot start.",
+    },
+    "fault.storage_fault": {
+        Z: "投票機無法保存選票，已停止受理投票。",
+        E: "The booth could not store the ballot and stopped taking voters.",
+    },
+    "fault.session_refused": {
+        Z: "投票機目前無法開始投票：{reason}",
+        E: "The booth cannot start a session now: {reason}",
+    },
+    "printer.ready": {Z: "正常", E: "ready"},
+    "printer.paper near end": {Z: "紙將用完", E: "paper near end"},
+    "printer.paper out": {Z: "沒有紙", E: "paper out"},
+    "printer.cover open": {Z: "上蓋開啟", E: "cover open"},
+    "printer.offline": {Z: "離線", E: "offline"},
+    "printer.cutter error": {Z: "裁刀故障", E: "cutter error"},
+    "printer.unrecoverable error": {Z: "無法回復的故障", E: "unrecoverable error"},
+    "printer.no answer": {Z: "沒有回應", E: "no answer"},
+    # Poll worker ------------------------------------------------------------------------------
+    "worker.pin.title": {Z: "工作人員密碼", E: "Poll-worker PIN"},
+    "worker.pin.body": {
+        Z: "每個動作都會再次核對這個密碼。",
+        E: "Every action checks this PIN again.",
+    },
+    "worker.menu.title": {Z: "工作人員選單", E: "Poll-worker menu"},
+    "worker.polls": {Z: "投票狀態：{state}", E: "Polls: {state}"},
+    "polls.unconfigured": {Z: "尚未載入選舉資料", E: "no election package loaded"},
+    "polls.configured": {Z: "已載入，尚未開始投票", E: "configured, not open"},
+    "polls.open": {Z: "投票中", E: "open"},
+    "polls.paused": {Z: "暫停", E: "paused"},
+    "polls.closed": {Z: "已結束", E: "closed"},
+    "worker.configure": {Z: "載入選舉資料", E: "Load the election package"},
+    "worker.open": {Z: "開始投票（列印零報表）", E: "Open polls (print the zero report)"},
+    "worker.pause": {Z: "暫停投票", E: "Pause polls"},
+    "worker.resume": {Z: "恢復投票", E: "Resume polls"},
+    "worker.close": {Z: "結束投票並匯出", E: "Close polls and export"},
+    "worker.export_again": {Z: "再寫一份匯出檔", E: "Write another copy of the export"},
+    "worker.printer": {Z: "印表機狀態與換紙", E: "Printer status and paper change"},
+    "worker.code": {Z: "無卡投票：輸入一次性代碼", E: "Card-less voter: enter a one-time code"},
+    "worker.leave": {Z: "離開工作人員選單", E: "Leave the poll-worker menu"},
+    "worker.back": {Z: "回到工作人員選單", E: "Back to the poll-worker menu"},
+    "worker.configure.title": {Z: "載入並核對選舉資料", E: "Load and check the election package"},
+    "worker.configure.folder": {Z: "選舉資料夾：{folder}", E: "Package folder: {folder}"},
+    "worker.configure.body": {
+        Z: "請輸入選務機關唸出的核發機關指紋，一字不差：",
+        E: "Type the authority fingerprint exactly as the election office reads it aloud:",
+    },
+    "worker.fingerprint.name": {Z: "核發機關指紋輸入欄", E: "Authority fingerprint field"},
+    "worker.configure.go": {Z: "核對並載入", E: "Check and load"},
+    "worker.configured.title": {Z: "選舉資料已核對載入", E: "Election package checked and loaded"},
+    "worker.configured.body": {
+        Z: "{title_zh}。核發機關指紋：{fingerprint}。"
+        "請大聲唸出並與選務機關核對。下一步：開始投票。",
+        E: "{title_en}. Authority fingerprint: {fingerprint}. Read it aloud and compare it with "
+        "the election office's. Next: open polls.",
+    },
+    "worker.opened.title": {Z: "投票已開始", E: "Polls are open"},
+    "worker.opened.body": {
+        Z: "零報表已列印：請確認票數皆為 0 並簽名。下一步：離開選單，讓選民投票。",
+        E: "The zero report printed: check every count is 0 and sign it. Next: leave the menu "
+        "and let voters in.",
+    },
+    "worker.paused.title": {Z: "投票已暫停", E: "Polls are paused"},
+    "worker.paused.body": {
+        Z: "暫停報表已列印。恢復時請選「恢復投票」。",
+        E: "The pause report printed. To continue, choose Resume polls.",
+    },
+    "worker.resumed.title": {Z: "投票已恢復", E: "Polls are open again"},
+    "worker.resumed.body": {
+        Z: "恢復報表已列印。下一步：離開選單，讓選民投票。",
+        E: "The resume report printed. Next: leave the menu and let voters in.",
+    },
+    "worker.closed.title": {Z: "投票已結束，匯出完成", E: "Polls closed, export written"},
+    "worker.closed.body": {
+        Z: "結束報表已列印。匯出檔：{path}，已讀回核對（SHA-256 {sha}）。"
+        "投下 {cast}、更正 {challenged}、作廢 {voided}。您可以取出儲存媒體。",
+        E: "The closing report printed. Export: {path}, read back and compared (SHA-256 {sha}). "
+        "Cast {cast}, challenged {challenged}, voided {voided}. You may remove the medium.",
+    },
+    "worker.printer.title": {Z: "印表機", E: "Printer"},
+    "worker.printer.state": {Z: "印表機狀態：{state}", E: "Printer state: {state}"},
+    "worker.printer.body": {
+        Z: "換紙或排除故障後，按「印表機已處理好」；作廢單會補印。",
+        E: "After changing the paper or clearing the fault, press Printer attended: owed VOID "
+        "slips print then.",
+    },
+    "worker.printer.attended": {Z: "印表機已處理好", E: "Printer attended"},
+    "worker.printer.done.title": {Z: "印表機已就緒", E: "The printer is ready"},
+    "worker.printer.done.body": {
+        Z: "作廢單已補印。下一步：離開選單，讓選民投票。",
+        E: "Owed VOID slips printed. Next: leave the menu and let voters in.",
+    },
+    "worker.code.title": {Z: "無卡投票", E: "Card-less voter"},
+    "worker.code.body": {
+        Z: "輸入主控台核發的一次性代碼（12 個字元），然後請選民開始投票。",
+        E: "Type the one-time code from the station console (12 characters), then hand the "
+        "booth to the voter.",
+    },
+    "worker.code.field.name": {Z: "一次性代碼輸入欄", E: "One-time code field"},
+    "worker.code.go": {Z: "開始無卡投票", E: "Start the card-less session"},
+    "worker.error.title": {Z: "無法完成", E: "Not done"},
+    "worker.error.body": {
+        Z: "{error}。請依訊息處理後再試一次。",
+        E: "{error}. Do what it says, then try again.",
+    },
+}
+
+# Keys whose text may be empty in one language (the other says something only it needs).
+MAY_BE_EMPTY = frozenset({("question.unofficial", Lang.ZH)})
+
+
+def text(key: str, lang: Lang, **values: object) -> str:
+    try:
+        entry = CATALOG[key]
+    except KeyError:
+        raise MissingText(key) from None
+    return entry[lang].format(**values)
+
+
+def has(key: str) -> bool:
+    return key in CATALOG
