@@ -17,4 +17,5 @@ ROUNDS = int(os.environ.get("CHAOS_ROUNDS", "4"))
 def test_killed_tally_commands_leave_the_old_state_or_the_new(tmp_path: Path) -> None:
     figures = run(ROUNDS, seed=int(os.environ.get("CHAOS_SEED", "5")), tmp=tmp_path)
     assert figures.rounds == ROUNDS
-    assert figures.kills == ROUNDS  # each child was killed at a call it makes
+    # Each child was killed, or failed cleanly on an injected ENOSPC or EIO, at a call it makes.
+    assert figures.kills + figures.faults == ROUNDS

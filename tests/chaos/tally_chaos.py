@@ -23,6 +23,8 @@ Usage: python -m tests.chaos.tally_chaos N [SEED]
 from __future__ import annotations
 
 import ast
+import errno
+import os
 import random
 import shutil
 import signal
@@ -50,6 +52,7 @@ class ChaosFailure(AssertionError):
 class Figures:
     rounds: int = 0
     kills: int = 0  # children that died by SIGKILL mid-command
+    faults: int = 0  # children whose call failed with ENOSPC or EIO and that said so cleanly
     completed: int = 0  # children whose k-th call never came (the command finished)
     by_hook: dict[str, int] = field(default_factory=dict)
 
@@ -68,18 +71,33 @@ COUNTING = (
 )
 
 
+FAULTS = {"kill": None, "enospc": "ENOSPC", "eio": "EIO"}
+
+
 def refvote(
-    args: list[str], hook: str | None = None, at: int = 0, count: bool = False
+    args: list[str],
+    hook: str | None = None,
+    at: int = 0,
+    count: bool = False,
+    fault: str = "kill",
 ) -> subprocess.CompletedProcess[str]:
+    """`refvote ARGS` in a child; with `hook`, its `at`-th call is killed (SIGKILL) or fails
+    with the OSError of `fault` (a full disk, an I/O error: what a pulled medium gives)."""
     prelude = COUNTING if count else ""
     if hook is not None:
         module, name = hook.rsplit(".", 1)
+        errno_name = FAULTS[fault]
+        act = (
+            "os.kill(os.getpid(), signal.SIGKILL)"
+            if errno_name is None
+            else f"raise OSError(errno.{errno_name}, os.strerror(errno.{errno_name}))"
+        )
         prelude = (
-            f"import os, signal, {module} as m\n"
+            f"import errno, os, signal, {module} as m\n"
             f"real = m.{name}\ncalls = [0]\n"
             "def hook(*a, **k):\n"
             "    calls[0] += 1\n"
-            f"    if calls[0] == {at}: os.kill(os.getpid(), signal.SIGKILL)\n"
+            f"    if calls[0] == {at}: {act}\n"
             "    return real(*a, **k)\n"
             f"m.{name} = hook\n"
         )
@@ -146,9 +164,18 @@ def _round(
     calls = ast.literal_eval(clean.stderr.rsplit("CALLS ", 1)[1].strip())
     hook = "os." + rng.choice(sorted(calls))
     at = rng.randint(1, calls[hook[3:]])
-    killed = refvote(command, hook, at)
+    fault = rng.choice(["kill", "kill", "enospc", "eio"])
+    killed = refvote(command, hook, at, fault=fault)
     figures.rounds += 1
-    if killed.returncode == -signal.SIGKILL:
+    if fault != "kill" and killed.returncode not in (0, -signal.SIGKILL):
+        said = killed.stderr + killed.stdout
+        code = getattr(errno, FAULTS[fault] or "")
+        reasons = (os.strerror(code), "the disk is full")  # crypto.files names ENOSPC so
+        if "Traceback" in said or not any(r in said for r in reasons):  # says what failed
+            raise ChaosFailure(f"{command} with {fault} at {hook}#{at}: {said}")
+        figures.faults += 1
+        figures.by_hook[f"{fault} {hook}"] = figures.by_hook.get(f"{fault} {hook}", 0) + 1
+    elif killed.returncode == -signal.SIGKILL:
         figures.kills += 1
         figures.by_hook[hook] = figures.by_hook.get(hook, 0) + 1
     elif killed.returncode == 0:
@@ -156,6 +183,8 @@ def _round(
     else:
         raise ChaosFailure(f"{command} with {hook}#{at}: {killed.returncode} {killed.stderr}")
     after = [state(f) for f in folders]
+    if killed.returncode == 0 and after != new:  # success said, so the new state it must be
+        raise ChaosFailure(f"{command} with {fault} at {hook}#{at} said done but is not")
     for f, a, o, w in zip(folders, after, old, new, strict=True):
         if a not in (o, w):
             raise ChaosFailure(
@@ -221,7 +250,8 @@ def main(argv: list[str]) -> int:
         print(f"CHAOS FAILED: {exc}", file=sys.stderr)
         return 1
     print(
-        f"{figures.rounds} rounds: {figures.kills} children killed by SIGKILL mid-command "
+        f"{figures.rounds} rounds: {figures.kills} children killed by SIGKILL mid-command, "
+        f"{figures.faults} failed cleanly on ENOSPC or EIO "
         f"({', '.join(f'{k} {v}' for k, v in sorted(figures.by_hook.items()))}), "
         f"{figures.completed} finished before their kill point; every state old or new, "
         "every rerun complete"
