@@ -3,6 +3,8 @@
 #   make test   the whole test suite
 #   make bench  performance figures as ratios against ElectionGuard, measured in the same run
 #   make lint   ruff, and mypy --strict on crypto/ and ballots/
+#   make fuzz   the fuzzers of outside input, long (FUZZ_EXAMPLES per property, default 5000)
+#   make chaos  tally commands killed with SIGKILL at random calls, N rounds (default 200)
 
 PYTHON     ?= python3
 VENV       := .venv
@@ -11,7 +13,7 @@ STAMPS     := .stamps
 APT_PKGS   := pcscd vsmartcard-vpcd libpcsclite-dev fonts-noto-cjk fonts-arphic-uming poppler-utils chromium chromium-driver
 OUT        ?= demo-out
 
-.PHONY: demo test bench lint clean apt
+.PHONY: demo test bench lint clean apt fuzz chaos
 
 demo: $(STAMPS)/apt $(VENV)/.installed
 	$(VENV)/bin/refvote demo --out $(OUT)
@@ -25,6 +27,18 @@ bench: $(VENV)/.installed $(EG_VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(VENV)/.installed
+	HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q \
+	  tests/test_fuzz_parsers.py
+	HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q \
+	  tests/test_package.py tests/test_definition.py tests/test_encoding.py \
+	  tests/test_ceremony.py -k "mutated or random or round_trip"
+
+N ?= 200
+chaos: $(VENV)/.installed
+	$(VENV)/bin/python -m tests.chaos.tally_chaos $(N)
 
 apt: $(STAMPS)/apt
 

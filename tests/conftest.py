@@ -19,6 +19,14 @@ settings.register_profile(
     max_examples=600,
     suppress_health_check=[HealthCheck.too_slow],
 )
+# `make fuzz`: the fuzzers of outside input, long (tests/test_fuzz_*.py and the other @given
+# parser tests).
+settings.register_profile(
+    "fuzz",
+    deadline=None,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "5000")),
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
