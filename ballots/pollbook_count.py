@@ -74,6 +74,10 @@ class PollBookCount:
     ) -> PollBookCount:
         if set(counts) != set(COUNT_NAMES) or cardless_exceeds(counts):
             raise PollBookCountError("the counts are not the poll book's five, or cardless > voted")
+        for name, value in counts.items():
+            # Refuse what the reader refuses: a signed count no one can read helps no one.
+            if type(value) is not int or not 0 <= value <= MAX_COUNT:
+                raise PollBookCountError(f"count {name} must be an integer from 0 to {MAX_COUNT}")
         unsigned = cls(base, station_id, **counts, signature=b"")
         return cls(base, station_id, **counts, signature=key.sign(PURPOSE, *unsigned.payload()))
 
