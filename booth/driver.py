@@ -31,6 +31,7 @@ from hardware.printer.virtual_printer import VirtualPrinter
 
 if TYPE_CHECKING:
     from booth.eventlog import EventLog
+    from hardware.idcard.apdu import Command, Response
     from hardware.idcard.virtual_card import VirtualCard
 
 
@@ -69,6 +70,7 @@ class VpcdCards:
         from hardware.idcard.virtual_card import VPCD_PORTS
 
         self.cards = cards
+        self.reader = reader
         self.pin = pin
         self.port = VPCD_PORTS[reader]
         self.slot = PcscReader(reader)
@@ -97,6 +99,50 @@ class VpcdCards:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"pcscd did not see the card {'in' if present else 'out'}")
             time.sleep(0.05)
+
+
+class LocalCards:
+    """Cards answered in this process, without pcscd (benchmarks, tests): the card's APDUs go
+    straight to a `VirtualCard`; the booth's card checks are the same."""
+
+    def __init__(self, cards: Mapping[str, tuple[object, bytes]], pin: str = "1234") -> None:
+        self.cards = cards
+        self.pin = pin
+        self.slot: CardSlot = self
+        self._card: VirtualCard | None = None
+
+    def insert(self, identifier: str) -> None:
+        from hardware.idcard.virtual_card import VirtualCard
+
+        key, der = self.cards[identifier]
+        self._card = VirtualCard(key, der, pin=self.pin)  # type: ignore[arg-type]
+
+    def pull(self) -> None:
+        self._card = None
+
+    def connect(self) -> _LocalChannel:
+        from hardware.errors import NoCard
+
+        if self._card is None:
+            raise NoCard("no card in the reader")
+        return _LocalChannel(self)
+
+
+class _LocalChannel:
+    def __init__(self, deck: LocalCards) -> None:
+        self.deck = deck
+
+    def transmit(self, command: Command) -> Response:
+        from hardware.errors import CardRemoved
+        from hardware.idcard.apdu import Response
+
+        card = self.deck._card
+        if card is None:
+            raise CardRemoved("the card was pulled out during the command")
+        return Response.parse(card.answer(command.to_bytes()))
+
+    def close(self) -> None:
+        pass
 
 
 @dataclass(frozen=True)

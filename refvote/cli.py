@@ -282,6 +282,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--dlog-solves", type=int, default=70_000, help="packed discrete-log solves (70000)"
     )
     bench.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bench.add_argument(
+        "--booth-voters",
+        type=int,
+        default=500,
+        help="voters of the booth's simulated day (500; 0 skips the booth figures)",
+    )
     bench.set_defaults(run=_lazy("refvote.cmd_bench:bench"))
     return parser
 

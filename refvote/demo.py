@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import math
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -29,16 +30,20 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ballots.definition import Definition
+    from collections.abc import Mapping
+    from multiprocessing import Queue
+
+    from ballots.definition import Definition, Station
     from ballots.package import ConfidentialPackage, VerifiedPackage
-    from booth.driver import BoothRig, Tally, VoterPlan
+    from booth.driver import BoothRig, CardDeck, Tally, VoterPlan
     from booth.pollbook.server import PollBookServer
+    from crypto.signing import SigningKey
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "referendum-2021.toml"
 DEMO_PASSPHRASES = [f"demo passphrase of trustee {i}" for i in range(1, 6)]
@@ -173,12 +178,167 @@ def run_booths(rigs: dict[str, BoothRig], queues: dict[str, list[VoterPlan]]) ->
     return tallies
 
 
+class PollingDay:
+    """The stations' polling day: booths, poll books and station consoles."""
+
+    def __init__(
+        self,
+        out: Path,
+        definition: Definition,
+        verified: VerifiedPackage,
+        confidential: ConfidentialPackage,
+        fingerprint: str,
+        booth_keys: dict[str, SigningKey],
+        pins: Mapping[str, str],
+        voters: Mapping[str, list[str]],
+        started: float,
+    ) -> None:
+        self.voters = voters
+        self.out = out
+        self.definition = definition
+        self.verified = verified
+        self.confidential = confidential
+        self.fingerprint = fingerprint
+        self.booth_keys = booth_keys
+        self.pins = pins
+        self.started = started
+        self.lock = threading.Lock()
+        self.expected: dict[tuple[str, str], list[int]] = {}
+        self.cast = 0
+        self.lines: dict[str, list[str]] = {s.station_id: [] for s in definition.stations}
+        self.failures: list[str] = []
+
+    def run_stations(self, stations: Sequence[Station], deck: CardDeck) -> None:
+        """These stations one after the other, on one card reader."""
+        try:
+            for st in stations:
+                self.station(st, deck)
+        except Exception as exc:
+            with self.lock:
+                self.failures.append(f"{type(exc).__name__}: {exc}")
+
+    def say(self, sid: str, text: str, stamp: bool = True) -> None:
+        when = f"[{time.perf_counter() - self.started:6.1f} s] " if stamp else "    "
+        self.lines[sid].append(when + text)
+
+    def station(self, st: Station, deck: CardDeck) -> None:
+        from booth.core.session import SessionState
+        from booth.driver import BoothRig
+
+        out, sid = self.out, st.station_id
+        keys = out / "keys"
+        media = out / "media" / sid
+        media.mkdir(parents=True)
+        station_dir = out / "stations" / sid
+        station_dir.mkdir(parents=True)
+        db = station_dir / "pollbook.sqlite"
+        console = [
+            "--package", str(out / "package"), "--authority", self.fingerprint,
+            "--station", sid, "--db", str(db),
+            "--pin-file", str(keys / "stations" / f"{sid}.pin"),
+        ]  # fmt: skip
+        worker_pin = self.pins[sid]
+        voters = self.voters[sid]
+        with _poll_book(
+            self.verified, self.confidential, sid, keys / "stations" / f"{sid}.tls.key.pem", db
+        ) as server:
+            rigs: dict[str, BoothRig] = {}
+            try:
+                for booth_id in st.booths:
+                    rig = BoothRig.create(
+                        booth_id=booth_id,
+                        signing_key=self.booth_keys[booth_id],
+                        folder=out / "booths" / booth_id,
+                        verified=self.verified,
+                        tls_key=keys / "booths" / f"{booth_id}.tls.key.pem",
+                        pollbook_address=server.address,
+                        cards=deck,
+                        worker_pin=worker_pin,
+                    )
+                    rigs[booth_id] = rig
+                    rig.booth.configure(out / "package", self.fingerprint, worker_pin)
+                    rig.booth.open_polls(worker_pin)
+                self.say(
+                    sid,
+                    f"station {sid}: poll book on {server.address[0]}:{server.address[1]}; "
+                    f"booths {', '.join(st.booths)} configured and opened "
+                    "(開機歸零報表 zero reports printed); cards in "
+                    f"{getattr(deck, 'reader', 'the reader')}",
+                )
+                code = None
+                if sid == self.definition.stations[0].station_id:
+                    issued = _station_command("issue-code", *console, "--identifier", voters[1])
+                    code = issued.rsplit(":", 1)[1].strip()
+                    self.say(sid, "station console: one-time code issued for a card-less voter")
+                number = [s.station_id for s in self.definition.stations].index(sid)
+                plan = plan_station(self.definition, sid, voters, code, seed=2021 + number)
+                for line in plan.events:
+                    self.say(sid, line, stamp=False)
+                tallies = run_booths(rigs, plan.queues)
+                for booth_id, rig in rigs.items():
+                    tally = tallies[booth_id]
+                    written = rig.booth.close_polls(worker_pin, media)
+                    c = written.counts
+                    refused = sum(o is SessionState.REFUSED for o in tally.outcomes)
+                    faults = sum(o is SessionState.PRINTER_FAULT for o in tally.outcomes)
+                    pieces = len(rig.virtual.pieces) if rig.virtual is not None else 0
+                    self.say(
+                        sid,
+                        f"{booth_id}: {c.cast} cast, {c.challenged} challenged, "
+                        f"{c.voided} voided; {refused} refused, {faults} printer fault(s); "
+                        f"{pieces} pieces of paper",
+                        stamp=False,
+                    )
+                    for state, reason in _notable(tally):
+                        self.say(sid, f"  {state}: {reason}", stamp=False)
+                    with self.lock:
+                        for qid, row in tally.counts.items():
+                            want = self.expected.setdefault((sid, qid), [0, 0, 0])
+                            for i in range(3):
+                                want[i] += row[i]
+                        self.cast += tally.cast
+            finally:
+                for rig in rigs.values():
+                    rig.close()
+        closed = _station_command(
+            "close", *console, "--key", str(keys / "stations" / f"{sid}.key.json"),
+            "--out", str(media),
+        )  # fmt: skip
+        self.say(
+            sid,
+            f"station {sid} closed (關機結算報表 closing reports printed; exports on "
+            f"{media}/): " + closed.splitlines()[0].split(": ", 1)[1],
+        )
+
+
+def _station_group(
+    day: PollingDay,
+    stations: Sequence[Station],
+    reader: str,
+    cards: Mapping[str, tuple[object, bytes]],
+    results: Queue[
+        tuple[str, dict[str, list[str]], dict[tuple[str, str], list[int]], int, list[str]]
+    ],
+) -> None:
+    """A child process: these stations' polling day, one after the other, on `reader`."""
+    from booth.driver import VpcdCards
+
+    try:
+        day.run_stations(stations, VpcdCards(cards, reader, CARD_PIN))
+    finally:
+        results.put((reader, day.lines, day.expected, day.cast, day.failures))
+
+
+def _roll_voters(definition: Definition, station_id: str) -> list[str]:
+    """The voters who come to `station_id`: the first of its roll (see `run`)."""
+    number = [s.station_id for s in definition.stations].index(station_id) + 1
+    return [f"Y{number}{i:08d}" for i in range(definition.station(station_id).eligible)]
+
+
 def run(args: argparse.Namespace) -> int:
     from ballots.definition import load_source
     from ballots.package import build_package, key_fingerprint, verify_confidential, verify_package
     from ballots.station_link import DevStationKeys
-    from booth.core.session import SessionState
-    from booth.driver import BoothRig, VpcdCards
     from crypto.files import read_file
     from crypto.hashing import file_fingerprint, group_for_reading
     from crypto.keyfile import write_public_key, write_signing_key
@@ -236,10 +396,7 @@ def run(args: argparse.Namespace) -> int:
     write_signing_key(keys / "authority.key.json", "authority", "authority", authority)
     write_signing_key(keys / "tally.key.json", "tally", "tally", tally_key)
     write_public_key(keys / "tally.pub.json", "tally", "tally", tally_key.verify_key)
-    roll = {
-        st.station_id: [f"Y{n}{i:08d}" for i in range(st.eligible)]
-        for n, st in enumerate(definition.stations, start=1)
-    }
+    roll = {st.station_id: _roll_voters(definition, st.station_id) for st in definition.stations}
     voters = {sid: ids[: args.voters] for sid, ids in roll.items()}
     from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -277,93 +434,46 @@ def run(args: argparse.Namespace) -> int:
         "polling day: real booths (投票機), each with its own virtual printer on a pty; "
         "eID cards through pcscd; each station's poll book (選舉人名冊) over mutual TLS"
     )
-    expected: dict[tuple[str, str], list[int]] = {}
-    cast_total = 0
+    readers = ["Virtual PCD 00 00", "Virtual PCD 00 01"]  # vpcd's two readers
+    day = PollingDay(
+        out,
+        definition,
+        verified,
+        confidential,
+        fingerprint,
+        booth_keys,
+        station_devices.pins,
+        voters,
+        s.start,
+    )
+    groups = [definition.stations[n :: len(readers)] for n in range(len(readers))]
     try:
-        with ExitStack() as stack:
-            stack.enter_context(pcscd_with_virtual_readers())
-            deck = VpcdCards(cards, pin=CARD_PIN)
-            for number, st in enumerate(definition.stations):
-                sid = st.station_id
-                station_dir = out / "stations" / sid
-                media = out / "media" / sid
-                media.mkdir(parents=True)
-                station_dir.mkdir(parents=True)
-                db = station_dir / "pollbook.sqlite"
-                server = stack.enter_context(
-                    _poll_book(
-                        verified, confidential, sid, keys / "stations" / f"{sid}.tls.key.pem", db
-                    )
+        with pcscd_with_virtual_readers():
+            # The stations vote at the same time, each on its own machine (a process of its
+            # own here) with its own card reader.
+            forked = multiprocessing.get_context("fork")
+            results: Queue[tuple[str, dict[str, list[str]], dict[tuple[str, str], list[int]], int, list[str]]] = forked.Queue()  # fmt: skip  # noqa: E501
+            workers = [
+                forked.Process(
+                    target=_station_group, args=(day, group, reader, cards, results), daemon=True
                 )
-                console = [
-                    "--package", str(out / "package"), "--authority", fingerprint,
-                    "--station", sid, "--db", str(db),
-                    "--pin-file", str(keys / "stations" / f"{sid}.pin"),
-                ]  # fmt: skip
-                worker_pin = station_devices.pins[sid]
-                rigs: dict[str, BoothRig] = {}
-                try:
-                    for booth_id in st.booths:
-                        rig = BoothRig.create(
-                            booth_id=booth_id,
-                            signing_key=booth_keys[booth_id],
-                            folder=out / "booths" / booth_id,
-                            verified=verified,
-                            tls_key=keys / "booths" / f"{booth_id}.tls.key.pem",
-                            pollbook_address=server.address,
-                            cards=deck,
-                            worker_pin=worker_pin,
-                        )
-                        rigs[booth_id] = rig
-                        rig.booth.configure(out / "package", fingerprint, worker_pin)
-                        rig.booth.open_polls(worker_pin)
-                    s.say(
-                        f"station {sid}: poll book on {server.address[0]}:{server.address[1]}; "
-                        f"booths {', '.join(st.booths)} configured and opened "
-                        "(開機歸零報表 zero reports printed)"
-                    )
-                    code = None
-                    if sid == definition.stations[0].station_id:
-                        issued = _station_command(
-                            "issue-code", *console, "--identifier", voters[sid][1]
-                        )
-                        code = issued.rsplit(":", 1)[1].strip()
-                        s.say("  station console: one-time code issued for a card-less voter")
-                    plan = plan_station(definition, sid, voters[sid], code, seed=2021 + number)
-                    for line in plan.events:
-                        print(f"    {line}", flush=True)
-                    tallies = run_booths(rigs, plan.queues)
-                    for booth_id, rig in rigs.items():
-                        tally = tallies[booth_id]
-                        written = rig.booth.close_polls(worker_pin, media)
-                        c = written.counts
-                        refused = sum(o is SessionState.REFUSED for o in tally.outcomes)
-                        faults = sum(o is SessionState.PRINTER_FAULT for o in tally.outcomes)
-                        assert rig.virtual is not None
-                        print(
-                            f"    {booth_id}: {c.cast} cast, {c.challenged} challenged, "
-                            f"{c.voided} voided; {refused} refused, {faults} printer fault(s); "
-                            f"{len(rig.virtual.pieces)} pieces of paper",
-                            flush=True,
-                        )
-                        for state, reason in _notable(tally):
-                            print(f"      {state}: {reason}", flush=True)
-                        for qid, row in tally.counts.items():
-                            want = expected.setdefault((sid, qid), [0, 0, 0])
-                            for i in range(3):
-                                want[i] += row[i]
-                        cast_total += tally.cast
-                finally:
-                    for rig in rigs.values():
-                        rig.close()
-                closed = _station_command(
-                    "close", *console, "--key", str(keys / "stations" / f"{sid}.key.json"),
-                    "--out", str(media),
-                )  # fmt: skip
-                s.say(
-                    f"station {sid} closed (關機結算報表 closing reports printed): "
-                    + closed.splitlines()[0].split(": ", 1)[1]
-                )
+                for group, reader in zip(groups, readers, strict=True)
+                if group
+            ]
+            for w in workers:
+                w.start()
+            for _ in workers:
+                _, lines, expected_part, cast, failures = results.get(timeout=1200)
+                for sid, text in lines.items():
+                    day.lines[sid] += text
+                for key, row in expected_part.items():
+                    want = day.expected.setdefault(key, [0, 0, 0])
+                    for i in range(3):
+                        want[i] += row[i]
+                day.cast += cast
+                day.failures += failures
+            for w in workers:
+                w.join()
     except NoReader as exc:
         print(
             f"refvote demo: {exc}: the demo needs pcscd and vsmartcard-vpcd "
@@ -371,7 +481,15 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    s.say(f"  {cast_total} ballots cast in {len(definition.booth_ids())} booths")
+    if day.failures:
+        for failure in day.failures:
+            print(f"refvote demo: polling day failed: {failure}", file=sys.stderr)
+        return 1
+    for st in definition.stations:
+        for line in day.lines[st.station_id]:
+            print(line, flush=True)
+    expected = day.expected
+    s.say(f"  {day.cast} ballots cast in {len(definition.booth_ids())} booths")
 
     station = TallyStation(out / "tally-workspace")
     station.init(out / "package", fingerprint)
