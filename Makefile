@@ -1,7 +1,8 @@
 # refvote: every target installs what it needs on a fresh Debian machine.
-#   make demo   the main job on embedded defaults
+#   make demo   the main job on embedded defaults: a mock referendum through real booths
 #   make test   the whole test suite
-#   make bench  performance figures as ratios against ElectionGuard, measured in the same run
+#   make bench  performance figures as ratios against ElectionGuard, measured in the same run,
+#               and a 500-voter day at one booth process (cast latency, start-up, peak RSS)
 #   make lint   ruff, and mypy --strict on crypto/ and ballots/
 #   make fuzz   the fuzzers of outside input, long (FUZZ_EXAMPLES per property, default 5000)
 #   make chaos  tally commands killed with SIGKILL at random calls, N rounds (default 200)

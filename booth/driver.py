@@ -15,7 +15,7 @@ import datetime
 import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -31,6 +31,7 @@ from hardware.printer.virtual_printer import VirtualPrinter
 
 if TYPE_CHECKING:
     from booth.eventlog import EventLog
+    from hardware.idcard.apdu import Command, Response
     from hardware.idcard.virtual_card import VirtualCard
 
 
@@ -69,6 +70,7 @@ class VpcdCards:
         from hardware.idcard.virtual_card import VPCD_PORTS
 
         self.cards = cards
+        self.reader = reader
         self.pin = pin
         self.port = VPCD_PORTS[reader]
         self.slot = PcscReader(reader)
@@ -99,6 +101,50 @@ class VpcdCards:
             time.sleep(0.05)
 
 
+class LocalCards:
+    """Cards answered in this process, without pcscd (benchmarks, tests): the card's APDUs go
+    straight to a `VirtualCard`; the booth's card checks are the same."""
+
+    def __init__(self, cards: Mapping[str, tuple[object, bytes]], pin: str = "1234") -> None:
+        self.cards = cards
+        self.pin = pin
+        self.slot: CardSlot = self
+        self._card: VirtualCard | None = None
+
+    def insert(self, identifier: str) -> None:
+        from hardware.idcard.virtual_card import VirtualCard
+
+        key, der = self.cards[identifier]
+        self._card = VirtualCard(key, der, pin=self.pin)  # type: ignore[arg-type]
+
+    def pull(self) -> None:
+        self._card = None
+
+    def connect(self) -> _LocalChannel:
+        from hardware.errors import NoCard
+
+        if self._card is None:
+            raise NoCard("no card in the reader")
+        return _LocalChannel(self)
+
+
+class _LocalChannel:
+    def __init__(self, deck: LocalCards) -> None:
+        self.deck = deck
+
+    def transmit(self, command: Command) -> Response:
+        from hardware.errors import CardRemoved
+        from hardware.idcard.apdu import Response
+
+        card = self.deck._card
+        if card is None:
+            raise CardRemoved("the card was pulled out during the command")
+        return Response.parse(card.answer(command.to_bytes()))
+
+    def close(self) -> None:
+        pass
+
+
 @dataclass(frozen=True)
 class VoterPlan:
     """What one simulated voter does. `identifier` None: a card-less voter with `code`."""
@@ -110,6 +156,7 @@ class VoterPlan:
     pin: str = "1234"
     pull_card_at: SessionState | None = None  # QUESTIONS, REVIEW or DECIDING
     paper_out: bool = False  # the roll runs out in the middle of the paper record
+    wrong_pins: int = 0  # wrong PINs typed before the right one (3 block the card)
 
 
 @dataclass(frozen=True)
@@ -157,6 +204,8 @@ class Tally:
     counts: dict[str, list[int]] = field(default_factory=dict)
     cast: int = 0
     outcomes: list[SessionState] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # why each session that cast nothing ended
+    cast_seconds: list[float] = field(default_factory=list)  # Cast → durable on both media
 
     def add(self, choices: Mapping[str, Choice | None]) -> None:
         for qid, choice in choices.items():
@@ -196,14 +245,15 @@ class BoothRig:
         worker_pin: str,
         official: bool = False,
     ) -> BoothRig:
-        """A booth in `folder` (internal/ for the store, log and report PDFs; mirror/ standing
-        in for the second medium; paper/ for the virtual printer's pieces), talking to the
+        """A booth in `folder` (internal/ for the store and log; mirror/ standing in for the
+        second medium; paper/ for the virtual printer's pieces as PNG; reports/ for the
+        polls reports as PDF), talking to the
         station's poll book over TLS. The booth is started, not configured."""
         from booth.eventlog import EventLog
         from booth.pollbook.client import PollBookClient
         from booth.report_printer import ThermalAndPdfReports
 
-        for sub in ("internal", "mirror"):
+        for sub in ("internal", "mirror", "reports"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         virtual, printer = cls.virtual_printer(folder / "paper")
         log = EventLog.open(folder / "internal" / "events.log")
@@ -217,7 +267,7 @@ class BoothRig:
                 card_slot=cards.slot,
                 poll_book=PollBookClient(verified, booth_id, tls_key, pollbook_address),
                 authenticator=StationPin,
-                reports=ThermalAndPdfReports(printer, folder / "internal", official, log),
+                reports=ThermalAndPdfReports(printer, folder / "reports", official, log),
                 clock=SystemClock(),
                 event_log=log,
                 official=official,
@@ -241,13 +291,32 @@ class HeadlessVoter:
         self.rig = rig
 
     def vote(self, plan: VoterPlan, tally: Tally) -> SessionState:
+        """One voter at the booth; after a printer fault (the ballot voided, the roll
+        replaced) the same voter starts again, as a poll worker would tell them to."""
+        while True:
+            final = self._session(plan, tally)
+            tally.outcomes.append(final)
+            if final is not SessionState.CAST:
+                view = self.rig.booth.view()
+                tally.reasons.append(view.reason if view is not None else final.value)
+            if final is not SessionState.PRINTER_FAULT:
+                return final
+            plan = replace(plan, paper_out=False)
+
+    def _session(self, plan: VoterPlan, tally: Tally) -> SessionState:
         booth, cards = self.rig.booth, self.rig.cards
         if plan.identifier is None:
             booth.start_with_code(plan.code or "")
         else:
             cards.insert(plan.identifier)
             booth.card_inserted()
-            booth.enter_pin(plan.pin)
+            wrong = "0000" if plan.pin != "0000" else "9999"
+            for _ in range(plan.wrong_pins):
+                booth.enter_pin(wrong)
+                if self._state() is not SessionState.CARD:
+                    break
+            if self._state() is SessionState.CARD:
+                booth.enter_pin(plan.pin)
         try:
             outcome = self._after_check_in(plan, tally)
         finally:
@@ -255,9 +324,7 @@ class HeadlessVoter:
                 cards.pull()
                 booth.card_removed()  # ignored once the session ended
         view = booth.view()
-        final = outcome if view is None else view.state
-        tally.outcomes.append(final)
-        return final
+        return outcome if view is None else view.state
 
     def _state(self) -> SessionState:
         view = self.rig.booth.view()
@@ -305,8 +372,11 @@ class HeadlessVoter:
             if self._state() is not SessionState.QUESTIONS:
                 return self._state()
             booth.review()
+        started = time.perf_counter()
         booth.cast()
-        tally.add(plan.choices)
+        tally.cast_seconds.append(time.perf_counter() - started)
+        if self._state() is SessionState.CAST:
+            tally.add(plan.choices)
         return self._state()
 
     def run(self, plans: Iterable[VoterPlan]) -> Tally:

@@ -248,8 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="a whole mock referendum on embedded defaults")
     demo.add_argument("--out", default="demo-out")
-    demo.add_argument("--voters", type=int, default=60, help="voters per station (60)")
-    demo.add_argument("--stations", type=int, default=3, help="stations, two booths each (3)")
+    demo.add_argument("--voters", type=int, default=24, help="voters per station (24)")
+    demo.add_argument("--stations", type=int, default=2, help="stations, two booths each (2)")
     demo.set_defaults(run=_lazy("refvote.demo:run"))
 
     verify = commands.add_parser(
@@ -299,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--dlog-solves", type=int, default=70_000, help="packed discrete-log solves (70000)"
     )
     bench.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bench.add_argument(
+        "--booth-voters",
+        type=int,
+        default=500,
+        help="voters of the booth's simulated day (500; 0 skips the booth figures)",
+    )
     bench.set_defaults(run=_lazy("refvote.cmd_bench:bench"))
     return parser
 

@@ -19,6 +19,13 @@ JSON keys (`--json`), times in milliseconds unless the key says seconds:
                                          Lagrange combination and the packed search (N = 3,000)
   dlog_n, dlog_solves                    the discrete-log workload
   dlog_table_s, dlog_solve_s, dlog_total_s
+Booth figures (refvote.bench_booth: a simulated day of --booth-voters voters at one real
+booth, in a child process; no peer to compare with):
+  booth_voters, booth_cast, booth_day_s
+  booth_cast_latency_median_ms, booth_cast_latency_p95_ms   Cast → durable on both media
+  booth_startup_new_s                    create, configure, open polls (zero report printed)
+  booth_startup_restart_s                restart over the full store (store, mirror, chain)
+  booth_peak_rss_mib                     the booth process's peak RSS over the day
 """
 
 from __future__ import annotations
@@ -105,6 +112,11 @@ def bench(args: argparse.Namespace) -> int:
         figures = _measure(args, peer)
     finally:
         peer.close()
+    if args.booth_voters > 0:
+        from refvote.bench_booth import booth_figures
+
+        print(f"booth: a {args.booth_voters}-voter day at one booth…", file=sys.stderr)
+        figures.update(booth_figures(args.booth_voters))
     if args.json:
         print(json.dumps(figures, indent=2, sort_keys=True))
     else:
@@ -262,3 +274,18 @@ def _print(f: dict[str, Any]) -> None:
         f"  {solves:<44}{f['dlog_solve_s']:>10.2f} s"
         f"   (with the table {f['dlog_total_s']:.1f} s; target < 120 s)"
     )
+    if "booth_voters" in f:
+        print(
+            f"booth (one booth process, {f['booth_voters']} voters, {f['booth_cast']} cast "
+            f"in {f['booth_day_s']:.0f} s; printer on a pty, poll book over TLS):"
+        )
+        print(
+            f"  {'cast latency, Cast → durable on both media':<44}"
+            f"{f['booth_cast_latency_median_ms']:>9.1f} ms median,"
+            f" {f['booth_cast_latency_p95_ms']:.1f} ms p95"
+        )
+        print(
+            f"  {'start-up: new booth to polls open':<44}{f['booth_startup_new_s']:>10.2f} s"
+            f"   (restart over the full store {f['booth_startup_restart_s']:.2f} s)"
+        )
+        print(f"  {'peak RSS of the booth process':<44}{f['booth_peak_rss_mib']:>9.1f} MiB")

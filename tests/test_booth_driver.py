@@ -101,7 +101,7 @@ def rig_for(election: Election, server: PollBookServer, tmp: Path) -> BoothRig:
     )
 
 
-def day(tmp: Path, voters: int, extra: list[VoterPlan] | None = None) -> None:
+def day(tmp: Path, voters: int, extra: list[VoterPlan] | None = None) -> Tally:
     with station(tmp, voters) as (election, server):
         rig = rig_for(election, server, tmp / "booth")
         try:
@@ -124,6 +124,7 @@ def day(tmp: Path, voters: int, extra: list[VoterPlan] | None = None) -> None:
             assert voter.encode() not in log_bytes
         assert written.counts.cast == tally.cast
         assert counts.voted == tally.cast  # poll-book completions = cast ballots
+        return tally
 
 
 def check_day(election: Election, tmp: Path, export_bytes: bytes, tally: Tally, n: int) -> None:
@@ -186,10 +187,55 @@ def test_a_short_day_with_faults_imports_and_decrypts_to_the_choices(
         VoterPlan("V000000001", {"17": Choice.BLANK}, paper_out=True),
         VoterPlan("V000000002", {"18": Choice.YES}, pull_card_at=SessionState.DECIDING),
         VoterPlan(STRANGER, {"17": Choice.YES}),  # not on this station's roll
+        VoterPlan("V000000003", {"17": Choice.YES}, wrong_pins=3),  # the card blocks
     ]
-    day(tmp_path, voters, extra)
+    tally = day(tmp_path, voters, extra)
+    S = SessionState
+    # The paper-out voter's ballot was voided and the same voter voted again and cast.
+    assert tally.outcomes[:7] == [
+        S.CAST, S.REFUSED, S.PRINTER_FAULT, S.CAST, S.CARD_PULLED, S.REFUSED, S.REFUSED
+    ]  # fmt: skip
+    assert tally.reasons[0] == "already voted at this station"
+    assert "paper out" in tally.reasons[1]
+    assert "PIN is blocked" in tally.reasons[4]
 
 
 @pytest.mark.slow
 def test_a_500_voter_day_at_one_booth(tmp_path: Path) -> None:
     day(tmp_path, 500)
+
+
+def test_vpcd_cards_put_the_card_in_pcscd_and_take_it_out(tmp_path: Path) -> None:
+    """The demo's cards: a virtual card through vpcd, seen by pcscd, read, pulled."""
+    import datetime
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from booth.driver import VpcdCards
+    from hardware.errors import NoCard, NoReader
+    from hardware.idcard.eid import read_identity
+    from hardware.idcard.pcscd import pcscd_with_virtual_readers
+    from hardware.idcard.testca import TestCA
+
+    ca = TestCA.create()
+    key, cert = ca.issue("A123456789", "ec")
+    try:
+        with pcscd_with_virtual_readers():
+            deck = VpcdCards({"A123456789": (key, cert.public_bytes(Encoding.DER))})
+            assert deck.slot.card_present() is False  # type: ignore[attr-defined]
+            deck.insert("A123456789")
+            assert deck.slot.card_present() is True  # type: ignore[attr-defined]
+            channel = deck.slot.connect()
+            try:
+                holder = read_identity(
+                    channel, "1234", [ca.certificate], [ca.crl([])], datetime.date.today()
+                )
+            finally:
+                channel.close()
+            assert holder.identifier == "A123456789"
+            deck.pull()
+            assert deck.slot.card_present() is False  # type: ignore[attr-defined]
+            with pytest.raises(NoCard):
+                deck.slot.connect()
+    except NoReader as exc:
+        pytest.skip(f"no pcscd with vsmartcard-vpcd: {exc}")

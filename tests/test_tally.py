@@ -23,9 +23,9 @@ from crypto.encoding import canonical_json, parse_canonical_json
 from crypto.errors import CeremonyError, DecryptionFailed, ThresholdError, TrusteeFault
 from crypto.keyfile import read_signing_key
 from crypto.signing import SigningKey
-from tally.simulate import Expected, simulate_station_day
 from tally.station import ImportRejected, TallyStation
 from tally.trustee import TrusteeMedium, trustee_decrypt
+from tests.ballot_exports import Expected, simulate_station_day
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIONS = """
@@ -705,6 +705,18 @@ def test_demo_runs_a_whole_mock_referendum(tmp_path: Path) -> None:
     out = refvote("demo", "--out", str(tmp_path / "demo"), "--stations", "2", "--voters", "12")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "decrypted totals equal the simulated voters' choices" in out.stdout
-    assert "every check passed" in out.stdout
+    assert "V15  poll-book counts ................. 2 of 2 stations ok" in out.stdout
+    assert "verify:   every check passed" in out.stdout
+    demo = tmp_path / "demo"
+    # Real booths printed on their virtual printers and saved their reports.
+    for booth in ("D001-A", "D001-B", "D002-A", "D002-B"):
+        assert list((demo / "booths" / booth / "paper").glob("piece-*.png"))
+        assert len(list((demo / "booths" / booth / "reports").glob("*.pdf"))) >= 2
+        assert (demo / "media" / booth[:4] / f"export-{booth}.json").is_file()
+    # The scripted events happened, each with the booth's own reason.
+    assert "already voted" in out.stdout
+    assert "PIN is blocked" in out.stdout
+    assert "paper out" in out.stdout
+    assert "voted 11 (card-less 1)" in out.stdout  # 12 voters, one refused with a blocked card
     assert (tmp_path / "demo/reports/summary-national.pdf").is_file()
     assert len(list((tmp_path / "demo/reports").glob("station-*.pdf"))) == 2

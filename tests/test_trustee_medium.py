@@ -32,7 +32,6 @@ from crypto.errors import CeremonyError, CryptoError, TrusteeFault
 from crypto.hashing import file_fingerprint, group_for_reading
 from crypto.signing import SigningKey
 from tally.ceremony import collect, open_ceremony, rehearse
-from tally.simulate import simulate_station_day
 from tally.station import TallyStation
 from tally.trustee import (
     PIN,
@@ -45,6 +44,7 @@ from tally.trustee import (
     trustee_decrypt,
 )
 from tally.verify import verify_record
+from tests.ballot_exports import simulate_station_day
 from tests.record_helpers import DEFINITION
 
 ROOT = Path(__file__).resolve().parent.parent

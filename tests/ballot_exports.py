@@ -1,9 +1,12 @@
-"""Simulated booths, until the real booth exists: voters through the ballots API.
+"""Booth exports for the tally's tests, made through the ballots API without a booth.
+
+A test fixture, fast enough for every tally test: the real booth and its headless voters are
+`booth.driver` (the demo and tests/test_booth_driver.py); the tally station contains no booth.
 
 Each simulated voter answers some questions (同意, 不同意 or blank) and declines others; a few
 challenge their ballot and vote again; now and then a printer fault voids a ballot after its
 tracking code was fixed. The booth's export is what a real booth would write at closing.
-The plaintext tallies are returned so tests and the demo can compare them with the result.
+The plaintext tallies are returned so the tests can compare them with the result.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ def simulate_station_day(
 ) -> tuple[list[BoothExport], Expected]:
     model = model or VoterModel()
     printers = printers or {}
-    rng = random.Random(seed)  # noqa: S311 - simulated voters' choices, not secrets
+    rng = random.Random(seed)
     expected = Expected()
     exports = []
     qids = ctx.definition.question_ids()
