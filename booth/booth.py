@@ -37,7 +37,7 @@ from ballots.package import (
     verify_package,
 )
 from ballots.pins import PinHash
-from booth.auth import Authorization, PollWorkerAuth, TwoPersonAuthorization
+from booth.auth import Authorization, TwoPersonAuthorization
 from booth.core import tracking
 from booth.core.ballot import BallotState
 from booth.core.pollbook import PollBookError, StationPollBook
@@ -119,10 +119,6 @@ class AuthenticatorFactory(Protocol):
         log: EventSink,
         clock: Callable[[], datetime.datetime],
     ) -> Authenticator: ...
-
-
-# The name the headless driver used for the package's PIN check: now the one PollWorkerAuth.
-StationPin = PollWorkerAuth
 
 
 class ReportPrinter(Protocol):
@@ -944,5 +940,4 @@ __all__ = [
     "ReportPrinter",
     "SessionView",
     "Side",
-    "StationPin",
 ]

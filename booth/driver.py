@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Protocol
 from ballots.ballot import Choice
 from ballots.definition import Definition
 from ballots.package import VerifiedPackage
-from booth.booth import Booth, BoothParts, StationPin
+from booth.auth import PollWorkerAuth
+from booth.booth import Booth, BoothParts
 from booth.core.session import CardSlot, SessionState
 from crypto.signing import SigningKey
 from hardware.printer.driver import ThermalPrinter
@@ -266,7 +267,7 @@ class BoothRig:
                 printer=printer,
                 card_slot=cards.slot,
                 poll_book=PollBookClient(verified, booth_id, tls_key, pollbook_address),
-                authenticator=StationPin,
+                authenticator=PollWorkerAuth,
                 reports=ThermalAndPdfReports(printer, folder / "reports", official, log),
                 clock=SystemClock(),
                 event_log=log,

@@ -111,7 +111,7 @@ def booth_figures(voters: int) -> dict[str, Any]:
                 "package": str(tmp / "package"),
                 "fingerprint": fingerprint,
                 "address": list(server.address),
-                "pin": devices.pins["B1"],
+                "pin": devices.pins["B1"].officer,
                 "cards": cards,
             }
             (tmp / "config.json").write_text(json.dumps(config), encoding="utf-8")

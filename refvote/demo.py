@@ -391,7 +391,9 @@ def run(args: argparse.Namespace) -> int:
     booth_keys = {b: SigningKey.generate() for b in definition.booth_ids()}
     station_devices = DevStationKeys.generate(definition)
     station_devices.write(keys)
-    for sid, pin in station_devices.pins.items():
+    # The chief officer's PIN works the booths and the station console in the demo.
+    officer_pins = {sid: pins.officer for sid, pins in station_devices.pins.items()}
+    for sid, pin in officer_pins.items():
         _write_private(keys / "stations" / f"{sid}.pin", pin + "\n")
     write_signing_key(keys / "authority.key.json", "authority", "authority", authority)
     write_signing_key(keys / "tally.key.json", "tally", "tally", tally_key)
@@ -442,7 +444,7 @@ def run(args: argparse.Namespace) -> int:
         confidential,
         fingerprint,
         booth_keys,
-        station_devices.pins,
+        officer_pins,
         voters,
         s.start,
     )
