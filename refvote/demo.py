@@ -540,6 +540,12 @@ def run(args: argparse.Namespace) -> int:
     )
     s.say("refvote verify over the record, pinned to the authority's key:")
     ok = verify_record(out / "record", fingerprint)
+    site = None
+    if ok:
+        from tally.site import build_site
+
+        s.say("the public results site, from the verified record:")
+        site = build_site(out / "record", fingerprint, out / "site").out / "index.html"
     print()
     print("Results (national, Art. 29 of the Referendum Act):")
     for qid, o in results.outcomes:
@@ -562,6 +568,8 @@ def run(args: argparse.Namespace) -> int:
         "station-*.pdf, results.csv"
     )
     print(f"trustees: {out / 'trustee-media'}/  (sealed shares; demo passphrases)")
+    if site is not None:
+        print(f"site:     {site.resolve()}  (open in any browser; works offline)")
     print(f"verify:   {'every check passed' if ok else 'FAILED'}")
     return 0 if ok and not mismatches else 1
 

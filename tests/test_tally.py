@@ -720,3 +720,5 @@ def test_demo_runs_a_whole_mock_referendum(tmp_path: Path) -> None:
     assert "voted 11 (card-less 1)" in out.stdout  # 12 voters, one refused with a blocked card
     assert (tmp_path / "demo/reports/summary-national.pdf").is_file()
     assert len(list((tmp_path / "demo/reports").glob("station-*.pdf"))) == 2
+    site = tmp_path / "demo/site/index.html"
+    assert site.is_file() and f"site:     {site.resolve()}" in out.stdout
