@@ -448,9 +448,12 @@ class Verifier:
         if list(self._results.totals) != expected:
             for got, want in zip(self._results.totals, expected, strict=False):
                 if got != want:
+                    where = want.level if not want.area else f"{want.level} {want.area}"
                     raise VerificationFailed(
-                        f"{want.level} {want.area or 'nation'}, question {want.question_id}: "
-                        f"published {_fmt(got.count)}, recomputed {_fmt(want.count)}"
+                        f"{where}, question {want.question_id}: published "
+                        f"{got.level} {got.area!r} {got.question_id}, eligible {got.eligible:,}, "
+                        f"{_fmt(got.count)}; recomputed eligible {want.eligible:,}, "
+                        f"{_fmt(want.count)}"
                     )
             raise VerificationFailed(
                 "tally/results.json: the totals do not cover every area and question"
