@@ -221,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     t_pub.add_argument("--out", required=True)
     t_pub.add_argument("--reports", help="folder for the reports (default: OUT-reports)")
     t_pub.add_argument("--official", action="store_true", help="print OFFICIAL instead of TEST")
+    t_pub.add_argument(
+        "--authority",
+        metavar="FINGERPRINT",
+        help="the authority key's read-aloud fingerprint: the record is verified against it and "
+        "the public site written (without it, the site is not written)",
+    )
     t_pub.set_defaults(run=_lazy("refvote.cmd_tally:publish"))
     t_rule = tally_commands.add_parser(
         "rule", help="Art. 29 of the Referendum Act on given figures"

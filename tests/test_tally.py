@@ -263,6 +263,8 @@ def election(tmp_path_factory: pytest.TempPathFactory) -> Election:
         str(tmp / "record"),
         "--reports",
         str(tmp / "reports"),
+        "--authority",
+        fingerprint,
     )
     return Election(tmp, expected, exports, fingerprint, published)
 

@@ -314,6 +314,9 @@ def test_publish_killed_midway_is_redone(
         assert "already complete (checked, not rewritten)" in again.stdout
     assert "verifying the record as anyone will" in again.stdout
     assert "FAILED" not in again.stdout.split("verifying")[1]
+    # No --authority: the site is not written from the key the workspace's package names.
+    assert "public site not written: give --authority" in again.stdout
+    assert not out.with_name(out.name + "-site").exists()
     assert leftovers(tmp_path) == []
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == sorted(
         [
