@@ -11,7 +11,8 @@ PYTHON     ?= python3
 VENV       := .venv
 EG_VENV    := .venv-eg
 STAMPS     := .stamps
-APT_PKGS   := pcscd vsmartcard-vpcd libpcsclite-dev fonts-noto-cjk fonts-arphic-uming poppler-utils chromium chromium-driver
+APT_PKGS   := pcscd vsmartcard-vpcd libpcsclite-dev fonts-noto-cjk fonts-arphic-uming poppler-utils chromium chromium-driver \
+              espeak-ng softhsm2 opensc xvfb xauth libsodium23
 OUT        ?= demo-out
 
 .PHONY: demo test bench lint clean apt fuzz chaos
