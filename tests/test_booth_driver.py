@@ -6,6 +6,7 @@ from it passes the verifier, and the decrypted totals equal what the simulated v
 from __future__ import annotations
 
 import io
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -239,3 +240,30 @@ def test_vpcd_cards_put_the_card_in_pcscd_and_take_it_out(tmp_path: Path) -> Non
                 deck.slot.connect()
     except NoReader as exc:
         pytest.skip(f"no pcscd with vsmartcard-vpcd: {exc}")
+
+
+def test_the_virtual_readers_are_held_by_one_user_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs on one machine share vpcd's fixed ports: the lock keeps the second out while
+    the first holds them, lets a nested use and a child of the holder through, and is freed."""
+    import subprocess
+
+    from hardware.idcard import pcscd
+
+    lock = tmp_path / "vpcd.lock"
+    monkeypatch.setattr(pcscd, "VPCD_LOCK", lock)
+    monkeypatch.delenv("REFVOTE_VPCD_LOCK_HELD", raising=False)
+
+    def other_process_gets_it() -> bool:
+        probe = subprocess.run(["flock", "--nonblock", str(lock), "true"], check=False)
+        return probe.returncode == 0
+
+    with pcscd.exclusive_virtual_readers():
+        assert not other_process_gets_it()
+        with pcscd.exclusive_virtual_readers():  # nested: no deadlock
+            assert not other_process_gets_it()
+        assert not other_process_gets_it()  # the inner exit did not release it
+        assert os.environ.get("REFVOTE_VPCD_LOCK_HELD") == "1"  # children share it
+    assert other_process_gets_it()
+    assert "REFVOTE_VPCD_LOCK_HELD" not in os.environ

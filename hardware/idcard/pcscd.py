@@ -6,11 +6,15 @@ reader and its own pcscd service, and never vpcd.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from hardware.errors import NoReader
 
@@ -24,9 +28,51 @@ def virtual_readers() -> list[str]:
         return []
 
 
+# vpcd's virtual readers listen on fixed TCP ports shared by every process on the machine: two
+# test runs (or a demo and a test run) inserting cards at once would read each other's cards.
+# Whoever uses them holds this lock for as long as it does; the next one waits its turn.
+VPCD_LOCK = Path(os.environ.get("REFVOTE_VPCD_LOCK", "/tmp/refvote-vpcd.lock"))  # noqa: S108
+
+
+_HELD = "REFVOTE_VPCD_LOCK_HELD"  # set while held: nested uses and child processes pass through
+_depth = 0
+_depth_lock = threading.Lock()
+
+
+@contextmanager
+def exclusive_virtual_readers() -> Iterator[None]:
+    """Hold the machine-wide lock on the virtual readers (blocks until it is free). Re-entrant
+    in a process, and a child started while it is held (the demo run by a test) shares it."""
+    global _depth
+    with _depth_lock:
+        if _depth > 0 or os.environ.get(_HELD) == "1":
+            _depth += 1
+            fd = None
+        else:
+            fd = os.open(VPCD_LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.environ[_HELD] = "1"
+            _depth = 1
+    try:
+        yield
+    finally:
+        with _depth_lock:
+            _depth -= 1
+            if fd is not None:
+                os.environ.pop(_HELD, None)
+                os.close(fd)  # closing releases the lock
+
+
 @contextmanager
 def pcscd_with_virtual_readers(timeout: float = 20.0) -> Iterator[None]:
-    """Use the running pcscd if it lists the virtual readers; otherwise start one (root)."""
+    """Hold the virtual readers, then use the running pcscd if it lists them; otherwise start
+    one (root) for as long as the lock is held."""
+    with exclusive_virtual_readers(), _pcscd(timeout):
+        yield
+
+
+@contextmanager
+def _pcscd(timeout: float) -> Iterator[None]:
     if virtual_readers():
         yield
         return
