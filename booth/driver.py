@@ -129,6 +129,44 @@ class LocalCards:
         return _LocalChannel(self)
 
 
+class SoftHsmCards:
+    """Cards as SoftHSM2 tokens in a MOICA card's object layout, read through the PKCS#11
+    reader (`hardware.idcard.pkcs11.Pkcs11Reader`: the path a real 自然人憑證 takes, with
+    SoftHSM2 for the card's module). `tokens`: each identifier's token directory
+    (`hardware.idcard.softhsm.provision`); `folder`: the reader's own token directory.
+    SOFTHSM2_CONF is set for this process until `close`. The PIN try counter is the
+    stand-in's (`hardware.idcard.softhsm.CardTryCounter`): SoftHSM2 never locks a PIN."""
+
+    def __init__(self, tokens: Mapping[str, Path], folder: Path) -> None:
+        import os
+
+        from hardware.idcard.pkcs11 import Pkcs11Reader
+        from hardware.idcard.softhsm import HICOS_LABEL, CardTryCounter, SoftHsmSlot
+
+        self.tokens = tokens
+        self.holder = SoftHsmSlot(folder)
+        self._conf_before = os.environ.get("SOFTHSM2_CONF")
+        os.environ["SOFTHSM2_CONF"] = str(self.holder.conf)
+        self.reader = Pkcs11Reader(CardTryCounter(), HICOS_LABEL)
+        self.slot: CardSlot = self.reader
+
+    def insert(self, identifier: str) -> None:
+        self.holder.insert(self.tokens[identifier])
+
+    def pull(self) -> None:
+        self.holder.pull()
+
+    def close(self) -> None:
+        import os
+
+        self.pull()
+        self.reader.close()
+        if self._conf_before is None:
+            os.environ.pop("SOFTHSM2_CONF", None)
+        else:
+            os.environ["SOFTHSM2_CONF"] = self._conf_before
+
+
 class _LocalChannel:
     def __init__(self, deck: LocalCards) -> None:
         self.deck = deck

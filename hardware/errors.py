@@ -39,9 +39,23 @@ class CardRefused(CardError):
 
 
 class PinWrong(CardError):
-    def __init__(self, tries_left: int) -> None:
-        super().__init__(f"wrong PIN: {tries_left} tries left before the card blocks")
+    """`tries_left` None: the card does not tell (a PKCS#11 token reports at most flags)."""
+
+    def __init__(self, tries_left: int | None) -> None:
+        if tries_left is None:
+            super().__init__("wrong PIN: the card does not tell how many tries are left")
+        else:
+            super().__init__(f"wrong PIN: {tries_left} tries left before the card blocks")
         self.tries_left = tries_left
+
+
+class CardModuleFailed(CardError):
+    """The card's PKCS#11 module answered an error that is none of the above (CKR_* in `rv`):
+    try the card again; if it fails again, the card or the reader is faulty."""
+
+    def __init__(self, what: str, rv: int, name: str) -> None:
+        super().__init__(f"{what}: the card's module answered {name} (0x{rv:08X})")
+        self.rv = rv
 
 
 class PinBlocked(CardError):

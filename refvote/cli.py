@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     cards.add_argument(
         "--kind", choices=("rsa", "ec"), default="rsa", help="RSA-2048 or ECDSA P-256"
     )
+    cards.add_argument(
+        "--pkcs11",
+        action="store_true",
+        help="also make each card a SoftHSM2 token in a MOICA card's PKCS#11 layout",
+    )
     cards.set_defaults(run=_lazy("refvote.cmd_dev:make_cards"))
 
     trustee = commands.add_parser(

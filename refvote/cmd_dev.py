@@ -5,11 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from hardware.idcard.testca import Key, TestCA
 
 
 def make_cards(args: argparse.Namespace) -> int:
     from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
+    from hardware.idcard.softhsm import SOFTHSM2_MODULE
     from hardware.idcard.testca import TestCA
 
     out = Path(args.out)
@@ -20,6 +27,9 @@ def make_cards(args: argparse.Namespace) -> int:
         print("refvote dev make-cards: --count is 1 … 10000", file=sys.stderr)
         return 2
     ca = TestCA.create()
+    if args.pkcs11 and not SOFTHSM2_MODULE.is_file():
+        print(f"refvote dev make-cards: no SoftHSM2 module at {SOFTHSM2_MODULE}", file=sys.stderr)
+        return 2
     (out / "cards").mkdir(parents=True)
     (out / "ca.pem").write_bytes(ca.certificate.public_bytes(Encoding.PEM))
     (out / "ca.key.pem").write_bytes(
@@ -36,9 +46,27 @@ def make_cards(args: argparse.Namespace) -> int:
             key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
         )
         (folder / "pin.txt").write_text("1234\n", encoding="ascii")
+        if args.pkcs11:
+            provision_holder(folder / "softhsm", ca, key, cert)
+    if args.pkcs11:
+        print(
+            "each card is also a SoftHSM2 token in the HiCOS layout: cards/*/softhsm/ "
+            "(SOFTHSM2_CONF=cards/<card>/softhsm/softhsm2.conf pkcs11-tool --module "
+            f"{SOFTHSM2_MODULE} -O lists it)"
+        )
     print(
         f"test CA and {args.count} test cards ({args.kind}) in {out}/: "
         "ca.pem, revocation.crl, cards/*/"
     )
     print("TEST cards: their keys are unencrypted and their PIN is 1234. Never use them to vote.")
     return 0
+
+
+def provision_holder(folder: Path, ca: TestCA, key: Key, cert: x509.Certificate) -> None:
+    """The card as a SoftHSM2 token (`hardware.idcard.softhsm`): its signing pair and
+    certificate, an encryption pair, the CA's certificate; PIN 1234."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from hardware.idcard.softhsm import holder_content, provision
+
+    provision(folder, holder_content(ca, key, cert.public_bytes(Encoding.DER)))

@@ -55,7 +55,7 @@ from hardware.errors import (
     PrintFailed,
     UnknownIssuer,
 )
-from hardware.idcard.eid import read_identity
+from hardware.idcard.eid import EidToken, read_identity
 from hardware.idcard.reader import CardChannel
 from hardware.printer.escpos import PrinterState
 from hardware.printer.job import Job, PrinterProfile
@@ -131,9 +131,9 @@ class Printer(Protocol):
 
 
 class CardSlot(Protocol):
-    """Where a voter's card is (hardware.idcard.reader.PcscReader)."""
+    """Where a voter's card is (hardware.idcard.readers.open_reader: PC/SC or PKCS#11)."""
 
-    def connect(self) -> CardChannel: ...
+    def connect(self) -> CardChannel | EidToken: ...
 
 
 class Clock(Protocol):

@@ -16,6 +16,7 @@ import os
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -49,6 +50,60 @@ class VerifiedCardholder:
     """What eligibility needs, and nothing else: the card identifier."""
 
     identifier: str  # the certificate subject's serialNumber, NFC, upper case
+
+
+@runtime_checkable
+class EidToken(Protocol):
+    """A card whose operations are performed by a module that speaks the card's own APDUs
+    (a PKCS#11 token: `hardware.idcard.pkcs11`). A `CardChannel` speaks this project's APDU
+    profile and is driven through `ApduToken`; `read_identity` takes either."""
+
+    def read_certificate(self) -> bytes:
+        """The DER of the holder's signing certificate (at most MAX_CERTIFICATE bytes)."""
+        ...
+
+    def verify_pin(self, pin: str) -> None:
+        """Unlock the signing key with a well-formed PIN; PinWrong or PinBlocked otherwise."""
+        ...
+
+    def tries_left(self) -> int | None:
+        """The PIN tries left as far as the card tells (None: it does not say); PinBlocked
+        if the PIN is blocked. Costs no try."""
+        ...
+
+    def sign(self, challenge: bytes) -> bytes:
+        """The signing key's signature over SHA-256(challenge): RSA PKCS#1 v1.5, or ECDSA
+        P-256 as r ‖ s (64 bytes)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class ApduToken:
+    """The project's APDU card profile over a `CardChannel` (PC/SC, or a card in-process)."""
+
+    def __init__(self, channel: CardChannel) -> None:
+        self.channel = channel
+
+    def read_certificate(self) -> bytes:
+        return read_certificate(self.channel)
+
+    def verify_pin(self, pin: str) -> None:
+        verify_pin(self.channel, pin)
+
+    def tries_left(self) -> int | None:
+        return _tries(self.channel)
+
+    def sign(self, challenge: bytes) -> bytes:
+        digest = hashlib.sha256(challenge).digest()
+        response = self.channel.transmit(apdu.sign_digest(digest))
+        if response.sw == SW.SECURITY_NOT_SATISFIED:
+            raise CardRefused("COMPUTE DIGITAL SIGNATURE (PIN not verified)", response.sw)
+        _expect_ok("COMPUTE DIGITAL SIGNATURE", response.sw)
+        return response.data
+
+    def close(self) -> None:
+        self.channel.close()
 
 
 def _expect_ok(what: str, sw: int) -> None:
@@ -191,10 +246,15 @@ def _identifier(cert: x509.Certificate) -> str:
 _PIN_DIGITS = frozenset("0123456789")
 
 
+def pin_well_formed(pin: str) -> bool:
+    """4–12 ASCII digits. Any other PIN never reaches the card (it costs no try):
+    str.isdigit() alone would pass full-width '１２３４' or Arabic-Indic digits."""
+    return 4 <= len(pin) <= 12 and set(pin) <= _PIN_DIGITS
+
+
 def verify_pin(channel: CardChannel, pin: str) -> None:
-    """VERIFY the PIN. A PIN that is not 4–12 ASCII digits never reaches the card (it costs no
-    try): str.isdigit() alone would pass full-width '１２３４' or Arabic-Indic digits."""
-    if not 4 <= len(pin) <= 12 or not set(pin) <= _PIN_DIGITS:
+    """VERIFY the PIN (a PIN that is not well formed never reaches the card)."""
+    if not pin_well_formed(pin):
         raise PinWrong(_tries(channel))
     buffer = bytearray(pin.encode("ascii"))
     try:
@@ -222,24 +282,17 @@ def _tries(channel: CardChannel) -> int:
     return left if left is not None else 0
 
 
-def check_possession(channel: CardChannel, cert: x509.Certificate, challenge: bytes) -> None:
+def check_possession(token: EidToken, cert: x509.Certificate, challenge: bytes) -> None:
     """The card signs SHA-256(challenge); the signature must verify under the certificate."""
-    digest = hashlib.sha256(challenge).digest()
-    response = channel.transmit(apdu.sign_digest(digest))
-    if response.sw == SW.SECURITY_NOT_SATISFIED:
-        raise CardRefused("COMPUTE DIGITAL SIGNATURE (PIN not verified)", response.sw)
-    _expect_ok("COMPUTE DIGITAL SIGNATURE", response.sw)
+    signature = token.sign(challenge)
     key = cert.public_key()
     try:
         if isinstance(key, rsa.RSAPublicKey):
-            key.verify(response.data, challenge, padding.PKCS1v15(), hashes.SHA256())
+            key.verify(signature, challenge, padding.PKCS1v15(), hashes.SHA256())
         elif isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
-            if len(response.data) != 64:
+            if len(signature) != 64:
                 raise CardSignatureInvalid("an ECDSA P-256 signature is 64 bytes (r ‖ s)")
-            r, s = (
-                int.from_bytes(response.data[:32], "big"),
-                int.from_bytes(response.data[32:], "big"),
-            )
+            r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
             key.verify(encode_dss_signature(r, s), challenge, ec.ECDSA(hashes.SHA256()))
         else:
             raise CardMalformed("the certificate's key is neither RSA nor ECDSA P-256")
@@ -248,14 +301,19 @@ def check_possession(channel: CardChannel, cert: x509.Certificate, challenge: by
 
 
 def read_identity(
-    channel: CardChannel,
+    card: CardChannel | EidToken,
     pin: str,
     roots: Sequence[x509.Certificate],
     crls: Sequence[x509.CertificateRevocationList],
     election_date: datetime.date,
 ) -> VerifiedCardholder:
-    """Everything the booth checks before the poll book is asked; raises a named CardError."""
-    cert = check_certificate(read_certificate(channel), roots, crls, election_date)
-    verify_pin(channel, pin)
-    check_possession(channel, cert, os.urandom(32))
+    """Everything the booth checks before the poll book is asked; raises a named CardError.
+    The same checks in the same order whichever way the card is reached (`card`: a channel
+    speaking this project's APDU profile, or a PKCS#11 token)."""
+    token = card if isinstance(card, EidToken) else ApduToken(card)
+    cert = check_certificate(token.read_certificate(), roots, crls, election_date)
+    if not pin_well_formed(pin):
+        raise PinWrong(token.tries_left())
+    token.verify_pin(pin)
+    check_possession(token, cert, os.urandom(32))
     return VerifiedCardholder(_identifier(cert))

@@ -148,6 +148,10 @@ class PcscReader:
             raise CardRemoved(f"cannot reach the card: {exc}") from None
         return PcscChannel(connection, self)
 
+    def watch(self, callback: Callable[[bool], None]) -> CardEvents:
+        """Insertion and removal events (`hardware.idcard.readers.CardReader`)."""
+        return CardEvents(self, callback)
+
 
 class CardEvents:
     """Reports card insertion (True) and removal (False) in one reader to a callback.

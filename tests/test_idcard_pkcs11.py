@@ -1,0 +1,646 @@
+"""The eID card through PKCS#11 (issue 14), against SoftHSM2: a real PKCS#11 library.
+
+The card matrix (RSA and EC keys, wrong then right PIN, blocked, malformed PINs, expired,
+revoked in any CRL, unknown CA, a different key, garbage) is data, run through both readers:
+the APDU card profile (the virtual card, answered in this process: tests/test_idcard.py runs
+it through pcscd) and PKCS#11 (SoftHSM2 tokens in a MOICA card's layout). Each step must end
+the same way, with the same error type, on both. Every token lives in a temporary
+SOFTHSM2_CONF and token directory, never the system's.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from hardware.errors import (
+    CardError,
+    CardMalformed,
+    CardSignatureInvalid,
+    CertificateExpired,
+    CertificateRevoked,
+    NoCard,
+    NoReader,
+    PinBlocked,
+    PinWrong,
+    UnknownIssuer,
+)
+from hardware.idcard.eid import EidToken, read_identity
+from hardware.idcard.pkcs11 import Pkcs11Reader
+from hardware.idcard.readers import ReaderConfig, ReaderKind, open_reader
+from hardware.idcard.softhsm import (
+    HICOS_LABEL,
+    SOFTHSM2_MODULE,
+    CardTryCounter,
+    SoftHsmSlot,
+    TokenContent,
+    provision,
+)
+from hardware.idcard.testca import Key, TestCA
+from hardware.idcard.virtual_card import VirtualCard
+from tests.hardware_helpers import wait_until
+
+TODAY = datetime.date.today()
+PIN = "1234"
+REPO = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(
+    not SOFTHSM2_MODULE.is_file(), reason="SoftHSM2 is part of the test environment (Makefile)"
+)
+
+
+# The matrix, as data -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One read of the card with `pin`: the identifier read, or the error raised. `tries`:
+    on PinWrong, the tries left each path reports (PKCS#11 reports no count, only flags:
+    None unless the module says it is the final try)."""
+
+    pin: str
+    outcome: str | type[CardError]
+    tries: dict[str, int | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Card:
+    key: Key
+    certificate: bytes
+    steps: tuple[Step, ...]
+    tries: int = 3
+    crls: Callable[[TestCA, bytes], list[x509.CertificateRevocationList]] = lambda ca, _der: [
+        ca.crl()
+    ]
+
+
+def _der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(Encoding.DER)
+
+
+def _revoked_in_a_second_crl(ca: TestCA, der: bytes) -> list[x509.CertificateRevocationList]:
+    _, other = ca.issue("D123456780", "ec")
+    return [ca.crl([other]), ca.crl([x509.load_der_x509_certificate(der)])]
+
+
+def build_matrix(ca: TestCA) -> dict[str, Card]:
+    rsa_key, rsa_cert = ca.issue("A123456789", "rsa")
+    ec_key, ec_cert = ca.issue("b223456789", "ec")
+    expired_key, expired_cert = ca.issue(
+        "C123456789",
+        "ec",
+        not_before=TODAY - datetime.timedelta(days=800),
+        not_after=TODAY - datetime.timedelta(days=1),
+    )
+    revoked_key, revoked_cert = ca.issue("D123456789", "ec")
+    same_name_key, same_name_cert = TestCA.create("refvote TEST eID CA").issue("E123456789", "ec")
+    stranger_key, stranger_cert = TestCA.create("Someone Else's CA").issue("E123456780", "ec")
+    _, victim_cert = ca.issue("F123456789", "ec")
+    impostor, _ = ca.issue("F123456789", "ec")
+    ok = Step(PIN, "A123456789")
+    malformed = tuple(
+        Step(pin, PinWrong, {"apdu": 3, "pkcs11": None})
+        for pin in ("12a4", "\uff11\uff12\uff13\uff14", "\u0661\u0662\u0663\u0664", "123", "1" * 13)
+    )
+    return {
+        "rsa": Card(rsa_key, _der(rsa_cert), (ok,)),
+        "ec": Card(ec_key, _der(ec_cert), (Step(PIN, "B223456789"),)),  # NFC, upper case
+        "wrong then right PIN": Card(
+            rsa_key,
+            _der(rsa_cert),
+            (
+                Step("0000", PinWrong, {"apdu": 2, "pkcs11": None}),
+                Step("9999", PinWrong, {"apdu": 1, "pkcs11": 1}),
+                ok,
+                Step("0000", PinWrong, {"apdu": 2, "pkcs11": None}),  # the right PIN reset it
+            ),
+        ),
+        "blocked": Card(
+            rsa_key,
+            _der(rsa_cert),
+            (
+                Step("0000", PinWrong, {"apdu": 1, "pkcs11": 1}),
+                Step("0000", PinBlocked),
+                Step(PIN, PinBlocked),  # even the right PIN
+            ),
+            tries=2,
+        ),
+        "malformed PINs cost no try": Card(rsa_key, _der(rsa_cert), (*malformed, ok)),
+        "expired": Card(expired_key, _der(expired_cert), (Step(PIN, CertificateExpired),)),
+        "revoked in a second CRL": Card(
+            revoked_key,
+            _der(revoked_cert),
+            (Step(PIN, CertificateRevoked),),
+            crls=_revoked_in_a_second_crl,
+        ),
+        "unknown CA of the same name": Card(
+            same_name_key, _der(same_name_cert), (Step(PIN, UnknownIssuer),)
+        ),
+        "unknown CA": Card(stranger_key, _der(stranger_cert), (Step(PIN, UnknownIssuer),)),
+        "a different key": Card(impostor, _der(victim_cert), (Step(PIN, CardSignatureInvalid),)),
+        "garbage certificate": Card(
+            rsa_key, b"\x30\x82\x01\x00" + os.urandom(256), (Step(PIN, CardMalformed),)
+        ),
+        "garbage": Card(rsa_key, os.urandom(300), (Step(PIN, CardMalformed),)),
+    }
+
+
+# Two paths to a card -------------------------------------------------------------------------
+
+
+class ApduPath:
+    """The APDU card profile: the virtual card, its APDUs answered in this process."""
+
+    name = "apdu"
+
+    def __init__(self) -> None:
+        self.card: VirtualCard | None = None
+
+    def insert(self, case: str, card: Card) -> None:
+        self.card = VirtualCard(card.key, card.certificate, pin=PIN, tries=card.tries)
+
+    def connect(self) -> object:
+        from booth.driver import LocalCards
+
+        deck = LocalCards({})
+        deck._card = self.card  # the deck's channel answers from this card
+        return deck.connect()
+
+    def tries_spent(self) -> int:
+        assert self.card is not None
+        return self.card.max_tries - self.card.tries
+
+    def close(self) -> None:
+        self.card = None
+
+
+class Pkcs11Path:
+    """PKCS#11: SoftHSM2 tokens in the MOICA layout, inserted into a SoftHSM2 slot."""
+
+    name = "pkcs11"
+
+    def __init__(self, tokens: dict[str, Path], folder: Path) -> None:
+        self.tokens = tokens
+        self.slot = SoftHsmSlot(folder)
+        self.reader: Pkcs11Reader | None = None
+        self.module: CardTryCounter | None = None
+
+    def insert(self, case: str, card: Card) -> None:
+        self.module = CardTryCounter(tries=card.tries)
+        self.reader = Pkcs11Reader(self.module, HICOS_LABEL)
+        self.slot.insert(self.tokens[case])
+
+    def connect(self) -> object:
+        assert self.reader is not None
+        return self.reader.connect()
+
+    def tries_spent(self) -> int:
+        assert self.module is not None
+        return sum(self.module.max_tries - left for left in self.module.left.values())
+
+    def close(self) -> None:
+        self.slot.pull()
+        if self.reader is not None:
+            self.reader.close()
+
+
+@pytest.fixture(scope="module")
+def ca() -> TestCA:
+    return TestCA.create()
+
+
+@pytest.fixture(scope="module")
+def matrix(ca: TestCA) -> dict[str, Card]:
+    return build_matrix(ca)
+
+
+@pytest.fixture(scope="module")
+def keyx(ca: TestCA) -> tuple[rsa.RSAPrivateKey, bytes]:
+    key, cert = ca.issue("K000000000", "rsa", digital_signature=False)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key, _der(cert)
+
+
+def content(ca: TestCA, keyx: tuple[rsa.RSAPrivateKey, bytes], card: Card) -> TokenContent:
+    return TokenContent(card.key, card.certificate, keyx[0], keyx[1], _der(ca.certificate), PIN)
+
+
+@pytest.fixture(scope="module")
+def tokens(
+    ca: TestCA,
+    matrix: dict[str, Card],
+    keyx: tuple[rsa.RSAPrivateKey, bytes],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, Path]:
+    """A SoftHSM2 token per card of the matrix, each in its own token directory."""
+    root = tmp_path_factory.mktemp("tokens")
+    return {
+        case: provision(root / f"card{n}", content(ca, keyx, card))
+        for n, (case, card) in enumerate(matrix.items())
+    }
+
+
+@pytest.fixture
+def softhsm_slot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SoftHsmSlot:
+    slot = SoftHsmSlot(tmp_path / "slot")
+    monkeypatch.setenv("SOFTHSM2_CONF", str(slot.conf))
+    return slot
+
+
+@pytest.fixture(params=["apdu", "pkcs11"])
+def path(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ApduPath | Pkcs11Path]:
+    chosen: ApduPath | Pkcs11Path
+    if request.param == "apdu":
+        chosen = ApduPath()
+    else:
+        tokens = request.getfixturevalue("tokens")
+        chosen = Pkcs11Path(tokens, tmp_path / "slot")
+        monkeypatch.setenv("SOFTHSM2_CONF", str(chosen.slot.conf))
+    yield chosen
+    chosen.close()
+
+
+def read(path: ApduPath | Pkcs11Path, ca: TestCA, card: Card, pin: str) -> str:
+    channel = path.connect()
+    try:
+        holder = read_identity(
+            channel,  # type: ignore[arg-type]
+            pin,
+            [ca.certificate],
+            card.crls(ca, card.certificate),
+            TODAY,
+        )
+    finally:
+        channel.close()  # type: ignore[attr-defined]
+    return holder.identifier
+
+
+MATRIX_CASES = [
+    "rsa",
+    "ec",
+    "wrong then right PIN",
+    "blocked",
+    "malformed PINs cost no try",
+    "expired",
+    "revoked in a second CRL",
+    "unknown CA of the same name",
+    "unknown CA",
+    "a different key",
+    "garbage certificate",
+    "garbage",
+]
+
+
+@pytest.mark.parametrize("case", MATRIX_CASES)
+def test_the_card_matrix(
+    case: str, path: ApduPath | Pkcs11Path, ca: TestCA, matrix: dict[str, Card]
+) -> None:
+    card = matrix[case]
+    path.insert(case, card)
+    for n, step in enumerate(card.steps):
+        if isinstance(step.outcome, str):
+            assert read(path, ca, card, step.pin) == step.outcome, n
+            continue
+        with pytest.raises(CardError) as info:
+            read(path, ca, card, step.pin)
+        assert type(info.value) is step.outcome, (n, info.value)
+        if step.outcome is PinWrong:
+            assert isinstance(info.value, PinWrong)
+            assert info.value.tries_left == step.tries[path.name], n
+    if case == "malformed PINs cost no try":
+        assert path.tries_spent() == 0
+
+
+def test_the_matrix_covers_every_case(matrix: dict[str, Card]) -> None:
+    assert sorted(MATRIX_CASES) == sorted(matrix)
+
+
+# PKCS#11 only --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def rsa_token(
+    ca: TestCA, keyx: tuple[rsa.RSAPrivateKey, bytes], tmp_path: Path, softhsm_slot: SoftHsmSlot
+) -> Path:
+    """A fresh token (this test may change it), provisioned before the reader loads SoftHSM2."""
+    key, cert = ca.issue("A123456789", "rsa")
+    card = Card(key, _der(cert), ())
+    return provision(tmp_path / "card", content(ca, keyx, card))
+
+
+@pytest.fixture
+def reader(softhsm_slot: SoftHsmSlot) -> Iterator[Pkcs11Reader]:
+    r = Pkcs11Reader(CardTryCounter(), HICOS_LABEL)
+    yield r
+    softhsm_slot.pull()
+    r.close()
+
+
+def identity(reader: Pkcs11Reader, ca: TestCA, pin: str = PIN) -> str:
+    card = reader.connect()
+    try:
+        return read_identity(card, pin, [ca.certificate], [ca.crl()], TODAY).identifier
+    finally:
+        card.close()
+
+
+def test_no_card(reader: Pkcs11Reader) -> None:
+    assert reader.card_present() is False
+    with pytest.raises(NoCard):
+        reader.connect()
+
+
+def test_the_session_is_logged_out_and_closed(
+    reader: Pkcs11Reader, softhsm_slot: SoftHsmSlot, rsa_token: Path, ca: TestCA
+) -> None:
+    import PyKCS11 as P
+
+    softhsm_slot.insert(rsa_token)
+    card = reader.connect()
+    assert isinstance(card, EidToken)
+    assert read_identity(card, PIN, [ca.certificate], [ca.crl()], TODAY).identifier
+    other = reader.module.open_session(card.slot)  # counted: no rescan while it is open
+    try:
+        # Login state is the token's, shared by every session of this process: while the
+        # card's session is open, the user is logged in ...
+        assert other.getSessionInfo().state == P.CKS_RO_USER_FUNCTIONS
+        card.close()
+        # ... and once it is closed, nobody is, and the reader holds no session.
+        assert other.getSessionInfo().state == P.CKS_RO_PUBLIC_SESSION
+    finally:
+        reader.module.close_session(other, reader.module.generation)
+    assert reader.module._sessions == 0
+
+
+def test_a_pin_already_logged_in_by_another_session_is_still_checked(
+    reader: Pkcs11Reader, softhsm_slot: SoftHsmSlot, rsa_token: Path, ca: TestCA
+) -> None:
+
+    softhsm_slot.insert(rsa_token)
+    assert reader.card_present()
+    (slot,) = reader.module.token_slots(HICOS_LABEL)
+    other = reader.module.open_session(slot)  # counted: no rescan while it is open
+    try:
+        other.login(PIN)  # someone else logged in: C_Login now answers ALREADY_LOGGED_IN
+        with pytest.raises(PinWrong):
+            identity(reader, ca, "0000")
+        other.login(PIN)
+        assert identity(reader, ca) == "A123456789"
+    finally:
+        reader.module.close_session(other, reader.module.generation)
+
+
+def test_blocked_through_ckr_pin_locked_when_the_module_reports_no_flags(
+    softhsm_slot: SoftHsmSlot, rsa_token: Path, ca: TestCA
+) -> None:
+    module = CardTryCounter(tries=2, report_flags=False)
+    reader = Pkcs11Reader(module, HICOS_LABEL)
+    softhsm_slot.insert(rsa_token)
+    try:
+        for _ in range(2):
+            with pytest.raises(PinWrong) as info:
+                identity(reader, ca, "0000")
+            assert info.value.tries_left is None  # no flags: the count is unknown
+        logins = module.logins
+        with pytest.raises(PinBlocked):  # C_Login answers CKR_PIN_LOCKED
+            identity(reader, ca)
+        assert module.logins == logins  # a locked card is not asked to check a PIN
+    finally:
+        softhsm_slot.pull()
+        reader.close()
+
+
+def test_a_token_without_a_verifying_public_key_is_not_an_eid_card(
+    reader: Pkcs11Reader, softhsm_slot: SoftHsmSlot, rsa_token: Path, ca: TestCA
+) -> None:
+    import PyKCS11 as P
+
+    softhsm_slot.insert(rsa_token)
+    assert identity(reader, ca) == "A123456789"
+    (slot,) = reader.module.token_slots(HICOS_LABEL)
+    session = reader.module.library().openSession(slot, P.CKF_SERIAL_SESSION | P.CKF_RW_SESSION)
+    try:  # no rescan can happen in between: this thread makes no reader call
+        session.login(PIN)
+        (sign_public,) = session.findObjects([(P.CKA_CLASS, P.CKO_PUBLIC_KEY), (P.CKA_ID, b"SIGN")])
+        session.destroyObject(sign_public)
+        session.logout()
+    finally:
+        session.closeSession()
+    with pytest.raises(CardMalformed, match="0 signing certificates"):
+        identity(reader, ca)
+
+
+def test_insertion_and_removal_events(
+    reader: Pkcs11Reader, softhsm_slot: SoftHsmSlot, rsa_token: Path
+) -> None:
+    seen: list[bool] = []
+    inserted, removed = threading.Event(), threading.Event()
+
+    def on_event(present: bool) -> None:
+        seen.append(present)
+        (inserted if present else removed).set()
+
+    events = reader.watch(on_event)
+    try:
+        assert events.present is False and events.error is None
+        assert events.polling is True  # SoftHSM2: C_WaitForSlotEvent is not supported
+        softhsm_slot.insert(rsa_token)
+        assert inserted.wait(10)
+        softhsm_slot.pull()
+        assert removed.wait(10)
+    finally:
+        events.stop()
+    assert seen == [True, False] and events.error is None
+
+
+def test_a_second_token_present_is_refused(
+    reader: Pkcs11Reader,
+    softhsm_slot: SoftHsmSlot,
+    rsa_token: Path,
+    ca: TestCA,
+    keyx: tuple[rsa.RSAPrivateKey, bytes],
+    tmp_path: Path,
+) -> None:
+    key, cert = ca.issue("A123456780", "ec")
+    second = provision(tmp_path / "second", content(ca, keyx, Card(key, _der(cert), ())))
+    softhsm_slot.insert(rsa_token)
+    os.rename(second, softhsm_slot.tokens / second.name)
+    try:
+        with pytest.raises(NoReader, match="2 eID tokens"):
+            reader.connect()
+    finally:
+        os.rename(softhsm_slot.tokens / second.name, second)
+
+
+# The factory ---------------------------------------------------------------------------------
+
+
+def test_the_factory_chooses_the_reader(tmp_path: Path) -> None:
+    from hardware.idcard.reader import PcscReader
+
+    pcsc = open_reader(ReaderConfig.parse("pcsc:Virtual PCD 00 00"))
+    assert isinstance(pcsc, PcscReader) and pcsc.name_prefix == "Virtual PCD 00 00"
+    p11 = open_reader(ReaderConfig.parse(f"pkcs11:{SOFTHSM2_MODULE}"))
+    assert isinstance(p11, Pkcs11Reader) and p11.module.path == SOFTHSM2_MODULE
+    assert not p11.module.rescan and p11.token_label is None
+    labelled = open_reader(
+        ReaderConfig(ReaderKind.PKCS11, module=SOFTHSM2_MODULE, token_label=HICOS_LABEL)
+    )
+    assert isinstance(labelled, Pkcs11Reader) and labelled.token_label == HICOS_LABEL
+    (tmp_path / "dir.so").mkdir()
+    for text in (
+        "pkcs11:relative/libsofthsm2.so",
+        f"pkcs11:{tmp_path / 'missing.so'}",
+        f"pkcs11:{tmp_path / 'dir.so'}",
+        "pcsc:",
+        "pkcs11",
+        f"ccid:{SOFTHSM2_MODULE}",
+    ):
+        with pytest.raises(NoReader):
+            open_reader(ReaderConfig.parse(text))
+
+
+# dev make-cards --pkcs11 and the MOICA layout --------------------------------------------------
+
+
+def pkcs11_tool_objects(conf: Path) -> list[dict[str, str]]:
+    """`pkcs11-tool -O` (OpenSC, no login: the public objects, as on a MOICA card) as blocks."""
+    env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
+    out = subprocess.run(
+        ["pkcs11-tool", "--module", str(SOFTHSM2_MODULE), "-O"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=60,
+    ).stdout
+    blocks: list[dict[str, str]] = []
+    for line in out.splitlines():
+        if re.match(r"^(Public Key|Private Key|Certificate|Data) Object", line):
+            blocks.append({"kind": line.split(";")[0]})
+        elif blocks and ":" in line and line.startswith("  "):
+            name, _, value = line.strip().partition(":")
+            blocks[-1][name.strip()] = value.strip()
+    return blocks
+
+
+def test_make_cards_pkcs11_writes_tokens_in_the_moica_layout(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [
+            *(sys.executable, "-m", "refvote.cli", "dev", "make-cards"),
+            *("--out", str(tmp_path / "c"), "--count", "1", "--pkcs11"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    conf = tmp_path / "c/cards/Z900000001/softhsm/softhsm2.conf"
+    listing = subprocess.run(
+        ["pkcs11-tool", "--module", str(SOFTHSM2_MODULE), "-L"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SOFTHSM2_CONF": str(conf)},
+        check=True,
+        timeout=60,
+    ).stdout
+    assert re.search(r"token label\s*:\s*HiCOS PKI Smart Card\s*$", listing, re.M), listing
+    objects = pkcs11_tool_objects(conf)
+    # The public MOICA listing, IDs as hex of their ASCII names, recomputed here.
+    sign, keyx, root = b"SIGN".hex(), b"KEYX".hex(), b"ROOTCACert".hex()
+    assert (sign, keyx, root) == ("5349474e", "4b455958", "524f4f54434143657274")
+    public = {b["ID"]: b for b in objects if b["kind"] == "Public Key Object"}
+    assert set(public) == {sign, keyx}
+    assert public[sign]["label"] == public[keyx]["label"] == "k1"
+    assert public[sign]["Usage"] == "verify"
+    assert public[keyx]["Usage"] == "encrypt, wrap"
+    certs = {b["ID"]: b for b in objects if b["kind"] == "Certificate Object"}
+    assert set(certs) == {sign, keyx, root}
+    assert certs[root]["label"] == "ROOT CA Cert"
+    ca = x509.load_pem_x509_certificate((tmp_path / "c/ca.pem").read_bytes())
+    assert "CN=refvote TEST eID CA" in certs[root]["subject"]
+    assert "serialNumber=Z900000001" in certs[sign]["subject"]
+    assert not [b for b in objects if b["kind"] == "Private Key Object"]  # only after login
+    holder = x509.load_der_x509_certificate((tmp_path / "c/cards/Z900000001/cert.der").read_bytes())
+    holder.verify_directly_issued_by(ca)
+
+
+# The booth core's voter session through either reader ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def election(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from tests.booth_core_helpers import build_election
+
+    return build_election(tmp_path_factory.mktemp("election"))
+
+
+def one_voter(deck: object, election: object, root: Path) -> Sequence[object]:
+    """One voter, cast, through the booth core with `deck`'s reader as its card slot."""
+    from ballots.ballot import Choice
+    from booth.core.session import SessionState
+    from booth.driver import BoothRig, HeadlessVoter, Tally, VoterPlan
+    from tests.booth_core_helpers import VOTERS, WORKER_PINS, Bench
+
+    bench = Bench(election, root, slot=deck.slot)  # type: ignore[arg-type, attr-defined]
+    try:
+        booth = bench.opened()
+        assert bench.printer is not None
+        rig = BoothRig(booth, deck, bench.printer, bench.virtual, WORKER_PINS[0])  # type: ignore[arg-type]
+        tally = Tally()
+        plan = VoterPlan(VOTERS[0], {"17": Choice.YES, "18": Choice.NO}, wrong_pins=1)
+        assert HeadlessVoter(rig).vote(plan, tally) is SessionState.CAST
+        assert tally.cast == 1 and tally.outcomes == [SessionState.CAST]
+        assert [e.fate.value for e in booth.store.entries()] == ["cast"]
+        return tally.outcomes
+    finally:
+        bench.stop()
+
+
+def test_a_voter_through_the_pkcs11_reader(  # type: ignore[no-untyped-def]
+    election, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from booth.driver import SoftHsmCards
+    from hardware.idcard.softhsm import holder_content
+    from tests.booth_core_helpers import VOTERS
+
+    monkeypatch.setenv("SOFTHSM2_CONF", "/nonexistent")  # restored after the deck's own
+    key, der = election.cards[VOTERS[0]]
+    token = provision(tmp_path / "card", holder_content(election.ca, key, der, PIN))
+    deck = SoftHsmCards({VOTERS[0]: token}, tmp_path / "reader")
+    try:
+        assert isinstance(deck.slot, Pkcs11Reader)
+        one_voter(deck, election, tmp_path / "booth")
+        assert deck.holder.inserted is False  # the voter took the card
+    finally:
+        deck.close()
+
+
+def test_a_voter_through_the_pcsc_reader(election, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from booth.driver import VpcdCards
+    from hardware.idcard.pcscd import pcscd_with_virtual_readers
+    from hardware.idcard.reader import PcscReader
+    from tests.booth_core_helpers import VOTERS
+
+    with pcscd_with_virtual_readers():  # the machine-wide lock on vpcd's readers
+        deck = VpcdCards({VOTERS[0]: election.cards[VOTERS[0]]}, pin=PIN)
+        assert isinstance(deck.slot, PcscReader)
+        one_voter(deck, election, tmp_path / "booth")
+        reader = deck.slot
+        wait_until(lambda: not reader.card_present(), 10, "pcscd to see the card gone")
