@@ -43,6 +43,9 @@ from hardware.idcard.eid import MAX_CERTIFICATE
 SIGN_ID = b"SIGN"  # the MOICA signing pair's CKA_ID (hex 5349474e)
 KEYX_ID = b"KEYX"  # the MOICA encryption pair's CKA_ID (hex 4b455958): never used by the booth
 MAX_OBJECTS = 64  # more objects of one search than any eID card holds: a malformed token
+# RFC 8017 §9.2 note 1: the DER prefix of DigestInfo for SHA-256, for a module that offers
+# CKM_RSA_PKCS but not CKM_SHA256_RSA_PKCS (the signature is the same, byte for byte).
+SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 EVENT_POLL_SECONDS = 0.2  # as CardEvents: how often the watcher wakes (and checks `stop`)
 
 
@@ -154,7 +157,12 @@ class Pkcs11Module:
         with self.calling("C_GetSlotList") as lib:
             found = []
             for slot in lib.getSlotList(tokenPresent=True):
-                info = lib.getTokenInfo(slot)
+                try:
+                    info = lib.getTokenInfo(slot)
+                except P.PyKCS11Error as exc:
+                    if _rv_name(exc.value) in _REMOVED:
+                        continue  # pulled out between the two calls
+                    raise
                 if not info.flags & P.CKF_TOKEN_INITIALIZED:
                     continue  # SoftHSM2's free slot; a blank card
                 # CK_TOKEN_INFO.label is 32 bytes padded with blanks (SoftHSM2, read back from
@@ -168,6 +176,13 @@ class Pkcs11Module:
         """CK_TOKEN_INFO.flags: where the PIN counter flags are (COUNT_LOW, FINAL_TRY, LOCKED)."""
         with self.calling("C_GetTokenInfo") as lib:
             return int(lib.getTokenInfo(slot).flags)
+
+    def mechanisms(self, slot: int) -> frozenset[int]:
+        P = _pykcs11()
+        with self.calling("C_GetMechanismList") as lib:
+            # PyKCS11 names the mechanisms it knows ("CKM_ECDSA") and leaves others numbers.
+            listed = lib.getMechanismList(slot)
+        return frozenset(m if isinstance(m, int) else int(P.CKM[m]) for m in listed)
 
     def slot_events_supported(self) -> bool:
         """Whether slot events can report a card: never for a rescan module (it sees a token
@@ -335,8 +350,9 @@ class Pkcs11Card:
 
     def sign(self, challenge: bytes) -> bytes:
         """The private key of the certificate's CKA_ID signs: CKM_SHA256_RSA_PKCS over the
-        challenge (the module hashes), or CKM_ECDSA over SHA-256(challenge) hashed here;
-        ECDSA's r ‖ s is what PKCS#11 returns."""
+        challenge (the module hashes; CKM_RSA_PKCS over DigestInfo where that is all the
+        module offers), or CKM_ECDSA over SHA-256(challenge) hashed here; ECDSA's r ‖ s is
+        what PKCS#11 returns."""
         P = _pykcs11()
         if self._id is None or not self._logged_in:
             raise CardMalformed("the card was asked to sign before its certificate and PIN")
@@ -348,12 +364,18 @@ class Pkcs11Card:
             raise CardMalformed(f"the card holds {len(keys)} signing keys for its certificate")
         with self._calling("C_GetAttributeValue CKA_KEY_TYPE"):
             (kind,) = self.session.getAttributeValue(keys[0], [P.CKA_KEY_TYPE])
-        if kind == P.CKK_RSA:
+        with self._calling("C_GetMechanismList"):
+            offered = self.module.mechanisms(self.slot)
+        digest = hashlib.sha256(challenge).digest()
+        if kind == P.CKK_RSA and P.CKM_SHA256_RSA_PKCS in offered:
             mechanism, data = P.Mechanism(P.CKM_SHA256_RSA_PKCS), challenge
-        elif kind == P.CKK_EC:
-            mechanism, data = P.Mechanism(P.CKM_ECDSA), hashlib.sha256(challenge).digest()
+        elif kind == P.CKK_RSA and P.CKM_RSA_PKCS in offered:
+            # The same PKCS#1 v1.5 signature: the module pads DigestInfo(SHA-256, digest).
+            mechanism, data = P.Mechanism(P.CKM_RSA_PKCS), SHA256_DIGEST_INFO + digest
+        elif kind == P.CKK_EC and P.CKM_ECDSA in offered:
+            mechanism, data = P.Mechanism(P.CKM_ECDSA), digest
         else:
-            raise CardMalformed("the card's signing key is neither RSA nor EC")
+            raise CardMalformed("the card offers no RSA PKCS#1 v1.5 or ECDSA signing for its key")
         with self._calling("C_Sign"):
             return bytes(self.session.sign(keys[0], data, mechanism))
 
