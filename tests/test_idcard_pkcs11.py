@@ -503,6 +503,46 @@ def test_insertion_and_removal_events(
     assert seen == [True, False] and events.error is None
 
 
+def test_a_second_signing_pair_sign02_needs_the_key_id(
+    ca: TestCA, keyx: tuple[rsa.RSAPrivateKey, bytes], tmp_path: Path, softhsm_slot: SoftHsmSlot
+) -> None:
+    """The public MOICA listing shows a second verify key, SIGN02 (label k3): with a
+    certificate of its own, "the one signing certificate" is ambiguous and refused, and a
+    reader told the CKA_ID (as ReaderConfig.moica is) reads the SIGN one."""
+    key, cert = ca.issue("A123456789", "rsa")
+    key2, cert2 = ca.issue("A123456789", "rsa")
+    card = content(ca, keyx, Card(key, _der(cert), ()))
+    token = provision(
+        tmp_path / "card",
+        TokenContent(
+            card.sign_key,
+            card.sign_certificate,
+            card.keyx_key,
+            card.keyx_certificate,
+            card.root_certificate,
+            PIN,
+            ((b"SIGN02", key2, _der(cert2)),),
+        ),
+    )
+    softhsm_slot.insert(token)
+    for key_id, outcome in ((None, CardMalformed), (b"SIGN", "A123456789")):
+        reader = Pkcs11Reader(CardTryCounter(), HICOS_LABEL, key_id)
+        try:
+            if isinstance(outcome, str):
+                assert identity(reader, ca) == outcome
+                card_ = reader.connect()
+                try:
+                    assert card_.read_certificate() == _der(cert)  # not SIGN02's
+                finally:
+                    card_.close()
+            else:
+                with pytest.raises(outcome, match="2 signing certificates"):
+                    identity(reader, ca)
+        finally:
+            reader.close()
+    softhsm_slot.pull()
+
+
 def test_a_second_token_present_is_refused(
     reader: Pkcs11Reader,
     softhsm_slot: SoftHsmSlot,
@@ -537,6 +577,10 @@ def test_the_factory_chooses_the_reader(tmp_path: Path) -> None:
         ReaderConfig(ReaderKind.PKCS11, module=SOFTHSM2_MODULE, token_label=HICOS_LABEL)
     )
     assert isinstance(labelled, Pkcs11Reader) and labelled.token_label == HICOS_LABEL
+    assert labelled.key_id is None
+    moica = open_reader(ReaderConfig.parse(f"moica:{SOFTHSM2_MODULE}"))
+    assert isinstance(moica, Pkcs11Reader)
+    assert (moica.token_label, moica.key_id) == ("HiCOS PKI Smart Card", b"SIGN")
     (tmp_path / "dir.so").mkdir()
     for text in (
         "pkcs11:relative/libsofthsm2.so",

@@ -243,8 +243,11 @@ class Pkcs11Module:
 class Pkcs11Card:
     """A card in a PKCS#11 slot, for one `read_identity`: an `eid.EidToken`."""
 
-    def __init__(self, module: Pkcs11Module, slot: int, session: Any) -> None:
+    def __init__(
+        self, module: Pkcs11Module, slot: int, session: Any, key_id: bytes | None = None
+    ) -> None:
         self.module = module
+        self.key_id = key_id
         self.slot = slot
         self.session = session
         self.generation = module.generation
@@ -276,8 +279,9 @@ class Pkcs11Card:
         return bytes(value)
 
     def read_certificate(self) -> bytes:
-        """The X.509 certificate sharing its CKA_ID with a public key that may verify: exactly
-        one, else the token is not an eID card (CardMalformed)."""
+        """The X.509 certificate sharing its CKA_ID with a public key that may verify (and
+        of CKA_ID `key_id`, if the reader names one): exactly one, else the token is not an
+        eID card (CardMalformed)."""
         P = _pykcs11()
         verifying = {
             self._binary("C_GetAttributeValue CKA_ID", key, P.CKA_ID)
@@ -292,12 +296,13 @@ class Pkcs11Card:
             [(P.CKA_CLASS, P.CKO_CERTIFICATE), (P.CKA_CERTIFICATE_TYPE, P.CKC_X_509)],
         ):
             cid = self._binary("C_GetAttributeValue CKA_ID", cert, P.CKA_ID)
-            if cid in verifying:
+            if cid in verifying and self.key_id in (None, cid):
                 matches.append((cid, cert))
         if len(matches) != 1:
+            wanted = "" if self.key_id is None else f" of CKA_ID {self.key_id.hex()}"
             raise CardMalformed(
-                f"the card holds {len(matches)} signing certificates (one with the CKA_ID of a "
-                "verifying public key expected): it is not an eID card"
+                f"the card holds {len(matches)} signing certificates{wanted} (one with the "
+                "CKA_ID of a verifying public key expected): it is not an eID card"
             )
         cid, cert = matches[0]
         der = self._binary("C_GetAttributeValue CKA_VALUE", cert, P.CKA_VALUE)
@@ -398,11 +403,16 @@ class Pkcs11Card:
 
 class Pkcs11Reader:
     """The booth's card slot over a PKCS#11 module: the one initialised token present (of
-    `token_label`, if given: "HiCOS PKI Smart Card" for MOICA cards)."""
+    `token_label`, if given: "HiCOS PKI Smart Card" for MOICA cards). `key_id`, if given,
+    names the signing pair's CKA_ID (b"SIGN" on MOICA cards, which also carry a second
+    verify key "SIGN02"); otherwise the one certificate of a verifying key pair is taken."""
 
-    def __init__(self, module: Pkcs11Module, token_label: str | None = None) -> None:
+    def __init__(
+        self, module: Pkcs11Module, token_label: str | None = None, key_id: bytes | None = None
+    ) -> None:
         self.module = module
         self.token_label = token_label
+        self.key_id = key_id
 
     def _slot(self) -> int | None:
         with self.module.lock:
@@ -420,7 +430,7 @@ class Pkcs11Reader:
             slot = self._slot()
             if slot is None:
                 raise NoCard("no card in the reader: ask the voter to insert the ID card")
-            return Pkcs11Card(self.module, slot, self.module.open_session(slot))
+            return Pkcs11Card(self.module, slot, self.module.open_session(slot), self.key_id)
 
     def watch(self, callback: Callable[[bool], None]) -> Pkcs11Events:
         return Pkcs11Events(self, callback)

@@ -35,6 +35,9 @@ class CardReader(Protocol):
     def watch(self, callback: Callable[[bool], None]) -> CardWatch: ...
 
 
+MOICA_LABEL = "HiCOS PKI Smart Card"  # the token label of a 自然人憑證 through HiCOS
+
+
 class ReaderKind(enum.Enum):
     PCSC = "pcsc"
     PKCS11 = "pkcs11"
@@ -44,18 +47,25 @@ class ReaderKind(enum.Enum):
 class ReaderConfig:
     """`pcsc`: `name` is the PC/SC reader's name (a prefix). `pkcs11`: `module` is the vendor
     module's absolute path; `token_label` restricts it to tokens of that label ("HiCOS PKI
-    Smart Card" for MOICA cards); `rescan` re-initialises a module that reads its tokens only
+    Smart Card" for MOICA cards); `key_id` names the signing pair's CKA_ID (b"SIGN" for
+    MOICA cards); `rescan` re-initialises a module that reads its tokens only
     at C_Initialize (SoftHSM2), never needed for a card reader's module."""
 
     kind: ReaderKind
     name: str = ""
     module: Path | None = None
     token_label: str | None = None
+    key_id: bytes | None = None
     rescan: bool = False
 
     @classmethod
+    def moica(cls, module: Path) -> ReaderConfig:
+        """A 自然人憑證 through Chunghwa Telecom's HiCOS module (docs/hardware.md)."""
+        return cls(ReaderKind.PKCS11, module=module, token_label=MOICA_LABEL, key_id=b"SIGN")
+
+    @classmethod
     def parse(cls, text: str) -> ReaderConfig:
-        """'pcsc:<reader name>' or 'pkcs11:<module path>' (a booth's configuration)."""
+        """'pcsc:<reader name>', 'pkcs11:<module path>' or 'moica:<HiCOS module path>'."""
         kind, sep, rest = text.partition(":")
         if not sep or not rest:
             raise NoReader(f"a card reader is 'pcsc:<reader name>' or 'pkcs11:<module>': {text!r}")
@@ -63,7 +73,9 @@ class ReaderConfig:
             return cls(ReaderKind.PCSC, name=rest)
         if kind == ReaderKind.PKCS11.value:
             return cls(ReaderKind.PKCS11, module=Path(rest))
-        raise NoReader(f"unknown card reader kind {kind!r}: pcsc or pkcs11")
+        if kind == "moica":
+            return cls.moica(Path(rest))
+        raise NoReader(f"unknown card reader kind {kind!r}: pcsc, pkcs11 or moica")
 
 
 def open_reader(config: ReaderConfig) -> CardReader:
@@ -79,5 +91,6 @@ def open_reader(config: ReaderConfig) -> CardReader:
 
         if config.module is None:
             raise NoReader("a PKCS#11 card reader needs its module's path")
-        return Pkcs11Reader(Pkcs11Module(config.module, rescan=config.rescan), config.token_label)
+        module = Pkcs11Module(config.module, rescan=config.rescan)
+        return Pkcs11Reader(module, config.token_label, config.key_id)
     raise NoReader(f"unknown card reader kind {config.kind!r}")

@@ -61,6 +61,9 @@ class TokenContent:
     keyx_certificate: bytes
     root_certificate: bytes
     pin: str = "1234"
+    # Further signing pairs with a certificate, as (CKA_ID, key, certificate DER): the public
+    # MOICA listing shows a second verify key "SIGN02" labelled "k3".
+    extra_signing: tuple[tuple[bytes, Key, bytes], ...] = ()
 
 
 def holder_content(ca: TestCA, key: Key, certificate: bytes, pin: str = "1234") -> TokenContent:
@@ -160,12 +163,14 @@ def _int(value: int) -> bytes:
     return value.to_bytes((value.bit_length() + 7) // 8 or 1, "big")
 
 
-def _key_pair(key: Key, cka_id: bytes, *, signing: bool) -> list[list[tuple[int, Any]]]:
+def _key_pair(
+    key: Key, cka_id: bytes, *, signing: bool, label: str = KEY_LABEL
+) -> list[list[tuple[int, Any]]]:
     """Private and public key templates. The signing pair signs and verifies only; the
     encryption pair decrypts, unwraps, encrypts and wraps only (as on a MOICA card)."""
     import PyKCS11 as P
 
-    common = [(P.CKA_TOKEN, True), (P.CKA_ID, cka_id), (P.CKA_LABEL, KEY_LABEL)]
+    common = [(P.CKA_TOKEN, True), (P.CKA_ID, cka_id), (P.CKA_LABEL, label)]
     private = [
         *common,
         (P.CKA_CLASS, P.CKO_PRIVATE_KEY),
@@ -240,6 +245,14 @@ def _objects(content: TokenContent) -> list[list[tuple[int, Any]]]:
         _certificate(content.sign_certificate, SIGN_ID, SIGN_CERT_LABEL),
         _certificate(content.keyx_certificate, KEYX_ID, KEYX_CERT_LABEL),
         _certificate(content.root_certificate, ROOT_ID, ROOT_LABEL),
+        *(
+            template
+            for cka_id, key, der in content.extra_signing
+            for template in [
+                *_key_pair(key, cka_id, signing=True, label="k3"),
+                _certificate(der, cka_id, f"{cka_id.decode()} Cert"),
+            ]
+        ),
     ]
 
 
