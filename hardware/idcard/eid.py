@@ -6,6 +6,10 @@ eID application; its certificate chains to a trusted root; it is valid on the el
 and not revoked in the snapshot; the PIN unlocks the card; the card signs a fresh challenge
 with the certificate's key (RSA-2048 PKCS#1 v1.5 SHA-256, as today's citizen certificate
 cards; or ECDSA P-256 SHA-256). The PIN is never stored: it is wiped after the VERIFY.
+
+The same checks, in the same order, whichever way the card is reached: this project's APDU
+profile over a `CardChannel` (`ApduToken`), or a vendor's PKCS#11 module (`EidToken`,
+implemented by `hardware.idcard.pkcs11.Pkcs11Card`: the path of a real 自然人憑證).
 """
 
 from __future__ import annotations
