@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from hardware.errors import (
     CardError,
     CardMalformed,
+    CardModuleFailed,
+    CardRemoved,
     CardSignatureInvalid,
     CertificateExpired,
     CertificateRevoked,
@@ -38,7 +40,7 @@ from hardware.errors import (
     UnknownIssuer,
 )
 from hardware.idcard.eid import EidToken, read_identity
-from hardware.idcard.pkcs11 import Pkcs11Reader
+from hardware.idcard.pkcs11 import Pkcs11Reader, module_error
 from hardware.idcard.readers import ReaderConfig, ReaderKind, open_reader
 from hardware.idcard.softhsm import (
     HICOS_LABEL,
@@ -478,6 +480,47 @@ def test_rsa_signs_the_same_through_either_mechanism(
     reader.module.mechanisms = lambda slot: frozenset()  # type: ignore[method-assign]
     with pytest.raises(CardMalformed, match=r"no RSA PKCS#1 v1\.5 or ECDSA"):
         identity(reader, ca)
+
+
+def test_a_session_of_an_unloaded_module_is_never_called(
+    reader: Pkcs11Reader, softhsm_slot: SoftHsmSlot, rsa_token: Path
+) -> None:
+    """The module finalised under an open card (the booth shutting down, a rescan): the card
+    is gone (CardRemoved), and closing it calls nothing (a call would be into unmapped code)."""
+    softhsm_slot.insert(rsa_token)
+    card = reader.connect()
+    card.read_certificate()
+    reader.module.close()
+    with pytest.raises(CardRemoved):
+        card.read_certificate()
+    with pytest.raises(CardRemoved):
+        card.verify_pin(PIN)
+    card.close()
+    assert reader.card_present()  # the module loads again for the next card
+    softhsm_slot.pull()
+    assert not reader.card_present()  # and rescans: the dead session is not counted
+
+
+# PKCS#11 v2.40 §3.6 (pkcs11t.h) return values, as numbers from the standard.
+MODULE_ERRORS = {
+    0x32: CardRemoved,  # CKR_DEVICE_REMOVED
+    0xE0: CardRemoved,  # CKR_TOKEN_NOT_PRESENT
+    0xB0: CardRemoved,  # CKR_SESSION_CLOSED
+    0xB3: CardRemoved,  # CKR_SESSION_HANDLE_INVALID
+    0xE1: CardMalformed,  # CKR_TOKEN_NOT_RECOGNIZED
+    0x30: CardModuleFailed,  # CKR_DEVICE_ERROR
+    0x06: CardModuleFailed,  # CKR_FUNCTION_FAILED
+    0x12345678: CardModuleFailed,  # no such value
+}
+
+
+@pytest.mark.parametrize("rv, kind", sorted(MODULE_ERRORS.items(), key=lambda i: i[0]))
+def test_module_errors_are_named(rv: int, kind: type[CardError]) -> None:
+    error = module_error("C_Sign", rv)
+    assert type(error) is kind and "C_Sign" in str(error)
+    if kind is CardModuleFailed:
+        assert isinstance(error, CardModuleFailed) and error.rv == rv
+        assert f"0x{rv:08X}" in str(error)
 
 
 def test_insertion_and_removal_events(

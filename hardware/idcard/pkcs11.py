@@ -134,10 +134,12 @@ class Pkcs11Module:
                 self._lib = None
 
     def close(self) -> None:
+        """C_Finalize: every session ends with it."""
         with self.lock:
             if self._lib is not None:
                 self._lib.unload()
                 self._lib = None
+            self._sessions = 0
 
     @contextmanager
     def calling(self, what: str) -> Iterator[Any]:
