@@ -501,6 +501,20 @@ def test_a_session_of_an_unloaded_module_is_never_called(
     assert not reader.card_present()  # and rescans: the dead session is not counted
 
 
+def test_provisioning_refuses_while_softhsm2_is_loaded(
+    reader: Pkcs11Reader, ca: TestCA, keyx: tuple[rsa.RSAPrivateKey, bytes], tmp_path: Path
+) -> None:
+    """Loaded, SoftHSM2 keeps the configuration it read: a token would land in the reader's
+    token directory, not the one asked for."""
+    from hardware.idcard.softhsm import ProvisioningError
+
+    reader.card_present()  # loads the module
+    key, cert = ca.issue("A123456789", "ec")
+    with pytest.raises(ProvisioningError, match="already loaded"):
+        provision(tmp_path / "card", content(ca, keyx, Card(key, _der(cert), ())))
+    assert not (tmp_path / "card").exists()
+
+
 # PKCS#11 v2.40 §3.6 (pkcs11t.h) return values, as numbers from the standard.
 MODULE_ERRORS = {
     0x32: CardRemoved,  # CKR_DEVICE_REMOVED
