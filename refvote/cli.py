@@ -17,6 +17,21 @@ from refvote import __version__
 Handler = Callable[[argparse.Namespace], int]
 
 
+def add_worker_options(parser: argparse.ArgumentParser) -> None:
+    """--workers N / --dask ADDRESS: where the per-export checks run (tally.parallel)."""
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="local worker processes for the per-export checks (default: all cores)",
+    )
+    parser.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run the per-export checks on this dask.distributed scheduler (tcp://host:8786)",
+    )
+
+
 def _lazy(target: str) -> Handler:
     def run(args: argparse.Namespace) -> int:
         module_name, func = target.split(":")
@@ -106,6 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="also make each card a SoftHSM2 token in a MOICA card's PKCS#11 layout",
     )
     cards.set_defaults(run=_lazy("refvote.cmd_dev:make_cards"))
+    synth = dev_commands.add_parser(
+        "synth-record",
+        help="a large, valid, SYNTHETIC election record for benchmarks (never for an election)",
+    )
+    synth.add_argument("--ballots", type=int, required=True, help="cast ballots in all")
+    synth.add_argument("--stations", type=int, required=True, help="stations, two booths each")
+    synth.add_argument("--workers", type=int, metavar="N", help="processes (default: all cores)")
+    synth.add_argument("--seed", type=int, default=1, help="of the synthetic choices (1)")
+    synth.add_argument("--out", required=True, help="a new folder: record/, keys, fingerprint")
+    synth.set_defaults(run=_lazy("refvote.cmd_dev:synth_record"))
 
     trustee = commands.add_parser(
         "trustee", help="a trustee's steps, on the trustee's own offline device"
@@ -204,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     t_import = tally_commands.add_parser("import", help="verify and import booth exports")
     t_import.add_argument("--workspace", required=True)
     t_import.add_argument("media", nargs="+", help="export files or media folders")
+    add_worker_options(t_import)
     t_import.set_defaults(run=_lazy("refvote.cmd_tally:import_"))
     t_prepare = tally_commands.add_parser(
         "prepare", help="write the pre-decryption record for trustees"
@@ -232,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the authority key's read-aloud fingerprint: the record is verified against it and "
         "the public site written (without it, the site is not written)",
     )
+    add_worker_options(t_pub)
     t_pub.set_defaults(run=_lazy("refvote.cmd_tally:publish"))
     t_rule = tally_commands.add_parser(
         "rule", help="Art. 29 of the Referendum Act on given figures"
@@ -277,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check a pre-decryption record (V1-V10; it must hold no shares or results)",
     )
+    add_worker_options(verify)
     verify.set_defaults(run=_lazy("refvote.cmd_verify:verify"))
 
     site = commands.add_parser(
@@ -290,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the election authority key's read-aloud fingerprint: the site rests on it",
     )
     site.add_argument("--out", required=True, help="a new folder for the site")
+    add_worker_options(site)
     site.set_defaults(run=_lazy("refvote.cmd_site:site"))
 
     from refvote.cmd_audit import register as register_audit

@@ -303,7 +303,7 @@ class TallyStation:
             if b.ballot.ballot_id in seen.ballot_ids:
                 raise VerificationFailed(f"{label}: ballot_id appears twice in the record")
             for q in b.ballot.questions:
-                if q.ciphertext.alpha in seen.alphas:
+                if q.ciphertext.alpha.to_bytes() in seen.alphas:
                     raise VerificationFailed(
                         f"{label}: question {q.question_id}: α appears twice in the record"
                     )

@@ -12,13 +12,15 @@ shares or results may be present). `until` stops after a given check (for `refvo
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, Protocol, TextIO
 
 from ballots.ballot import check_ballot, check_reveal
 from ballots.chain import EntryKind, chain_close, replay
+from ballots.definition import Definition
 from ballots.errors import BallotsError, PackageError
 from ballots.export import BoothExport, Status
 from ballots.package import (
@@ -45,7 +47,15 @@ from ballots.record import (
     shares_path,
     sums_from_json,
 )
-from ballots.results import Count, StationCount, SumSpec, compute_sums, outcomes, totals
+from ballots.results import (
+    Count,
+    StationCount,
+    SumSpec,
+    TurnoutExceeded,
+    outcomes,
+    totals,
+)
+from crypto.elgamal import Ciphertext, sum_ciphertexts
 from crypto.errors import CryptoError
 from crypto.hashing import file_fingerprint, group_for_reading
 from crypto.hazmat.group import Point, Scalar
@@ -62,7 +72,10 @@ class _State:
     authority: str | None
     package: VerifiedPackage | None = None
     index: RecordIndex | None = None
+    # The parsed exports, kept only when the per-export checks ran in this process (no runner):
+    # `refvote lookup` reads them. With a runner, only the outcomes come back.
     exports: dict[str, BoothExport] = field(default_factory=dict)
+    outcomes: list[ExportOutcome] = field(default_factory=list)  # in definition booth order
     shares: dict[int, SharesFile] = field(default_factory=dict)
 
 
@@ -104,11 +117,19 @@ class Verifier:
         *,
         expect: str | None = FINAL,
         until: str | None = None,
+        runner: Runner | None = None,
+        extra: Callable[[VerifiedPackage, BoothExport], Any] | None = None,
     ) -> None:
         if expect is not None and expect not in STATES:
             raise ValueError(f"expect must be {FINAL!r}, {PRE_DECRYPTION!r} or None")
         self.state = _State(folder, authority)
         self.out = out
+        # runner: where the per-export checks (V4–V9) run (None: here, one export after
+        # another; tally.parallel: local processes or a Dask cluster). Same output either way.
+        # extra(pkg, export): more per-export work done where the export is parsed (the site's
+        # lookup rows); its value is in the export's outcome (`ExportOutcome.extra`).
+        self.runner = runner
+        self.extra = extra
         self.expect = expect
         self._sums_cache: list[SumSpec] = []
         self._results: Results | None = None
@@ -167,15 +188,8 @@ class Verifier:
                 continue
             try:
                 result = check.run(self.state)
-            except (VerificationFailed, CryptoError) as exc:
-                message = str(exc)
-            except OSError as exc:  # a read that failed beneath the named readers
-                message = f"{exc.filename}: {exc.strerror}"
             except Exception as exc:  # the last line of defence: no traceback reaches a person
-                message = (
-                    f"internal error of the verifier ({type(exc).__name__}); the record is not "
-                    "accepted: report this with the record"
-                )
+                message = failure_message(exc)
             else:
                 self._say(check.code, check.title, result)
                 self.passed.append(check.code)
@@ -298,34 +312,59 @@ class Verifier:
         )
 
     def _exports(self, s: _State) -> str:
+        """V4, and the per-export work of V5–V9 with it: each export's checks run in order
+        until one fails (here, or on the runner's workers, export by export); the checks below
+        then report from the outcomes, taking the first export in definition order that failed
+        each one, which is exactly what one pass per check over the exports would report."""
         pkg = self._pkg()
+        assert s.index is not None
+        listed = dict(s.index.files)
+        jobs = []
         for booth_id in pkg.definition.booth_ids():
             path = booth_path(booth_id)
-            s.exports[booth_id] = check_export_identity(pkg, booth_id, self._read(path), path)
-        return f"ok ({len(s.exports)} booths, signatures verified)"
+            try:
+                data = self._read(path)
+            except Exception as exc:
+                data, read_failure = b"", failure_message(exc)
+            else:
+                read_failure = None
+            jobs.append(ExportJob(booth_id, path, data, listed.get(path, b""), read_failure))
+        if self.runner is None:
+            s.outcomes = [verify_export(pkg, job, self.extra, s.exports) for job in jobs]
+        else:
+            shared = SharedPackage.of(s.folder, pkg, listed)
+            s.outcomes = list(self.runner.map(run_export_job, jobs, shared, self.extra))
+        self._first_failure("V4")
+        return f"ok ({len(s.outcomes)} booths, signatures verified)"
+
+    def _first_failure(self, code: str) -> None:
+        for outcome in self.state.outcomes:
+            if outcome.failure is not None and outcome.failure[0] == code:
+                raise VerificationFailed(outcome.failure[1])
 
     def _chains(self, s: _State) -> str:
-        for e in s.exports.values():
-            check_chain(e)
-        entries = sum(len(e.chain) for e in s.exports.values())
-        return f"ok ({entries:,} entries in {len(s.exports)} chains)"
+        self._first_failure("V5")
+        entries = sum(o.entries for o in s.outcomes)
+        return f"ok ({entries:,} entries in {len(s.outcomes)} chains)"
 
     def _validity(self, s: _State) -> str:
         seen = Seen()
-        for e in s.exports.values():
-            check_validity(self._pkg(), e, seen)
+        order = question_order(self._pkg())
+        for o in s.outcomes:
+            check_validity_keys(order, o.booth_id, o.station_id, o.ballots, seen)
         return f"{len(seen.ballot_ids):,} ok"
 
     def _proofs(self, s: _State) -> str:
-        proofs = sum(check_proofs(self._pkg(), e) for e in s.exports.values())
-        return f"{proofs:,} ok"
+        self._first_failure("V7")
+        return f"{sum(o.proofs for o in s.outcomes):,} ok"
 
     def _chain_membership(self, s: _State) -> str:
-        checked = sum(check_chain_membership(self._pkg(), e) for e in s.exports.values())
-        return f"{checked:,} ok"
+        self._first_failure("V8")
+        return f"{sum(o.members for o in s.outcomes):,} ok"
 
     def _challenged(self, s: _State) -> str:
-        n = sum(check_challenged(self._pkg(), e) for e in s.exports.values())
+        self._first_failure("V9")
+        n = sum(o.challenged for o in s.outcomes)
         return f"{n:,} ok (re-encrypted, not counted)"
 
     def _sums(self, s: _State) -> str:
@@ -333,8 +372,7 @@ class Verifier:
         base, sums = sums_from_json(self._read(SUMS_PATH))
         if base != pkg.public.base:
             raise VerificationFailed("tally/sums.json belongs to another election")
-        cast = [b.ballot for e in s.exports.values() for b in e.ballots if b.status is Status.CAST]
-        expected = compute_sums(pkg.definition, cast)  # TurnoutExceeded names the station
+        expected = merge_sums(pkg.definition, s.outcomes)  # TurnoutExceeded names the station
         if len(sums) != len(expected):
             raise VerificationFailed(
                 f"tally/sums.json has {len(sums)} sums; expected {len(expected)}"
@@ -355,7 +393,8 @@ class Verifier:
             if got.ballots >= pkg.definition.packing_base:
                 raise VerificationFailed(f"{label}: N ≥ B")
         self._sums_cache = sums
-        return f"{len(sums):,} ok (recomputed from {len(cast):,} cast ballots)"
+        cast = sum(o.cast for o in s.outcomes)
+        return f"{len(sums):,} ok (recomputed from {cast:,} cast ballots)"
 
     def _shares(self, s: _State) -> str:
         pkg = self._pkg()
@@ -483,10 +522,8 @@ class Verifier:
         assert s.index is not None
         listed = {p for p, _ in s.index.files}
         cast: dict[str, int] = {}
-        for e in s.exports.values():
-            cast[e.station_id] = cast.get(e.station_id, 0) + sum(
-                1 for b in e.ballots if b.status is Status.CAST
-            )
+        for o in s.outcomes:
+            cast[o.station_id] = cast.get(o.station_id, 0) + o.cast
         present = 0
         shown = {"checked_in_not_cast": 0, "released": 0, "completed_after_release": 0}
         for station in pkg.definition.stations:
@@ -526,10 +563,36 @@ class Verifier:
 
 @dataclass
 class Seen:
-    """Ballot IDs and α seen so far across the record (every α and ID must be unique)."""
+    """Ballot IDs and α (their canonical encodings) seen so far across the record (every α
+    and ID must be unique)."""
 
     ballot_ids: set[bytes] = field(default_factory=set)
-    alphas: set[Point] = field(default_factory=set)
+    alphas: set[bytes] = field(default_factory=set)
+
+
+# What V6 needs of a ballot, as plain values (they travel back from workers):
+# (ballot_id, booth_id, station_id, ((question_id, α encoding, α is O), …)).
+BallotKey = tuple[bytes, str, str, tuple[tuple[str, bytes, bool], ...]]
+
+
+def ballot_keys(e: BoothExport) -> tuple[BallotKey, ...]:
+    """V6's view of an export's ballots, in export order."""
+    return tuple(
+        (
+            b.ballot.ballot_id,
+            b.ballot.booth_id,
+            b.ballot.station_id,
+            tuple(
+                (q.question_id, q.ciphertext.alpha.to_bytes(), q.ciphertext.alpha.is_identity())
+                for q in b.ballot.questions
+            ),
+        )
+        for b in e.ballots
+    )
+
+
+def question_order(pkg: VerifiedPackage) -> dict[str, int]:
+    return {q: n for n, q in enumerate(pkg.definition.question_ids())}
 
 
 def check_export_identity(
@@ -587,31 +650,40 @@ def check_chain(e: BoothExport) -> None:
 
 def check_validity(pkg: VerifiedPackage, e: BoothExport, seen: Seen) -> None:
     """V6 for one export, against the IDs and α of the exports checked before it."""
-    order = {q: n for n, q in enumerate(pkg.definition.question_ids())}
-    for b in e.ballots:
-        ballot = b.ballot
-        label = f"ballot {ballot.ballot_id.hex()} (booth {e.booth_id})"
-        if (ballot.booth_id, ballot.station_id) != (e.booth_id, e.station_id):
+    check_validity_keys(question_order(pkg), e.booth_id, e.station_id, ballot_keys(e), seen)
+
+
+def check_validity_keys(
+    order: dict[str, int],
+    booth_id: str,
+    station_id: str,
+    ballots: Iterable[BallotKey],
+    seen: Seen,
+) -> None:
+    """V6 for one export's ballots (`ballot_keys`), against `seen` (updated)."""
+    for ballot_id, ballot_booth, ballot_station, questions in ballots:
+        label = f"ballot {ballot_id.hex()} (booth {booth_id})"
+        if (ballot_booth, ballot_station) != (booth_id, station_id):
             raise VerificationFailed(f"{label}: names another booth or station")
-        if ballot.ballot_id in seen.ballot_ids:
+        if ballot_id in seen.ballot_ids:
             raise VerificationFailed(f"{label}: ballot_id appears twice in the record")
-        seen.ballot_ids.add(ballot.ballot_id)
-        if not ballot.questions:  # the export reader refuses it too (V4)
+        seen.ballot_ids.add(ballot_id)
+        if not questions:  # the export reader refuses it too (V4)
             raise VerificationFailed(f"{label}: takes no question")
         previous = -1
-        for q in ballot.questions:
-            if order.get(q.question_id, -1) <= previous:
+        for question_id, alpha, is_identity in questions:
+            if order.get(question_id, -1) <= previous:
                 raise VerificationFailed(
-                    f"{label}: question {q.question_id!r} unknown or out of definition order"
+                    f"{label}: question {question_id!r} unknown or out of definition order"
                 )
-            previous = order[q.question_id]
-            if q.ciphertext.alpha.is_identity():
-                raise VerificationFailed(f"{label}: question {q.question_id}: α is O")
-            if q.ciphertext.alpha in seen.alphas:
+            previous = order[question_id]
+            if is_identity:
+                raise VerificationFailed(f"{label}: question {question_id}: α is O")
+            if alpha in seen.alphas:
                 raise VerificationFailed(
-                    f"{label}: question {q.question_id}: α appears twice in the record"
+                    f"{label}: question {question_id}: α appears twice in the record"
                 )
-            seen.alphas.add(q.ciphertext.alpha)
+            seen.alphas.add(alpha)
 
 
 def check_proofs(pkg: VerifiedPackage, e: BoothExport) -> int:
@@ -674,6 +746,212 @@ def check_challenged(pkg: VerifiedPackage, e: BoothExport) -> int:
     return n
 
 
+# One export's checks, wherever they run ------------------------------------------------------
+
+
+def failure_message(exc: BaseException) -> str:
+    """What a failed check prints for `exc` (the same in this process and on a worker)."""
+    if isinstance(exc, (VerificationFailed, CryptoError)):
+        return str(exc)
+    if isinstance(exc, OSError):  # a read that failed beneath the named readers
+        return f"{exc.filename}: {exc.strerror}"
+    return (
+        f"internal error of the verifier ({type(exc).__name__}); the record is not "
+        "accepted: report this with the record"
+    )
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    """One booth's export as the main process read it, and the fingerprint index.json gives."""
+
+    booth_id: str
+    path: str
+    data: bytes
+    fingerprint: bytes
+    read_failure: str | None = None  # the V4 message when the file could not be read
+
+
+# (question_id, sorted ballot IDs, Σα encoding, Σβ encoding) of an export's cast ballots.
+PartialSum = tuple[str, tuple[bytes, ...], bytes, bytes]
+
+
+@dataclass(frozen=True)
+class ExportOutcome:
+    """What the checks V4–V9 found in one export: plain values only (they cross processes).
+
+    failure: (code, message) of the first check that failed for this export (it stopped
+    there), or None. The counts are those of the checks that passed.
+    """
+
+    booth_id: str
+    failure: tuple[str, str] | None
+    station_id: str = ""
+    entries: int = 0  # V5: chain entries
+    ballots: tuple[BallotKey, ...] = ()  # V6, checked across the record by the caller
+    proofs: int = 0  # V7
+    members: int = 0  # V8: published ballots found in the chain
+    challenged: int = 0  # V9
+    cast: int = 0  # cast ballots (V10, V15)
+    sums: tuple[PartialSum, ...] = ()  # V10, merged by `merge_sums`
+    extra: Any = None  # the caller's `extra(pkg, export)`, once every check passed
+
+
+def verify_export(
+    pkg: VerifiedPackage,
+    job: ExportJob,
+    extra: Callable[[VerifiedPackage, BoothExport], Any] | None = None,
+    keep: dict[str, BoothExport] | None = None,
+) -> ExportOutcome:
+    """V4, V5, V7, V8, V9 for one export, in that order, stopping at the first that fails;
+    V6's per-ballot values and V10's partial sums for the caller to combine across exports."""
+    code = "V4"
+    station_id, keys = "", ()
+    try:
+        if job.read_failure is not None:
+            raise VerificationFailed(job.read_failure)
+        if file_fingerprint(job.data) != job.fingerprint:  # changed since V3 read it
+            raise VerificationFailed(f"{job.path}: does not match its fingerprint in index.json")
+        export = check_export_identity(pkg, job.booth_id, job.data, job.path)
+        if keep is not None:
+            keep[job.booth_id] = export
+        station_id = export.station_id
+        code = "V5"
+        check_chain(export)
+        keys = ballot_keys(export)  # V6 runs across exports even if a later check fails here
+        code = "V7"
+        proofs = check_proofs(pkg, export)
+        code = "V8"
+        members = check_chain_membership(pkg, export)
+        code = "V9"
+        challenged = check_challenged(pkg, export)
+        cast = [b.ballot for b in export.ballots if b.status is Status.CAST]
+        by_question: dict[str, list[tuple[bytes, Ciphertext]]] = {}
+        for ballot in cast:
+            for q in ballot.questions:
+                by_question.setdefault(q.question_id, []).append((ballot.ballot_id, q.ciphertext))
+        sums = []
+        for qid, entries in sorted(by_question.items()):
+            total = sum_ciphertexts([c for _, c in entries])
+            ids = tuple(sorted(b for b, _ in entries))
+            sums.append((qid, ids, total.alpha.to_bytes(), total.beta.to_bytes()))
+        more = extra(pkg, export) if extra is not None else None
+    except Exception as exc:
+        return ExportOutcome(job.booth_id, (code, failure_message(exc)), station_id, ballots=keys)
+    return ExportOutcome(
+        job.booth_id,
+        None,
+        station_id,
+        len(export.chain),
+        keys,
+        proofs,
+        members,
+        challenged,
+        len(cast),
+        tuple(sums),
+        more,
+    )
+
+
+def merge_sums(definition: Definition, exports: Sequence[ExportOutcome]) -> list[SumSpec]:
+    """`ballots.results.compute_sums` from the exports' partial sums: the same sums in the same
+    order (ballot IDs sorted, Σ in the group), TurnoutExceeded for the same first station."""
+    cast: dict[str, int] = {}
+    parts: dict[tuple[str, str], list[PartialSum]] = {}
+    for o in exports:
+        cast[o.station_id] = cast.get(o.station_id, 0) + o.cast
+        for part in o.sums:
+            parts.setdefault((o.station_id, part[0]), []).append(part)
+    for station in definition.stations:
+        n = cast.get(station.station_id, 0)
+        if n > station.eligible:
+            raise TurnoutExceeded(station.station_id, n, station.eligible)
+    sums = []
+    for station in definition.stations:
+        for qid in definition.question_ids():
+            found = parts.get((station.station_id, qid), [])
+            ids = tuple(sorted(b for part in found for b in part[1]))
+            total = sum_ciphertexts(
+                [
+                    Ciphertext(
+                        Point.from_bytes(alpha, what="partial sum"),
+                        Point.from_bytes(beta, what="partial sum"),
+                    )
+                    for _, _, alpha, beta in found
+                ]
+            )
+            sums.append(SumSpec(station.station_id, qid, ids, total))
+    return sums
+
+
+class Runner(Protocol):
+    """Runs `run_export_job(job, shared, extra)` for every job; the outcomes in job order."""
+
+    def map(
+        self,
+        fn: Callable[[ExportJob, SharedPackage, Any], ExportOutcome],
+        jobs: Sequence[ExportJob],
+        shared: SharedPackage,
+        extra: Any,
+    ) -> Iterable[ExportOutcome]: ...
+
+
+@dataclass(frozen=True)
+class SharedPackage:
+    """The election package as a worker verifies it again: its files' bytes, the authority
+    fingerprint the main process verified it against, and the fingerprint index.json gives
+    package.json (which the worker's copy must have)."""
+
+    files: tuple[tuple[str, bytes], ...]  # (path under package/, bytes)
+    authority: str
+    package_fingerprint: bytes
+
+    @classmethod
+    def of(cls, folder: Path, pkg: VerifiedPackage, listed: dict[str, bytes]) -> SharedPackage:
+        files = tuple(
+            (path[len("package/") :], read_record_file(folder, path))
+            for path in sorted(listed)
+            if path.startswith("package/")
+        )
+        return cls(
+            files,
+            key_fingerprint(pkg.public.authority_key),
+            listed["package/package.json"],
+        )
+
+
+_PACKAGES: dict[tuple[bytes, str], VerifiedPackage] = {}  # per worker process
+
+
+def shared_package(shared: SharedPackage) -> VerifiedPackage:
+    """The package verified in this process (once per process): pinned to the authority the
+    main process used, its package.json the one index.json lists."""
+    key = (shared.package_fingerprint, shared.authority)
+    if key not in _PACKAGES:
+        files = dict(shared.files)
+        if file_fingerprint(files.get("package.json", b"")) != shared.package_fingerprint:
+            raise VerificationFailed("package/package.json changed while the record was checked")
+        with tempfile.TemporaryDirectory(prefix="refvote-worker-") as tmp:
+            for relative, data in shared.files:
+                path = Path(tmp, relative)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            try:
+                _PACKAGES[key] = verify_package(Path(tmp), shared.authority)
+            except BallotsError as exc:
+                raise VerificationFailed(f"package: {exc}") from None
+    return _PACKAGES[key]
+
+
+def run_export_job(job: ExportJob, shared: SharedPackage, extra: Any) -> ExportOutcome:
+    """A worker's task: one export's checks against the package verified in the worker."""
+    try:
+        pkg = shared_package(shared)
+    except Exception as exc:
+        return ExportOutcome(job.booth_id, ("V4", failure_message(exc)))
+    return verify_export(pkg, job, extra)
+
+
 def _fmt(c: Count) -> str:
     return f"{c.ballots} ballots, yes {c.yes}, no {c.no}"
 
@@ -685,13 +963,19 @@ def verify_record(
     *,
     expect: str | None = FINAL,
     until: str | None = None,
+    runner: Runner | None = None,
 ) -> bool:
     """Run the checks (see `Verifier`); True only if every check that ran passed."""
-    return Verifier(folder, authority, out, expect=expect, until=until).run()
+    return Verifier(folder, authority, out, expect=expect, until=until, runner=runner).run()
 
 
 __all__ = [
+    "BallotKey",
+    "ExportJob",
+    "ExportOutcome",
+    "Runner",
     "Seen",
+    "SharedPackage",
     "VerificationFailed",
     "Verifier",
     "check_chain",
@@ -700,6 +984,11 @@ __all__ = [
     "check_export_identity",
     "check_proofs",
     "check_validity",
+    "check_validity_keys",
+    "failure_message",
+    "merge_sums",
     "normalise_authority",
+    "run_export_job",
+    "verify_export",
     "verify_record",
 ]

@@ -199,7 +199,7 @@ def test_an_unexpected_exception_is_a_failed_line_not_a_traceback(
     def broken(*args: object) -> None:
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(verify, "compute_sums", broken)
+    monkeypatch.setattr(verify, "merge_sums", broken)
     verifier = Verifier(built.folder, out=io.StringIO())
     assert not verifier.run()
     assert verifier.passed == [f"V{n}" for n in range(1, 10)]
