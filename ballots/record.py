@@ -175,9 +175,12 @@ class RecordIndex:
     state: str
     files: tuple[tuple[str, bytes], ...]  # (path, fingerprint), sorted by path
     signature: bytes
+    # A benchmark record made by `refvote dev synth-record`, never an election: the member
+    # `"synthetic": true` is present only then (docs/election-record.md §2).
+    synthetic: bool = False
 
     def body(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "type": "refvote/record-index",
             "version": PROTOCOL_VERSION,
             "manifest_hash": to_hex(self.manifest_hash),
@@ -185,6 +188,9 @@ class RecordIndex:
             "state": self.state,
             "files": [{"path": p, "fingerprint": to_hex(h)} for p, h in self.files],
         }
+        if self.synthetic:
+            body["synthetic"] = True
+        return body
 
     def payload(self) -> tuple[bytes, bytes]:
         return (self.base, message_fingerprint(self.body()))
@@ -212,12 +218,17 @@ class RecordIndex:
         state = f.text("state", max_length=20)
         if state not in (PRE_DECRYPTION, FINAL):
             raise f.error("state", f"must be {PRE_DECRYPTION!r} or {FINAL!r}")
+        synthetic = False
+        if f.present("synthetic"):
+            f.constant("synthetic", True)  # present only as true: one encoding per record
+            synthetic = True
         index = cls(
             f.hex("manifest_hash", 32),
             f.hex("base", 32),
             state,
             tuple(files),
             f.hex("signature", SIGNATURE_BYTES),
+            synthetic,
         )
         f.finish()
         if [p for p, _ in files] != sorted({p for p, _ in files}):
@@ -482,8 +493,10 @@ def write_record(
     shares: Sequence[SharesFile] = (),
     results: Results | None = None,
     pollbook: Sequence[PollBookCount] = (),
+    synthetic: bool = False,
 ) -> RecordIndex:
     """Write a complete record (pre-decryption without shares and results) and sign its index.
+    `synthetic`: a benchmark record (`refvote dev synth-record`), labelled so in index.json.
 
     The confidential part of the package is never copied. The folder must not exist yet, so
     a record is never half-overwritten.
@@ -517,6 +530,7 @@ def write_record(
         FINAL if results is not None else PRE_DECRYPTION,
         tuple(sorted((p, file_fingerprint(d)) for p, d in files.items())),
         b"",
+        synthetic,
     )
     index = RecordIndex(
         **{**unsigned.__dict__, "signature": tally_key.sign("record", *unsigned.payload())}

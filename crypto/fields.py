@@ -82,6 +82,10 @@ class Fields:
     def obj(self, name: str, what: str | None = None) -> Fields:
         return Fields(self._get(name), what or f"{self._what}: field {name!r}")
 
+    def present(self, name: str) -> bool:
+        """True if the member is there at all (a member allowed to be absent; read it after)."""
+        return name in self._obj
+
     def optional(self, name: str) -> bool:
         """True if the field is present and not null (marks it read either way)."""
         if name not in self._obj:

@@ -70,3 +70,31 @@ def provision_holder(folder: Path, ca: TestCA, key: Key, cert: x509.Certificate)
     from hardware.idcard.softhsm import holder_content, provision
 
     provision(folder, holder_content(ca, key, cert.public_bytes(Encoding.DER)))
+
+
+def synth_record(args: argparse.Namespace) -> int:
+    """`refvote dev synth-record`: a large valid SYNTHETIC record for benchmarks."""
+    import time
+
+    from crypto.errors import CryptoError
+    from refvote.synth import SynthError
+    from refvote.synth import synth_record as make
+    from tally.parallel import default_workers
+
+    start = time.perf_counter()
+
+    def say(text: str) -> None:
+        print(f"[{time.perf_counter() - start:7.1f} s] {text}", flush=True)
+
+    workers = default_workers() if args.workers is None else args.workers
+    try:
+        report = make(Path(args.out), args.ballots, args.stations, workers, args.seed, say)
+    except (SynthError, CryptoError, OSError) as exc:
+        print(f"refvote dev synth-record: {exc}", file=sys.stderr)
+        return 2
+    say(
+        f"SYNTHETIC record of {report.ballots:,} cast ballots in {report.exports} booth exports "
+        f"written to {report.record}/ (a benchmark record, never an election)"
+    )
+    print(f'verify it: refvote verify {report.record} --authority "{report.authority}"')
+    return 0

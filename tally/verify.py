@@ -165,6 +165,11 @@ class Verifier:
         return self.state.index.state if self.state.index is not None else None
 
     @property
+    def synthetic(self) -> bool:
+        """index.json says this is a synthetic benchmark record (once V3 has verified it)."""
+        return self.state.index is not None and self.state.index.synthetic
+
+    @property
     def record_fingerprint(self) -> bytes | None:
         """H("file", index.json), once V3 has verified it: what the reports print."""
         return self._fingerprint
@@ -307,8 +312,9 @@ class Verifier:
         s.index = index
         self._fingerprint = file_fingerprint(data)
         return (
-            f"ok ({len(listed):,} files, {index.state}; record fingerprint "
-            f"{group_for_reading(self._fingerprint)})"
+            f"ok ({len(listed):,} files, {index.state}"
+            + (", SYNTHETIC: a benchmark record, not an election" if index.synthetic else "")
+            + f"; record fingerprint {group_for_reading(self._fingerprint)})"
         )
 
     def _exports(self, s: _State) -> str:
@@ -825,16 +831,7 @@ def verify_export(
         members = check_chain_membership(pkg, export)
         code = "V9"
         challenged = check_challenged(pkg, export)
-        cast = [b.ballot for b in export.ballots if b.status is Status.CAST]
-        by_question: dict[str, list[tuple[bytes, Ciphertext]]] = {}
-        for ballot in cast:
-            for q in ballot.questions:
-                by_question.setdefault(q.question_id, []).append((ballot.ballot_id, q.ciphertext))
-        sums = []
-        for qid, entries in sorted(by_question.items()):
-            total = sum_ciphertexts([c for _, c in entries])
-            ids = tuple(sorted(b for b, _ in entries))
-            sums.append((qid, ids, total.alpha.to_bytes(), total.beta.to_bytes()))
+        cast, sums = partial_sums(export)
         more = extra(pkg, export) if extra is not None else None
     except Exception as exc:
         return ExportOutcome(job.booth_id, (code, failure_message(exc)), station_id, ballots=keys)
@@ -847,10 +844,25 @@ def verify_export(
         proofs,
         members,
         challenged,
-        len(cast),
-        tuple(sums),
+        cast,
+        sums,
         more,
     )
+
+
+def partial_sums(export: BoothExport) -> tuple[int, tuple[PartialSum, ...]]:
+    """An export's cast ballots: how many, and per question the sorted IDs and Σ ciphertext."""
+    cast = [b.ballot for b in export.ballots if b.status is Status.CAST]
+    by_question: dict[str, list[tuple[bytes, Ciphertext]]] = {}
+    for ballot in cast:
+        for q in ballot.questions:
+            by_question.setdefault(q.question_id, []).append((ballot.ballot_id, q.ciphertext))
+    sums = []
+    for qid, entries in sorted(by_question.items()):
+        total = sum_ciphertexts([c for _, c in entries])
+        ids = tuple(sorted(b for b, _ in entries))
+        sums.append((qid, ids, total.alpha.to_bytes(), total.beta.to_bytes()))
+    return len(cast), tuple(sums)
 
 
 def merge_sums(definition: Definition, exports: Sequence[ExportOutcome]) -> list[SumSpec]:
@@ -988,6 +1000,7 @@ __all__ = [
     "failure_message",
     "merge_sums",
     "normalise_authority",
+    "partial_sums",
     "run_export_job",
     "verify_export",
     "verify_record",
