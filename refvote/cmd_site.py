@@ -13,10 +13,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tally.site import VerifiedRecord
 
 
 def site(args: argparse.Namespace) -> int:
     from crypto.errors import CryptoError
+    from tally.parallel import RunnerUnavailable, close_runner, runner_for
     from tally.site import SiteError, build_site
 
     record, out = Path(args.record), Path(args.out)
@@ -24,13 +29,20 @@ def site(args: argparse.Namespace) -> int:
         print(f"refvote site: {record} is not a folder", file=sys.stderr)
         return 2
     try:
-        report = build_site(record, args.authority, out)
+        runner = runner_for(getattr(args, "workers", None), getattr(args, "dask", None))
+    except RunnerUnavailable as exc:
+        print(f"refvote site: {exc}", file=sys.stderr)
+        return 2
+    try:
+        report = build_site(record, args.authority, out, runner=runner)
     except SiteError as exc:
         print(f"refvote site: {exc}", file=sys.stderr)
         return 1
     except CryptoError as exc:  # AlreadyExists, WriteFailed: they name the folder
         print(f"refvote site: {exc}", file=sys.stderr)
         return 2
+    finally:
+        close_runner(runner)
     print(
         f"site written: {report.pages} pages, {report.codes:,} tracking codes in "
         f"{report.shards} shards"
@@ -39,12 +51,14 @@ def site(args: argparse.Namespace) -> int:
     return 0
 
 
-def site_after_publish(record: Path, authority: str) -> int:
+def site_after_publish(record: Path, authority: str, verified: VerifiedRecord | None = None) -> int:
     """`refvote tally publish`'s last step: the site next to the record, as RECORD-site/.
 
     The site is written only from the record as verified against the authority key the tally
     workspace accepted (printed, for the officials to compare with the one read aloud). A site
     already there (a re-run of publish) is left as it is: it was renamed into place whole.
+    `verified`: what publish's own verifier (`tally.site.site_verifier`) just checked, so the
+    record is not verified a second time.
     """
     import os
 
@@ -56,7 +70,7 @@ def site_after_publish(record: Path, authority: str) -> int:
         print(f"site already written in {out}/ (rebuild with `refvote site` to compare)")
         return 0
     try:
-        report = build_site(record, authority, out)
+        report = build_site(record, authority, out, verified=verified)
     except (SiteError, CryptoError) as exc:
         print(f"refvote tally: the site was not written: {exc}", file=sys.stderr)
         return 1

@@ -328,8 +328,26 @@ def publish(args: argparse.Namespace) -> int:
             f"{'PASSED' if o.passed else 'FAILED'}"
         )
     print("verifying the record as anyone will:")
-    if not verify_record(out, args.authority):
-        return 1
+    from tally.parallel import RunnerUnavailable, close_runner, runner_for
+    from tally.site import SiteError, site_verifier, verified_from
+
+    try:
+        runner = runner_for(getattr(args, "workers", None), getattr(args, "dask", None))
+    except RunnerUnavailable as exc:
+        return _fail(str(exc), 2)
+    try:
+        if args.authority is None:
+            if not verify_record(out, None, runner=runner):
+                return 1
+        else:
+            try:  # one verification, for this check and for the site (tally.site.site_verifier)
+                verifier = site_verifier(out, args.authority, sys.stdout, runner)
+            except SiteError as exc:
+                return _fail(str(exc))
+            if not verifier.run():
+                return 1
+    finally:
+        close_runner(runner)
     if args.authority is None:
         # The site tells voters their ballots were counted: it rests on a fingerprint read
         # aloud, never on the key the workspace's own package names.
@@ -340,7 +358,7 @@ def publish(args: argparse.Namespace) -> int:
         return 0
     from refvote.cmd_site import site_after_publish
 
-    return site_after_publish(out, args.authority)
+    return site_after_publish(out, args.authority, verified_from(verifier))
 
 
 def rule(args: argparse.Namespace) -> int:

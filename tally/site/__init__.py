@@ -22,16 +22,19 @@ from dataclasses import dataclass
 from importlib import resources
 from io import StringIO
 from pathlib import Path
+from typing import TextIO
 
 from ballots.ballot import Choice
 from ballots.chain import EntryKind, replay, short_code
 from ballots.definition import Definition, Station
-from ballots.package import VerifiedPackage, key_fingerprint
+from ballots.export import BoothExport
+from ballots.package import VerifiedPackage, key_fingerprint, normalise_fingerprint
 from ballots.record import FINAL, Results
 from ballots.results import Count, Total
 from ballots.rule import article29
 from crypto.files import staged_folder
 from crypto.hashing import group_for_reading
+from tally.verify import Runner, VerificationFailed, Verifier
 
 # The shard prefix grows with the record so a lookup loads a small file (≈ ≤ 400 codes).
 SHARD_TARGET = 400
@@ -120,6 +123,7 @@ T: dict[str, dict[str, str]] = {
         "built_from": "本網站只在上述紀錄以選務機關指紋通過全部檢查（V1–V15）後才產生。",
         "trustee": "受託人",
         "none": "無",
+        "synthetic": "合成紀錄：僅供效能測試，並非真實選舉。",
     },
     EN: {
         "site": "National referendum results",
@@ -194,6 +198,7 @@ T: dict[str, dict[str, str]] = {
         ),
         "trustee": "Trustee",
         "none": "none",
+        "synthetic": "SYNTHETIC record: a benchmark, not a real election.",
     },
 }
 
@@ -325,6 +330,7 @@ class Ctx:
     definition: Definition
     lang: str
     fingerprint: str  # grouped record fingerprint
+    synthetic: bool = False  # index.json says so: every page says so
 
     @property
     def t(self) -> dict[str, str]:
@@ -355,6 +361,8 @@ def _page(ctx: Ctx, path: str, title: str, body: str, crumbs: str = "", script: 
     other_lang = EN if ctx.lang == ZH else ZH
     root = up + ctx.lang_root()
     site_title = ctx.definition.title_zh if ctx.lang == ZH else ctx.definition.title_en
+    banner = f'<p class="synthetic" role="note"><strong>{e(t["synthetic"])}</strong></p>\n'
+    banner = banner if ctx.synthetic else ""
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="{ctx.lang}">\n<head>\n<meta charset="utf-8">\n'
@@ -373,7 +381,7 @@ def _page(ctx: Ctx, path: str, title: str, body: str, crumbs: str = "", script: 
         f'<li><a href="{up}{other}" hreflang="{other_lang}" lang="{other_lang}" '
         f'id="switch-lang" data-here="{e(here)}">{e(t["other_lang"])}</a></li>\n'
         "</ul></nav>\n</header>\n"
-        f'<main id="main" tabindex="-1">\n{crumbs}<h1>{e(title)}</h1>\n{body}</main>\n'
+        f'<main id="main" tabindex="-1">\n{banner}{crumbs}<h1>{e(title)}</h1>\n{body}</main>\n'
         f'<footer><p>{e(t["footer"])}<span class="code">{e(ctx.fingerprint)}</span></p>'
         "</footer>\n"
         f"{script}</body>\n</html>\n"
@@ -615,38 +623,40 @@ def _verify_page(ctx: Ctx, pkg: VerifiedPackage, results: Results, fingerprint: 
 # The lookup index --------------------------------------------------------------------------
 
 
-def _code_rows(pkg: VerifiedPackage, exports: Sequence[object]) -> list[list[object]]:
-    """Per chain entry of every verified export:
-    [short, full, kind, station_id, booth_id, reveal, station name, "county township"]."""
-    from ballots.export import BoothExport
-
+def export_code_rows(pkg: VerifiedPackage, export: BoothExport) -> list[list[object]]:
+    """Per chain entry of one verified export (computed where the verifier parsed it: the
+    verifier's `extra`): [short, full, kind, station_id, booth_id, reveal, station name,
+    "county township"]."""
     base = pkg.public.base
     rows: list[list[object]] = []
-    for export in exports:
-        assert isinstance(export, BoothExport)
-        published = {b.ballot.hash(base): b for b in export.ballots}
-        replayed = replay(base, export.booth_id, export.opening_nonce, export.chain)
-        station = pkg.definition.station(export.station_id)
-        for entry, code in zip(export.chain, replayed.codes, strict=True):
-            reveal: list[list[str]] | None = None
-            if entry.kind is EntryKind.CHALLENGED:
-                b = published[entry.ballot_hash]  # V8 made every challenged entry published
-                reveal = [
-                    [r.question_id, Choice.from_plaintext(r.m, pkg.definition.packing_base).value]
-                    for r in b.reveal or ()
-                ]
-            rows.append(
-                [
-                    short_code(code).replace(" ", ""),
-                    code.hex(),
-                    entry.kind.value,
-                    export.station_id,
-                    export.booth_id,
-                    reveal,
-                    station.name,
-                    f"{station.county} {station.township}",
-                ]
-            )
+    published = {b.ballot.hash(base): b for b in export.ballots}
+    replayed = replay(base, export.booth_id, export.opening_nonce, export.chain)
+    station = pkg.definition.station(export.station_id)
+    for entry, code in zip(export.chain, replayed.codes, strict=True):
+        reveal: list[list[str]] | None = None
+        if entry.kind is EntryKind.CHALLENGED:
+            b = published[entry.ballot_hash]  # V8 made every challenged entry published
+            reveal = [
+                [r.question_id, Choice.from_plaintext(r.m, pkg.definition.packing_base).value]
+                for r in b.reveal or ()
+            ]
+        rows.append(
+            [
+                short_code(code).replace(" ", ""),
+                code.hex(),
+                entry.kind.value,
+                export.station_id,
+                export.booth_id,
+                reveal,
+                station.name,
+                f"{station.county} {station.township}",
+            ]
+        )
+    return rows
+
+
+def _code_rows(rows_per_export: Sequence[list[list[object]]]) -> list[list[object]]:
+    rows = [row for rows in rows_per_export for row in rows]
     rows.sort(key=lambda r: (str(r[0]), str(r[1])))
     return rows
 
@@ -665,34 +675,61 @@ def _asset(name: str) -> bytes:
     return resources.files("tally.site").joinpath(name).read_bytes()
 
 
-def verified_record(
-    record: Path, authority: str
-) -> tuple[VerifiedPackage, Results, list[object], bytes]:
-    """Run every check of a final record, pinned to `authority`; SiteError unless all pass."""
-    from tally.verify import VerificationFailed, Verifier
+@dataclass(frozen=True)
+class VerifiedRecord:
+    """What the verifier read and checked of a final record, all the site is made from."""
 
-    log = StringIO()
+    package: VerifiedPackage
+    results: Results  # what V12 read and V12–V14 checked
+    rows: tuple[list[list[object]], ...]  # per export (definition order): `export_code_rows`
+    fingerprint: bytes
+    synthetic: bool
+
+
+def site_verifier(
+    record: Path, authority: str, out: TextIO, runner: Runner | None = None
+) -> Verifier:
+    """The verifier of a final record pinned to `authority` that also makes the lookup rows
+    (run it, then `verified_from`): `refvote tally publish` runs this one verifier for its own
+    check and for the site."""
     try:
-        verifier = Verifier(record, authority, log, expect=FINAL)
+        return Verifier(record, authority, out, expect=FINAL, runner=runner, extra=export_code_rows)
     except (VerificationFailed, ValueError) as exc:
         raise SiteError(str(exc)) from None
-    if not verifier.run():
+
+
+def verified_from(verifier: Verifier) -> VerifiedRecord:
+    """The site's input from a `site_verifier` that has run; SiteError unless every check of a
+    final record passed, pinned to an authority fingerprint."""
+    if (
+        verifier.failure is not None
+        or verifier.expect != FINAL
+        or verifier.until is not None
+        or verifier.extra is not export_code_rows
+        or verifier.state.authority is None
+        or len(verifier.passed) != len(verifier.checks)
+    ):
         raise SiteError(
             f"the record does not verify ({verifier.failure}); no site is written for it"
         )
     pkg = verifier.state.package
-    results = verifier._results  # what V12 read and V12–V14 checked
+    results = verifier._results
     fingerprint = verifier.record_fingerprint
     assert pkg is not None and results is not None and fingerprint is not None
-    definition = pkg.definition
-    exports: list[object] = [verifier.state.exports[b] for b in definition.booth_ids()]
-    return pkg, results, exports, fingerprint
+    rows = tuple(o.extra for o in verifier.state.outcomes)
+    return VerifiedRecord(pkg, results, rows, fingerprint, verifier.synthetic)
 
 
-def render(
-    pkg: VerifiedPackage, results: Results, exports: Sequence[object], fingerprint: bytes
-) -> dict[str, bytes]:
+def verified_record(record: Path, authority: str, runner: Runner | None = None) -> VerifiedRecord:
+    """Run every check of a final record, pinned to `authority`; SiteError unless all pass."""
+    verifier = site_verifier(record, authority, StringIO(), runner)
+    verifier.run()
+    return verified_from(verifier)
+
+
+def render(verified: VerifiedRecord) -> dict[str, bytes]:
     """Every file of the site: relative path → bytes. Pure: same inputs, same bytes."""
+    pkg, results, fingerprint = verified.package, verified.results, verified.fingerprint
     definition = pkg.definition
     areas = _areas(definition)
     totals = {(t.level, t.area, t.question_id): t for t in results.totals}
@@ -700,7 +737,7 @@ def render(
         "site.css": _asset("site.css"),
         "lookup.js": _asset("lookup.js"),
     }
-    rows = _code_rows(pkg, exports)
+    rows = _code_rows(verified.rows)
     prefix = _prefix_length(len(rows))
     shards: dict[str, list[list[object]]] = {}
     for row in rows:
@@ -710,7 +747,7 @@ def render(
         files[f"codes/{key}.js"] = f'refvoteCodes("{key}",{blob});\n'.encode()
     grouped = group_for_reading(fingerprint)
     for lang in (ZH, EN):
-        ctx = Ctx(definition, lang, grouped)
+        ctx = Ctx(definition, lang, grouped, verified.synthetic)
         root = "en/" if lang == EN else ""
         for area in areas.values():
             files[root + area.path] = _area_page(ctx, area, areas, totals, results).encode()
@@ -720,17 +757,29 @@ def render(
 
 
 def build_site(
-    record: Path, authority: str, out: Path, on_step: Callable[[str], None] | None = None
+    record: Path,
+    authority: str,
+    out: Path,
+    on_step: Callable[[str], None] | None = None,
+    *,
+    runner: Runner | None = None,
+    verified: VerifiedRecord | None = None,
 ) -> SiteReport:
     """Verify `record` pinned to `authority`, then write its site into the new folder `out`.
 
+    `verified`: what a `site_verifier` of this record, pinned to this authority, has just
+    verified (`verified_from`), so the record is not verified twice (`refvote tally publish`).
     Raises SiteError if the record does not verify (nothing is written), and the errors of
     `crypto.files.staged_folder` (AlreadyExists, WriteFailed) if `out` cannot be written.
     """
-    pkg, results, exports, fingerprint = verified_record(record, authority)
+    if verified is None:
+        verified = verified_record(record, authority, runner)
+    elif key_fingerprint(verified.package.public.authority_key) != normalise_fingerprint(authority):
+        raise SiteError("the record was verified against another authority key")
+    fingerprint = verified.fingerprint
     if on_step is not None:
         on_step("verified")
-    files = render(pkg, results, exports, fingerprint)
+    files = render(verified)
     with staged_folder(out) as staging:
         for relative, data in sorted(files.items()):
             path = staging / relative
@@ -747,4 +796,14 @@ def build_site(
     return SiteReport(out, pages, codes, shards, fingerprint)
 
 
-__all__ = ["SiteError", "SiteReport", "build_site", "render", "verified_record"]
+__all__ = [
+    "SiteError",
+    "SiteReport",
+    "VerifiedRecord",
+    "build_site",
+    "export_code_rows",
+    "render",
+    "site_verifier",
+    "verified_from",
+    "verified_record",
+]
