@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -13,7 +14,8 @@ from refvote.passphrase import PassphraseUnavailable, read_passphrases
 from refvote.progress import Progress
 
 if TYPE_CHECKING:
-    from tally.station import TallyStation
+    from tally.station import ImportRejected, ImportResult, TallyStation
+    from tally.verify import Runner
 
 MAX_DEFINITION_BYTES = 16 << 20
 
@@ -179,18 +181,25 @@ def _import_pollbook(station: TallyStation, path: Path) -> int:
 
 
 def import_(args: argparse.Namespace) -> int:
+    from tally.parallel import RunnerUnavailable, close_runner, runner_for
     from tally.station import TallyStation
 
     station = TallyStation(Path(args.workspace))
+    try:
+        runner = runner_for(getattr(args, "workers", None), getattr(args, "dask", None))
+    except RunnerUnavailable as exc:
+        return _fail(str(exc), 2)
     try:
         files = _media_files(args.media, ".json")
         if not files:
             return _fail("no booth export found on the media given", 2)
         with station.locked():
-            rejected = _import_files(station, files)
+            rejected = _import_files(station, files, runner)
             missing = station.missing_booths()
-    except _station_errors() as exc:
+    except _station_errors(RunnerUnavailable) as exc:
         return _fail(str(exc))
+    finally:
+        close_runner(runner)
     print(
         f"{len(files) - rejected} accepted, {rejected} rejected; "
         f"{len(missing)} booths still to import"
@@ -198,11 +207,22 @@ def import_(args: argparse.Namespace) -> int:
     return 1 if rejected else 0
 
 
-def _import_files(station: TallyStation, files: list[Path]) -> int:
+def _import_files(station: TallyStation, files: list[Path], runner: Runner | None = None) -> int:
     from crypto.errors import CryptoError
     from crypto.files import read_file
     from tally.station import MAX_EXPORT_BYTES, ImportRejected, ImportStatus
 
+    # The exports' own checks first, on the workers (in this process without a runner); then
+    # each file in its order, as one import after another (TallyStation.import_many).
+    checked: dict[Path, ImportResult | ImportRejected] = {}
+    if runner is not None:
+        readable: dict[Path, bytes] = {}
+        for path in files:
+            if not path.name.startswith("pollbook-"):
+                with contextlib.suppress(CryptoError):  # reported again below, in order
+                    readable[path] = read_file(path, MAX_EXPORT_BYTES)
+        done = station.import_many(list(readable.values()), runner)
+        checked = dict(zip(readable, done, strict=True))
     rejected = 0
     with Progress("import", len(files)) as bar:
         for path in files:
@@ -211,7 +231,13 @@ def _import_files(station: TallyStation, files: list[Path]) -> int:
                 bar.advance()
                 continue
             try:
-                result = station.import_export(read_file(path, MAX_EXPORT_BYTES))
+                if path in checked:
+                    outcome = checked[path]
+                    if isinstance(outcome, ImportRejected):
+                        raise outcome
+                    result = outcome
+                else:
+                    result = station.import_export(read_file(path, MAX_EXPORT_BYTES))
             except (ImportRejected, CryptoError) as exc:
                 print(f"  {path}: REJECTED, nothing added: {exc}")
                 rejected += 1

@@ -6,6 +6,7 @@
       pollbook/<station_id>.json  each station's checked poll-book count, as it arrived
       shares/trustee-NN.json   each trustee's checked decryption shares (NN as in the record)
       prepared.json            the fingerprints of the pre-decryption record's sums and index
+      index.sqlite             derived: the imported exports, their ballot IDs and α (below)
       .lock                    the workspace's OS lock (crypto.files.workspace_lock)
       trustee-media/…          (only in rehearsals and the demo)
 
@@ -15,16 +16,29 @@ the old state or the new one. Every command that changes the workspace holds its
 two operators never interleave. Nothing enters the workspace unverified, and everything a
 command is given is checked (the tally key, the workspace's completeness) before anything is
 written.
+
+index.sqlite is derived state (sqlite-utils): each accepted export's booth, station, size and
+counts, and every ballot ID and α it holds, so that an import checks uniqueness and turnout
+without re-reading the exports imported before (incremental across runs, linear overall). It
+is written in one transaction after the export file is in place, and reconciled with
+imports/ whenever a command takes the lock (rows of a file that is gone are dropped; a file
+without rows, as after a crash between the two, is read once and indexed). Deleting it is
+harmless: it is rebuilt from the files.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import os
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import sqlite_utils
 
 from ballots.errors import RecordError
 from ballots.export import BoothExport, Status
@@ -50,7 +64,7 @@ from ballots.results import (
     outcomes,
     totals,
 )
-from crypto.encoding import PROTOCOL_VERSION, canonical_json, to_hex
+from crypto.encoding import PROTOCOL_VERSION, canonical_json, parse_canonical_json, to_hex
 from crypto.errors import CryptoError, ThresholdError, TrusteeFault
 from crypto.fields import open_document
 from crypto.files import (
@@ -67,20 +81,33 @@ from crypto.hashing import file_fingerprint
 from crypto.signing import SigningKey
 from crypto.threshold import PackedTable, ThresholdDecryption
 from tally.verify import (
+    ExportJob,
+    ExportOutcome,
+    Runner,
     Seen,
+    SharedPackage,
     VerificationFailed,
-    check_chain,
-    check_chain_membership,
-    check_challenged,
-    check_export_identity,
-    check_proofs,
-    check_validity,
+    ballot_keys,
+    check_validity_keys,
+    question_order,
+    shared_package,
+    verify_export,
 )
 
 MAX_EXPORT_BYTES = 256 << 20
 MAX_SHARES_BYTES = 256 << 20
 MAX_POLLBOOK_BYTES = 4096
 PREPARED = "prepared.json"
+INDEX = "index.sqlite"
+INDEX_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS exports (booth_id TEXT PRIMARY KEY, station_id TEXT NOT NULL, "
+    "size INTEGER NOT NULL, cast_ INTEGER NOT NULL, challenged INTEGER NOT NULL, "
+    "voided INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS ballots (ballot_id BLOB PRIMARY KEY, booth_id TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS alphas (alpha BLOB PRIMARY KEY, booth_id TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ballots_booth ON ballots (booth_id)",
+    "CREATE INDEX IF NOT EXISTS alphas_booth ON alphas (booth_id)",
+)
 
 
 class ImportRejected(Exception):
@@ -116,8 +143,9 @@ class TallyStation:
         # Per-process caches, so importing n exports costs O(n), not O(n²): the imported
         # exports (parsed once), the ballot IDs and α they hold, and the sums (until an import).
         self._imported: dict[str, BoothExport] | None = None
-        self._seen: Seen | None = None
         self._sums: list[SumSpec] | None = None
+        self._db: sqlite_utils.Database | None = None  # index.sqlite, while the lock is held
+        self._reconciled = False
         self._lock_depth = 0
         # Trustees whose stored shares the last `publish` left out, and why.
         self.left_out: dict[int, str] = {}
@@ -142,12 +170,14 @@ class TallyStation:
         self._require_workspace()
         with workspace_lock(self.workspace):
             # Another process may have changed the workspace since these were read.
-            self._imported = self._seen = self._sums = None
+            self._imported = self._sums = None
+            self._reconciled = False
             self._lock_depth = 1
             try:
                 yield
             finally:
                 self._lock_depth = 0
+                self._close_index()
 
     def _require_workspace(self) -> None:
         if not (self.workspace / "package").is_dir():
@@ -235,28 +265,79 @@ class TallyStation:
         with self.locked():
             return self._import_export(data)
 
-    def _import_export(self, data: bytes) -> ImportResult:
+    def import_many(
+        self, exports: list[bytes], runner: Runner | None = None
+    ) -> list[ImportResult | ImportRejected]:
+        """Import several exports as `import_export` would one after another, with their
+        per-export checks (V4, V5, V7–V9) run on `runner` (tally.parallel) first; each result
+        (or the rejection) in the order given. The checks across exports (uniqueness, turnout,
+        a booth imported once) are made here, in that order, against the index."""
+        with self.locked():
+            jobs = [n for n, data in enumerate(exports) if self._needs_checks(data)]
+            outcomes: dict[int, ExportOutcome] = {}
+            if runner is not None and jobs:
+                shared = self._shared_package()
+                done = runner.map(
+                    run_import_job, [_import_job(exports[n]) for n in jobs], shared, None
+                )
+                outcomes = dict(zip(jobs, done, strict=True))
+            results: list[ImportResult | ImportRejected] = []
+            for n, data in enumerate(exports):
+                try:
+                    results.append(self._import_export(data, outcomes.get(n)))
+                except ImportRejected as exc:
+                    results.append(exc)
+            return results
+
+    def _needs_checks(self, data: bytes) -> bool:
+        """Worth verifying on a worker: not oversized, of a booth not imported yet."""
+        if len(data) > MAX_EXPORT_BYTES:
+            return False
+        booth_id = _booth_id_of(data)
+        return booth_id is None or not os.path.lexists(
+            self.workspace / "imports" / f"{booth_id}.json"
+        )
+
+    def _shared_package(self) -> SharedPackage:
+        folder = self.workspace / "package"
+        files = tuple(
+            (str(p.relative_to(folder)), self._read_workspace_file(p, MAX_EXPORT_BYTES))
+            for p in sorted(regular_files(folder, ""))
+        )
+        return SharedPackage(
+            files, _authority(self.package), file_fingerprint(dict(files)["package.json"])
+        )
+
+    def _import_export(self, data: bytes, outcome: ExportOutcome | None = None) -> ImportResult:
         pkg = self.package
         if len(data) > MAX_EXPORT_BYTES:
             raise ImportRejected("the export is larger than any booth can produce")
-        try:
-            probe = BoothExport.from_json(data, "booth export")
-        except CryptoError as exc:
-            raise ImportRejected(f"not a valid booth export: {exc}") from None
-        booth_id = probe.booth_id
+        booth_id = _booth_id_of(data)
+        if booth_id is not None:
+            target = self.workspace / "imports" / f"{booth_id}.json"
+            if os.path.lexists(target):
+                return self._same_or_refused(target, data, booth_id)
+        if outcome is None:
+            outcome = import_checks(pkg, data)
+        if outcome.failure is not None and outcome.failure[0] == "parse":
+            raise ImportRejected(f"not a valid booth export: {outcome.failure[1]}")
+        booth_id = outcome.booth_id
         target = self.workspace / "imports" / f"{booth_id}.json"
         if os.path.lexists(target):
-            return self._same_or_refused(target, data, probe)
+            return self._same_or_refused(target, data, booth_id)
+        # The order of the serial import: V4, V5, V6 on this export, uniqueness across the
+        # imported exports, turnout, then V7–V9.
+        failure = outcome.failure
         try:
-            export = check_export_identity(pkg, booth_id, data, f"export of booth {booth_id}")
-            check_chain(export)
-            fresh = Seen()  # this export alone; the record-wide sets change only on success
-            check_validity(pkg, export, fresh)
-            self._check_unique(export)
-            self._check_turnout(export)
-            check_proofs(pkg, export)
-            check_chain_membership(pkg, export)
-            check_challenged(pkg, export)
+            if failure is not None and failure[0] in ("V4", "V5"):
+                raise VerificationFailed(failure[1])
+            check_validity_keys(
+                question_order(pkg), booth_id, outcome.station_id, outcome.ballots, Seen()
+            )
+            self._check_unique(booth_id, outcome)
+            self._check_turnout(booth_id, outcome)
+            if failure is not None:
+                raise VerificationFailed(failure[1])
         except VerificationFailed as exc:
             raise ImportRejected(str(exc)) from None
         make_folder(target.parent)
@@ -265,62 +346,163 @@ class TallyStation:
             # one booth's export silently replace another.
             write_atomic(target, data, replace=False)
         except AlreadyExists:
-            return self._same_or_refused(target, data, probe)
-        seen = self._record_seen()
-        seen.ballot_ids |= fresh.ballot_ids
-        seen.alphas |= fresh.alphas
-        assert self._imported is not None
-        self._imported[booth_id] = export
+            return self._same_or_refused(target, data, booth_id)
+        counts: tuple[int, int, int] = outcome.extra
+        self._index_add(booth_id, outcome.station_id, len(data), counts, outcome.ballots)
+        if self._imported is not None:
+            self._imported[booth_id] = BoothExport.from_json(data, target.name)
         self._sums = None
-        c = export.counts
-        return ImportResult(ImportStatus.ADDED, booth_id, c.cast, c.challenged, c.voided)
+        return ImportResult(ImportStatus.ADDED, booth_id, *counts)
 
-    def _same_or_refused(self, target: Path, data: bytes, probe: BoothExport) -> ImportResult:
+    def _same_or_refused(self, target: Path, data: bytes, booth_id: str) -> ImportResult:
         if self._read_workspace_file(target, MAX_EXPORT_BYTES) == data:
-            c = probe.counts
-            return ImportResult(
-                ImportStatus.UNCHANGED, probe.booth_id, c.cast, c.challenged, c.voided
+            row = (
+                self._index()
+                .execute(
+                    "SELECT cast_, challenged, voided FROM exports WHERE booth_id = ?", [booth_id]
+                )
+                .fetchone()
             )
+            if row is None:  # indexed when reconciling: never absent under the lock
+                raise WorkspaceDamaged(f"the workspace is damaged: {target} is not indexed")
+            return ImportResult(ImportStatus.UNCHANGED, booth_id, *row)
         raise ImportRejected(
-            f"booth {probe.booth_id}: a different export of this booth was already imported; "
+            f"booth {booth_id}: a different export of this booth was already imported; "
             "a booth closes once, so this one is refused"
         )
 
-    def _record_seen(self) -> Seen:
-        """Ballot IDs and α of every export imported so far (built once per process)."""
-        if self._seen is None:
-            seen = Seen()
-            for other in self.imported().values():
-                check_validity(self.package, other, seen)
-            self._seen = seen
-        return self._seen
+    # The index (derived state) -------------------------------------------------------------
 
-    def _check_unique(self, export: BoothExport) -> None:
-        """No ballot ID or α of `export` may already be in an imported export."""
-        seen = self._record_seen()
-        for b in export.ballots:
-            label = f"ballot {b.ballot.ballot_id.hex()} (booth {export.booth_id})"
-            if b.ballot.ballot_id in seen.ballot_ids:
+    def _index(self) -> sqlite_utils.Database:
+        """index.sqlite, reconciled with imports/ once per lock (see the module docstring)."""
+        assert self._lock_depth, "the index is used under the workspace lock"
+        if self._db is None:
+            conn = sqlite3.connect(self.workspace / INDEX, isolation_level=None)
+            db = sqlite_utils.Database(conn)
+            db.execute("PRAGMA journal_mode = DELETE")
+            db.execute("PRAGMA synchronous = FULL")
+            for statement in INDEX_SCHEMA:
+                db.execute(statement)
+            self._db = db
+        if not self._reconciled:
+            self._reconciled = True
+            self._reconcile(self._db)
+        return self._db
+
+    def _close_index(self) -> None:
+        if self._db is not None:
+            self._db.conn.close()
+            self._db = None
+
+    @contextlib.contextmanager
+    def _transaction(self, db: sqlite_utils.Database) -> Iterator[None]:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _index_add(
+        self,
+        booth_id: str,
+        station_id: str,
+        size: int,
+        counts: tuple[int, int, int],
+        ballots: tuple[Any, ...],
+    ) -> None:
+        """One accepted export into the index: one transaction, after its file is in place."""
+        db = self._index()
+        with self._transaction(db):
+            _index_rows(db, booth_id, station_id, size, counts, ballots)
+
+    def _reconcile(self, db: sqlite_utils.Database) -> None:
+        """Make the index say exactly what imports/ holds (the files are the truth)."""
+        folder = self.workspace / "imports"
+        files = {p.stem: p for p in folder.glob("*.json") if p.is_file()} if folder.is_dir() else {}
+        sizes = {b: os.lstat(path).st_size for b, path in files.items()}
+        indexed = dict(db.execute("SELECT booth_id, size FROM exports").fetchall())
+        stale = [b for b, size in indexed.items() if sizes.get(b) != size]
+        missing = sorted(b for b in files if indexed.get(b) != sizes[b])
+        if not stale and not missing:
+            return
+        with self._transaction(db):
+            for booth_id in stale:
+                for table in ("exports", "ballots", "alphas"):
+                    db.execute(f"DELETE FROM {table} WHERE booth_id = ?", [booth_id])  # noqa: S608
+            for booth_id in missing:
+                path = files[booth_id]
+                data = self._read_workspace_file(path, MAX_EXPORT_BYTES)
+                try:
+                    export = BoothExport.from_json(data, path.name)
+                except CryptoError as exc:
+                    raise WorkspaceDamaged(
+                        f"the workspace is damaged: {path}: {exc}; restore it from its backup"
+                    ) from None
+                c = export.counts
+                _index_rows(
+                    db,
+                    booth_id,
+                    export.station_id,
+                    len(data),
+                    (c.cast, c.challenged, c.voided),
+                    ballot_keys(export),
+                )
+
+    def index_consistent(self) -> bool:
+        """The index says exactly what imports/ holds, recomputed from the files."""
+        with self.locked():
+            db = self._index()
+            exports, ballots, alphas = set(), set(), set()
+            for booth_id, e in self.imported().items():
+                c = e.counts
+                path = self.workspace / "imports" / f"{booth_id}.json"
+                size = len(self._read_workspace_file(path, MAX_EXPORT_BYTES))
+                exports.add((booth_id, e.station_id, size, c.cast, c.challenged, c.voided))
+                for key in ballot_keys(e):
+                    ballots.add((key[0], booth_id))
+                    alphas |= {(alpha, booth_id) for _, alpha, _ in key[3]}
+            return (
+                set(db.execute("SELECT * FROM exports").fetchall()) == exports
+                and set(db.execute("SELECT * FROM ballots").fetchall()) == ballots
+                and set(db.execute("SELECT * FROM alphas").fetchall()) == alphas
+            )
+
+    def _check_unique(self, booth_id: str, outcome: ExportOutcome) -> None:
+        """No ballot ID or α of the export may already be in an imported export (the index)."""
+        db = self._index()
+        ids = _present(db, "ballots", "ballot_id", [b[0] for b in outcome.ballots])
+        alphas = _present(db, "alphas", "alpha", [a for b in outcome.ballots for _, a, _ in b[3]])
+        if not ids and not alphas:
+            return
+        for ballot_id, _, _, questions in outcome.ballots:
+            label = f"ballot {ballot_id.hex()} (booth {booth_id})"
+            if ballot_id in ids:
                 raise VerificationFailed(f"{label}: ballot_id appears twice in the record")
-            for q in b.ballot.questions:
-                if q.ciphertext.alpha.to_bytes() in seen.alphas:
+            for question_id, alpha, _ in questions:
+                if alpha in alphas:
                     raise VerificationFailed(
-                        f"{label}: question {q.question_id}: α appears twice in the record"
+                        f"{label}: question {question_id}: α appears twice in the record"
                     )
 
-    def _check_turnout(self, export: BoothExport) -> None:
+    def _check_turnout(self, booth_id: str, outcome: ExportOutcome) -> None:
         """The export's station may not reach more cast ballots than eligible voters.
 
-        Only the station's own booths are looked at (its imported exports' verified counts),
-        so importing every booth of a national election stays linear.
+        Only the station's own booths are looked at (their indexed counts), so importing
+        every booth of a national election stays linear.
         """
-        station = self.package.definition.station(export.station_id)
-        imported = self._imported if self._imported is not None else self.imported()
-        cast = export.counts.cast + sum(
-            imported[b].counts.cast
-            for b in station.booths
-            if b in imported and b != export.booth_id
+        station = self.package.definition.station(outcome.station_id)
+        (others,) = (
+            self._index()
+            .execute(
+                "SELECT COALESCE(SUM(cast_), 0) FROM exports "
+                "WHERE station_id = ? AND booth_id != ?",
+                [station.station_id, booth_id],
+            )
+            .fetchone()
         )
+        cast = outcome.extra[0] + others
         if cast > station.eligible:
             raise VerificationFailed(
                 str(TurnoutExceeded(station.station_id, cast, station.eligible))
@@ -651,6 +833,86 @@ class ValidShares:
     decryption: ThresholdDecryption  # holds exactly the valid trustees' shares
     files: dict[int, SharesFile]  # trustee → its valid shares file
     faults: dict[int, str]  # trustee → why its stored file was left out
+
+
+def _index_rows(
+    db: sqlite_utils.Database,
+    booth_id: str,
+    station_id: str,
+    size: int,
+    counts: tuple[int, int, int],
+    ballots: tuple[Any, ...],
+) -> None:
+    db.execute(
+        "INSERT INTO exports VALUES (?, ?, ?, ?, ?, ?)", [booth_id, station_id, size, *counts]
+    )
+    db.conn.executemany("INSERT INTO ballots VALUES (?, ?)", [(b[0], booth_id) for b in ballots])
+    db.conn.executemany(
+        "INSERT INTO alphas VALUES (?, ?)",
+        [(alpha, booth_id) for b in ballots for _, alpha, _ in b[3]],
+    )
+
+
+def _present(db: sqlite_utils.Database, table: str, column: str, values: list[bytes]) -> set[bytes]:
+    """Those of `values` already in `table` (asked in slices of 500)."""
+    found: set[bytes] = set()
+    for start in range(0, len(values), 500):
+        part = values[start : start + 500]
+        marks = ",".join("?" * len(part))
+        sql = f"SELECT {column} FROM {table} WHERE {column} IN ({marks})"  # noqa: S608
+        found |= {row[0] for row in db.execute(sql, part).fetchall()}
+    return found
+
+
+def _authority(pkg: VerifiedPackage) -> str:
+    from ballots.package import key_fingerprint
+
+    return key_fingerprint(pkg.public.authority_key)
+
+
+def _booth_id_of(data: bytes) -> str | None:
+    """The booth an export says it is from, read cheaply (no point decoded); None if the
+    bytes do not say (the full reading then refuses them, naming why)."""
+    try:
+        obj = parse_canonical_json(data, what="booth export")
+    except CryptoError:
+        return None
+    booth_id = obj.get("booth_id") if isinstance(obj, dict) else None
+    if not isinstance(booth_id, str) or not booth_id or "/" in booth_id or booth_id[0] == ".":
+        return None
+    return booth_id if booth_id.isprintable() and len(booth_id) <= 64 else None
+
+
+def _import_job(data: bytes) -> ExportJob:
+    return ExportJob("", "booth export", data, b"")
+
+
+def import_checks(pkg: VerifiedPackage, data: bytes) -> ExportOutcome:
+    """An import's per-export checks: the export read (a "parse" failure: not an export), then
+    V4, V5, V7–V9 (`tally.verify.verify_export`) for the booth it names; `extra` holds its
+    counts (cast, challenged, voided)."""
+    try:
+        probe = BoothExport.from_json(data, "booth export")
+    except CryptoError as exc:
+        return ExportOutcome("", ("parse", str(exc)))
+    booth_id = probe.booth_id
+    job = ExportJob(booth_id, f"export of booth {booth_id}", data, file_fingerprint(data))
+    c = probe.counts
+    outcome = verify_export(pkg, job)
+    return dataclasses.replace(
+        outcome, station_id=probe.station_id, extra=(c.cast, c.challenged, c.voided)
+    )
+
+
+def run_import_job(job: ExportJob, shared: SharedPackage, extra: Any) -> ExportOutcome:
+    """A worker's task for `import_many`: `import_checks` against the package it verified."""
+    try:
+        pkg = shared_package(shared)
+    except Exception as exc:
+        from tally.verify import failure_message
+
+        return ExportOutcome("", ("parse", failure_message(exc)))
+    return import_checks(pkg, job.data)
 
 
 def _check_new_folder(out: Path) -> None:
