@@ -3,6 +3,9 @@
 #   make test   the whole test suite
 #   make bench  performance figures as ratios against ElectionGuard, measured in the same run,
 #               and a 500-voter day at one booth process (cast latency, start-up, peak RSS)
+#   make bench-scale  verify (1, 2 workers, Dask), import and the site on a synthetic record of
+#               SCALE_BALLOTS ballots (default 20000; RECORD=DIR reuses a synth-record output),
+#               into benchmarks/results.md (long: tens of minutes on 2 cores)
 #   make lint   ruff, and mypy --strict on crypto/ and ballots/
 #   make fuzz   the fuzzers of outside input, long (FUZZ_EXAMPLES per property, default 5000)
 #   make chaos  tally commands killed with SIGKILL at random calls, N rounds (default 200)
@@ -15,7 +18,7 @@ APT_PKGS   := pcscd vsmartcard-vpcd libpcsclite-dev fonts-noto-cjk fonts-arphic-
               espeak-ng softhsm2 opensc xvfb xauth libsodium23
 OUT        ?= demo-out
 
-.PHONY: demo test bench lint clean apt fuzz chaos
+.PHONY: demo test bench bench-scale lint clean apt fuzz chaos
 
 demo: $(STAMPS)/apt $(VENV)/.installed
 	$(VENV)/bin/refvote demo --out $(OUT)
@@ -25,6 +28,10 @@ test: $(STAMPS)/apt $(VENV)/.installed
 
 bench: $(VENV)/.installed $(EG_VENV)/.installed
 	$(VENV)/bin/refvote bench --peer-python $(EG_VENV)/bin/python
+
+SCALE_BALLOTS ?= 20000
+bench-scale: $(VENV)/.installed
+	$(VENV)/bin/python -m refvote.bench_scale --ballots $(SCALE_BALLOTS) $(if $(RECORD),--record $(RECORD))
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
