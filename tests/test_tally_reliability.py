@@ -710,7 +710,7 @@ def test_memory_error_is_one_line(election: Election, tmp_path: Path) -> None:
     station = _station(election, tmp_path, imported=0)
     prelude = (
         "import tally.station\n"
-        "def exhausted(self, data): raise MemoryError\n"
+        "def exhausted(self, data, *checked): raise MemoryError\n"
         "tally.station.TallyStation._import_export = exhausted\n"
     )
     export = tmp_path / "e.json"
