@@ -275,7 +275,7 @@ class TallyStation:
         with self.locked():
             jobs = [n for n, data in enumerate(exports) if self._needs_checks(data)]
             outcomes: dict[int, ExportOutcome] = {}
-            if runner is not None and jobs:
+            if runner is not None and len(jobs) > 1:  # one export: no pool for it
                 shared = self._shared_package()
                 done = runner.map(
                     run_import_job, [_import_job(exports[n]) for n in jobs], shared, None
