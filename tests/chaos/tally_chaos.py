@@ -119,7 +119,8 @@ def state(folder: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(folder)): _content(p)
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and not any(t in part for part in p.parts for t in TRANSIENT)
+        if p.is_file()
+        and not any(t in part for part in p.parts for t in TRANSIENT)
         # index.sqlite is derived state, reconciled with imports/ by the next command
         # (tests/test_tally_import_index.py); its journal is SQLite's own.
         and not p.name.startswith("index.sqlite")
