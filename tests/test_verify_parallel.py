@@ -36,15 +36,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltRecord:
 
 @pytest.fixture(scope="module")
 def dask_runner() -> Iterator[DaskRunner]:
-    from distributed import Client, LocalCluster
+    from distributed import LocalCluster
 
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        Client(cluster, set_as_default=False) as client,
-    ):
-        yield DaskRunner(client)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        runner = runner_for(None, cluster.scheduler_address)  # as `--dask ADDRESS` does
+        assert isinstance(runner, DaskRunner)
+        yield runner
+        runner.close()
 
 
 def verify(folder: Path, authority: str, runner: Runner | None) -> tuple[bool, str]:
@@ -201,3 +201,24 @@ def test_worker_options() -> None:
         runner_for(0, None)
     with pytest.raises(RunnerUnavailable, match="no Dask scheduler"):
         DaskRunner("tcp://127.0.0.1:9", timeout="1s")
+
+
+def test_the_command_line_prints_the_same_with_any_workers(built: BuiltRecord) -> None:
+    import subprocess
+    import sys
+
+    authority = key_fingerprint(built.authority.verify_key)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "refvote.cli", "verify", str(built.folder), *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+
+    outputs = [
+        cli("--authority", authority, *workers)
+        for workers in (["--workers", "1"], ["--workers", "2"], [])
+    ]
+    assert [o.returncode for o in outputs] == [0, 0, 0]
+    assert outputs[0].stdout == outputs[1].stdout == outputs[2].stdout
+    assert "every check passed" in outputs[0].stdout
+    bad = cli("--workers", "0")
+    assert bad.returncode == 2 and "--workers must be at least 1" in bad.stderr
