@@ -23,6 +23,11 @@ class InvalidPoint(EncodingError):
     """A point that is not the canonical encoding of an element of the prime-order subgroup."""
 
 
+class OlderProtocol(EncodingError):
+    """A file made by an earlier protocol version or draft (another group, say): not
+    tampering, but not something this refvote can check. The message names both."""
+
+
 class InvalidProof(CryptoError):
     """A zero-knowledge proof that does not verify."""
 
