@@ -20,7 +20,7 @@ class InvalidScalar(EncodingError):
 
 
 class InvalidPoint(EncodingError):
-    """A point that is not the canonical encoding of an element of the prime-order subgroup."""
+    """A point that is not the canonical encoding of a group element (ristretto255, RFC 9496)."""
 
 
 class OlderProtocol(EncodingError):

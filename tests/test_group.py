@@ -78,14 +78,18 @@ def test_var_mul_and_add_match_reference(a: int, b: int) -> None:
 
 @given(scalars)
 def test_encodings_are_unique_per_element(s: int) -> None:
-    """Equal elements (RFC 9496 §4.3.3) have equal bytes, whatever Edwards representative."""
+    """RFC 9496: the Edwards points P + T, for T in the 4-torsion, are one ristretto255
+    element, with one encoding; the wrapper's bytes are that encoding."""
     p = ref.mul(s, ref.G)
-    # p + T for the 4-torsion point T = (√−1·…): the same ristretto255 element.
-    t4 = edref.decompress(bytes(31) + b"\x80")  # (−√−1? , 0): order 4 on Edwards25519
-    assert t4 is not None
-    q = ref.add(p, ref.mul(2, t4))  # + the order-2 point (0, −1)
-    assert ref.equal(p, q)
-    assert ref.encode(p) == ref.encode(q) == Point.base_mul(Scalar.from_int(s)).to_bytes()
+    t4 = edref.decompress(bytes(31) + b"\x80")  # x = 0 with the sign bit: a point of order 4
+    assert t4 is not None and not edref.equal(t4, edref.IDENTITY)
+    assert ref.equal(t4, ref.IDENTITY)  # as a ristretto255 element, T is the identity
+    assert edref.equal(ref.mul(4, t4), edref.IDENTITY)
+    expected = Point.base_mul(Scalar.from_int(s)).to_bytes()
+    for k in range(4):
+        q = ref.add(p, ref.mul(k, t4))
+        assert ref.equal(p, q)
+        assert ref.encode(q) == expected
 
 
 @given(any_ints, any_ints)
@@ -237,3 +241,38 @@ def test_ed25519_points_outside_the_subgroup_are_rejected(s: int, torsion: bytes
 def test_ed25519_small_mixed_order_and_non_canonical_are_rejected(encoding: bytes) -> None:
     assert not is_valid_ed25519_point(encoding)
     assert not edref.is_valid_protocol_point(encoding)
+
+
+# The bench's side-by-side workloads (refvote.bench_groups) are real work in both groups. ------
+
+
+@pytest.mark.parametrize("group", ["ristretto255", "ed25519"])
+def test_the_bench_workloads_check_what_they_make(group: str) -> None:
+    from crypto.errors import InvalidProof
+    from crypto.hazmat.ed25519 import Ed25519Point
+    from refvote.bench_groups import VALUES, Workloads
+
+    w = Workloads(Point if group == "ristretto255" else Ed25519Point)
+    data = w.encrypt((VALUES[0], VALUES[1], VALUES[2], VALUES[1]))
+    w.verify(data)
+    alpha = w.cls.base_mul(Scalar.from_int(12345)).to_bytes()
+    share = w.share(alpha)
+    w.share_verify(alpha, share)
+    # A proof scalar changed: verify refuses, so the timed work is the whole check.
+    text = data.decode()
+    first = text.index('"proof":["') + len('"proof":["')
+    digit = "1" if text[first] == "0" else "0"
+    with pytest.raises(InvalidProof):
+        w.verify((text[:first] + digit + text[first + 1 :]).encode())
+    with pytest.raises(InvalidProof):
+        w.share_verify(alpha, (share[0], share[1] + Scalar.from_int(1), share[2]))
+
+
+def test_the_group_comparison_reports_every_documented_key() -> None:
+    from refvote.bench_groups import compare_groups
+
+    out = compare_groups(2)
+    for name in ("encrypt", "verify", "share", "share_verify"):
+        assert out[f"group_{name}_ms_ristretto255"] > 0 and out[f"group_{name}_ms_ed25519"] > 0
+        assert out[f"group_{name}_ratio"] > 0
+    assert out["group_runs"] == 2
