@@ -286,7 +286,7 @@ def publish(args: argparse.Namespace) -> int:
     from crypto.files import read_file
     from crypto.hashing import file_fingerprint, group_for_reading
     from crypto.keyfile import read_signing_key
-    from tally.reports import MAX_TABLE_BYTES, ReportContext, ReportError, write_reports
+    from tally.reports import MAX_TABLE_BYTES, ReportError, publish_context, write_reports
     from tally.station import TallyStation
     from tally.verify import verify_record
 
@@ -302,17 +302,8 @@ def publish(args: argparse.Namespace) -> int:
             # The reports come from the record as written (re-derived on a re-run).
             fingerprint = file_fingerprint(read_file(out / "index.json", MAX_TABLE_BYTES))
             package = station.package
-            names = {t.index: t.name for t in package.joint_key.params.trustees}
             written = write_reports(
-                ReportContext(
-                    package.definition,
-                    results,
-                    package.public.manifest_hash,
-                    fingerprint,
-                    names,
-                    args.official,
-                ),
-                reports,
+                publish_context(out, package, results, fingerprint, args.official), reports
             )
     except _station_errors(ReportError) as exc:
         return _fail(str(exc))

@@ -36,6 +36,7 @@ YES_COLOUR = "#1b4f8a"  # dark blue: grey ≈ 70 of 255
 NO_COLOUR = "#f6c28b"  # light orange: grey ≈ 203 of 255, with dark hatching
 HATCH_COLOUR = "#7a4a10"
 WATERMARK = "測試 TEST"
+WATERMARK_GREY = 0.88  # lighter than the no bars (≈ 0.80) and far from the yes bars
 
 
 class ReportError(Exception):
@@ -124,7 +125,7 @@ def _draw_frame(canvas: Any, frame: PageFrame, number: int, total: int) -> None:
 def _draw_watermark(canvas: Any, doc: Any) -> None:
     width, height = canvas._pagesize
     canvas.saveState()
-    canvas.setFillColorRGB(0.82, 0.82, 0.82)
+    canvas.setFillColorRGB(WATERMARK_GREY, WATERMARK_GREY, WATERMARK_GREY)
     canvas.setFont(FONT, 110)
     canvas.translate(width / 2, height / 2)
     canvas.rotate(35)
@@ -234,8 +235,10 @@ def yes_no_chart(title: str, bars: Sequence[Bar], threshold: int | None, width: 
     from reportlab.graphics.shapes import Drawing, Line, Rect, String
     from reportlab.lib import colors
 
-    bar_h, gap, left, right = 16, 14, 62, 150
-    rows = len(bars)
+    rows = max(len(bars), 1)
+    gap, left, right = 14, 62, 150
+    # At most a landscape page's height (480 pt): many cases get thinner bars, never < 12 pt.
+    bar_h = max(12.0, min(16.0, ((480 - 78) / rows - gap) / 2))
     plot_h = rows * (2 * bar_h + gap)
     height = plot_h + 78
     drawing = Drawing(width, height)

@@ -30,6 +30,7 @@ from typing import Any
 
 from ballots.definition import Definition
 from ballots.export import BoothExport
+from ballots.package import VerifiedPackage
 from ballots.pollbook_count import PollBookCount
 from ballots.record import Results, booth_path, pollbook_path, read_record_file
 from ballots.results import Total
@@ -70,6 +71,7 @@ __all__ = [
     "ReportContext",
     "ReportError",
     "StationPollBook",
+    "publish_context",
     "record_details",
     "report_names",
     "write_reports",
@@ -154,6 +156,38 @@ def record_details(
     except CryptoError as exc:
         raise ReportError(f"{record}: {exc}") from None
     return tuple(booths), pollbook
+
+
+def publish_context(
+    record: Path,
+    package: VerifiedPackage,
+    results: Results,
+    record_fingerprint: bytes,
+    official: bool,
+    notes: Mapping[str, str] | None = None,
+) -> ReportContext:
+    """The context of the reports of a record just published (or found complete on a re-run).
+
+    開票時間 is when the record was written (its index.json's modification time: the record
+    itself holds no clock reading); 製表時間 is now.
+    """
+    booths, pollbook = record_details(record, package.definition, notes)
+    try:
+        written = os.stat(record / "index.json").st_mtime
+    except OSError as exc:
+        raise ReportError(f"{record / 'index.json'}: {exc.strerror}") from None
+    return ReportContext(
+        package.definition,
+        results,
+        package.public.manifest_hash,
+        record_fingerprint,
+        {t.index: t.name for t in package.joint_key.params.trustees},
+        official,
+        booths,
+        pollbook,
+        datetime.datetime.fromtimestamp(written, datetime.UTC),
+        datetime.datetime.now(datetime.UTC),
+    )
 
 
 # Parts shared by the reports --------------------------------------------------------------

@@ -28,12 +28,13 @@ COUNTIES = [
     ("澎湖縣", 90), ("連江縣", 12),
 ]  # fmt: skip
 STATION_MAX = 60_000
+DATES = {"2018": "2018-11-24", "2021": "2021-12-18"}
 
 
-def published_2021() -> list[dict[str, str]]:
+def published(year: str = "2021") -> list[dict[str, str]]:
     path = CSV_PATH if CSV_PATH.is_file() else DATA / "tw-referendum-results.csv"
     with path.open(encoding="utf-8") as f:
-        return [r for r in csv.DictReader(f) if r["year"] == "2021"]
+        return [r for r in csv.DictReader(f) if r["year"] == year]
 
 
 def _split(total: int, weights: list[int]) -> list[int]:
@@ -43,8 +44,10 @@ def _split(total: int, weights: list[int]) -> list[int]:
     return [*parts, total - sum(parts)]
 
 
-def scale_2021(official: bool = False, booths_per_station: int = 2) -> ReportContext:
-    rows = published_2021()
+def scale_2021(
+    official: bool = False, booths_per_station: int = 2, year: str = "2021"
+) -> ReportContext:
+    rows = published(year)
     eligible = int(rows[0]["eligible"])
     weights = [w for _, w in COUNTIES]
     county_eligible = _split(eligible, weights)
@@ -70,7 +73,8 @@ def scale_2021(official: bool = False, booths_per_station: int = 2) -> ReportCon
         for r in rows
     )  # fmt: skip
     definition = Definition(
-        "TW-2021-12-18", "2021-12-18", "110年全國性公民投票", "2021 National Referendum",
+        f"TW-{DATES[year]}", DATES[year], f"{int(year) - 1911}年全國性公民投票",
+        f"{year} National Referendum",
         Options(), questions, tuple(stations),
     )  # fmt: skip
     station_weights = [s.eligible for s in stations]
