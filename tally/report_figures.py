@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from ballots.definition import Definition
 from ballots.results import Total
 from ballots.rule import Article29
 
@@ -153,3 +154,16 @@ def area_name(level: str, area: str) -> str:
     if level == "township":
         return area.split("/", 1)[1]
     return area
+
+
+def main_text_lines(definition: Definition) -> list[str]:
+    """Each case as `refvote package inspect` shows it: the full 主文 (the legal wording), then
+    the definition's short label, then the English text, marked when unofficial."""
+    lines = []
+    for q in definition.questions:
+        lines.append(f"{q.case_number}（{q.question_id}）")
+        lines.append(f"  主文：{q.text_zh}")
+        lines.append(f"  簡稱（定義檔所給）：{q.short_title_zh} / {q.short_title_en}")
+        unofficial = "（非官方譯文 unofficial translation）" if q.english_unofficial else ""
+        lines.append(f"  English{unofficial}: {q.text_en}")
+    return lines

@@ -239,7 +239,7 @@ def _main_texts(ctx: ReportContext, s: dict[str, Any]) -> list[Any]:
 def _header_row(first: str, s: dict[str, Any], extra: Sequence[str] = ()) -> list[Any]:
     from reportlab.platypus import Paragraph
 
-    heads = [first] + [f"{c.zh}{'(%)' if c.percentage else ''}" for c in COLUMNS] + list(extra)
+    heads = [first, *(f"{c.zh}{'<br/>(%)' if c.percentage else ''}" for c in COLUMNS), *extra]
     return [Paragraph(h, s["head"]) for h in heads]
 
 

@@ -318,3 +318,36 @@ def test_2018_passing_cases_say_passed(tmp_path: Path) -> None:
     passed = [r for r in published("2018") if r["passed"] == "true"]
     assert raw.count("理由：兩項條件均符合") == len(passed) == 7
     assert "投票日期：中華民國107年11月24日" in raw
+
+
+SCREENSHOTS = [
+    # (report, page, name): the pages shown in docs/screenshots/ at the real 2021 scale.
+    ("summary-national.pdf", 1, "report-national-1"),
+    ("summary-national.pdf", 2, "report-national-2"),
+    ("summary-national.pdf", 3, "report-national-3"),
+    ("summary-county.pdf", 3, "report-county-3"),
+    ("summary-township.pdf", 5, "report-township-5"),
+    ("station-S00001.pdf", 1, "report-station-1"),
+    ("station-S00001.pdf", 2, "report-station-2"),
+]
+
+
+def test_screenshots_at_the_2021_scale(test_reports: Path, tmp_path: Path) -> None:
+    """Render the pages shown in the docs; REFVOTE_SCREENSHOTS=docs/screenshots writes them."""
+    import os
+
+    target = os.environ.get("REFVOTE_SCREENSHOTS")
+    for report, page, name in SCREENSHOTS:
+        for grey in (False, True):
+            stem = tmp_path / f"{name}{'-grey' if grey else ''}"
+            subprocess.run(
+                ["pdftoppm", *(["-gray"] if grey else []), "-r", "80", "-png", "-singlefile",
+                 "-f", str(page), "-l", str(page), str(test_reports / report), str(stem)],
+                check=True,
+            )  # fmt: skip
+            image = Image.open(stem.with_suffix(".png"))
+            assert image.size == (936, 662)  # A4 landscape at 80 dpi
+            if target and (grey is False or name == "report-national-3"):
+                # A 32-colour palette keeps the PNGs small; the text stays sharp.
+                small = image.convert("RGB").quantize(32)
+                small.save(Path(target) / stem.with_suffix(".png").name, optimize=True)

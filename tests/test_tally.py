@@ -340,6 +340,15 @@ def test_pdfs_render_and_hold_the_numbers(election: Election, tmp_path: Path) ->
     assert [o["passed"] for o in exported["outcomes"]] == [o.passed for _, o in results.outcomes]
 
 
+def test_package_inspect_shows_the_full_main_text(election: Election) -> None:
+    out = ok(
+        "package", "inspect", str(election.tmp / "package"), "--authority", election.fingerprint
+    )
+    for q in load_source(_definition_source()).questions:
+        assert f"  主文：{q.text_zh}\n" in out, q.case_number
+        assert f"簡稱（定義檔所給）：{q.short_title_zh} / {q.short_title_en}" in out
+
+
 def test_lookup_by_tracking_code(election: Election) -> None:
     from ballots.chain import replay, short_code
     from ballots.export import Status
