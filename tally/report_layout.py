@@ -168,7 +168,7 @@ def table(
     header_rows: int = 1,
     numeric_from: int = 1,
     bold_rows: Sequence[int] = (),
-):  # type: ignore[no-untyped-def]
+) -> Any:
     from reportlab.lib import colors
     from reportlab.platypus import Table, TableStyle
 

@@ -243,7 +243,7 @@ def _header_row(first: str, s: dict[str, Any], extra: Sequence[str] = ()) -> lis
     return [Paragraph(h, s["head"]) for h in heads]
 
 
-def _widths(extra: int = 0) -> list[float]:
+def _widths(extra: int = 0) -> list[int]:
     return (
         [AREA_WIDTH]
         + [PERCENT_WIDTH if c.percentage else NUMBER_WIDTH for c in COLUMNS]

@@ -351,3 +351,15 @@ def test_screenshots_at_the_2021_scale(test_reports: Path, tmp_path: Path) -> No
                 # A 32-colour palette keeps the PNGs small; the text stays sharp.
                 small = image.convert("RGB").quantize(32)
                 small.save(Path(target) / stem.with_suffix(".png").name, optimize=True)
+
+
+@pytest.mark.parametrize("name", ["summary-county.pdf", "summary-township.pdf"])
+def test_headings_stay_with_their_tables(test_reports: Path, name: str) -> None:
+    pages = text_of(test_reports / name, "-raw").split("\f")
+    headings = 0
+    for page in pages:
+        for match in re.finditer(r"^\S+\s第\d+案：", page, re.MULTILINE):
+            headings += 1
+            # The table's header row follows its heading on the same page.
+            assert "投票權人數" in page[match.end() :], (name, match.group())
+    assert headings == (4 if name == "summary-county.pdf" else 22 * 4)
