@@ -286,6 +286,7 @@ def publish(args: argparse.Namespace) -> int:
     from crypto.files import read_file
     from crypto.hashing import file_fingerprint, group_for_reading
     from crypto.keyfile import read_signing_key
+    from tally.report_figures import outcome_word, reasons
     from tally.reports import MAX_TABLE_BYTES, ReportError, publish_context, write_reports
     from tally.station import TallyStation
     from tally.verify import verify_record
@@ -314,9 +315,10 @@ def publish(args: argparse.Namespace) -> int:
     print(f"reports: {len(written)} files in {reports}/")
     for qid, o in results.outcomes:
         case = package.definition.question(qid).case_number
+        why = "；".join(reasons(o))
         print(
-            f"  {case}: yes {o.yes:,}  no {o.no:,}  threshold {o.threshold:,}  "
-            f"{'PASSED' if o.passed else 'FAILED'}"
+            f"  {case}: 同意 {o.yes:,}  不同意 {o.no:,}  門檻 {o.threshold:,}  "
+            f"{outcome_word(o)}{f'（{why}）' if why else ''}"
         )
     print("verifying the record as anyone will:")
     if not verify_record(out, args.authority):
