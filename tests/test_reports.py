@@ -325,7 +325,7 @@ SCREENSHOTS = [
     ("summary-national.pdf", 1, "report-national-1"),
     ("summary-national.pdf", 2, "report-national-2"),
     ("summary-national.pdf", 3, "report-national-3"),
-    ("summary-county.pdf", 3, "report-county-3"),
+    ("summary-county.pdf", 4, "report-county-4"),
     ("summary-township.pdf", 5, "report-township-5"),
     ("station-S00001.pdf", 1, "report-station-1"),
     ("station-S00001.pdf", 2, "report-station-2"),
