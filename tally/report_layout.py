@@ -20,6 +20,7 @@ renders the Chinese. Noto CJK (CFF outlines) cannot be embedded.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -140,9 +141,11 @@ def _draw_watermark(canvas: Any, doc: Any) -> None:
 
 def build(path: Path, frame: PageFrame, pdf_title: str, story: list[Any]) -> None:
     """Render in memory, then write atomically: never a 0-byte or truncated PDF."""
+    from reportlab import rl_config
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.platypus import SimpleDocTemplate
 
+    rl_config.useA85 = 0  # binary (zlib) streams, not ASCII85 on top: smaller and faster
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -199,14 +202,9 @@ def fingerprint_lines(labelled: Sequence[tuple[str, str]], style: Any) -> list[A
 
 def record_qr(record_fingerprint: bytes, style: Any):  # type: ignore[no-untyped-def]
     """The record fingerprint as a QR code (64 hex digits), and how it relates to the groups."""
-    from reportlab.graphics.barcode.qr import QrCodeWidget
-    from reportlab.graphics.shapes import Drawing
     from reportlab.platypus import Paragraph, Table, TableStyle
 
-    qr = QrCodeWidget(record_fingerprint.hex())
-    qr.barWidth = qr.barHeight = 92
-    drawing = Drawing(92, 92)
-    drawing.add(qr)
+    drawing = qr_drawing(record_fingerprint.hex(), 92)
     groups = group_for_reading(record_fingerprint)
     text = Paragraph(
         f"公投紀錄指紋 Record fingerprint：{groups}<br/>"
@@ -220,6 +218,42 @@ def record_qr(record_fingerprint: bytes, style: Any):  # type: ignore[no-untyped
     t = Table([[drawing, text]], colWidths=(100, None))
     t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     return t
+
+
+@functools.lru_cache(maxsize=4)
+def qr_drawing(text: str, size: float):  # type: ignore[no-untyped-def]
+    """`text` as a QR code (segno, error correction M, 4-module quiet zone) of `size` points.
+
+    One path of a rectangle per run of dark modules in a row: one drawing node, not one per
+    module (reportlab's own QR widget makes thousands, and costs a tenth of a second a page).
+    """
+    import segno
+    from reportlab.graphics.shapes import Drawing, Path
+    from reportlab.lib import colors
+
+    code = segno.make(text, error="m", micro=False)
+    rows = [list(row) for row in code.matrix]
+    n = len(rows) + 8
+    unit = size / n
+    path = Path(fillColor=colors.black, strokeColor=None)
+    for y, row in enumerate(rows):
+        x = 0
+        while x < len(row):
+            if not row[x]:
+                x += 1
+                continue
+            start = x
+            while x < len(row) and row[x]:
+                x += 1
+            left, top = (start + 4) * unit, size - (y + 4) * unit
+            path.moveTo(left, top)
+            path.lineTo((x + 4) * unit, top)
+            path.lineTo((x + 4) * unit, top - unit)
+            path.lineTo(left, top - unit)
+            path.closePath()
+    drawing = Drawing(size, size)
+    drawing.add(path)
+    return drawing
 
 
 @dataclass(frozen=True)
@@ -301,9 +335,10 @@ def yes_no_chart(title: str, bars: Sequence[Bar], threshold: int | None, width: 
 
 
 def _hatch(drawing: Any, x: float, y: float, w: float, h: float, colour: Any) -> None:
-    """Diagonal lines 6 pt apart, clipped to the rectangle (x, y, w, h)."""
-    from reportlab.graphics.shapes import Line
+    """Diagonal lines 6 pt apart, clipped to the rectangle (x, y, w, h), as one path."""
+    from reportlab.graphics.shapes import Path
 
+    path = Path(strokeColor=colour, strokeWidth=0.6, fillColor=None)
     k = -h
     while k < w:
         x0, y0, x1, y1 = x + k, y, x + k + h, y + h
@@ -312,5 +347,7 @@ def _hatch(drawing: Any, x: float, y: float, w: float, h: float, colour: Any) ->
         if x1 > x + w:
             y1, x1 = y1 - (x1 - (x + w)), x + w
         if x0 < x1:
-            drawing.add(Line(x0, y0, x1, y1, strokeColor=colour, strokeWidth=0.6))
+            path.moveTo(x0, y0)
+            path.lineTo(x1, y1)
         k += 6.0
+    drawing.add(path)

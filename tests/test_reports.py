@@ -363,3 +363,26 @@ def test_headings_stay_with_their_tables(test_reports: Path, name: str) -> None:
             # The table's header row follows its heading on the same page.
             assert "投票權人數" in page[match.end() :], (name, match.group())
     assert headings == (4 if name == "summary-county.pdf" else 22 * 4)
+
+
+@pytest.mark.parametrize("name", [*SUMMARIES, "station-S00001.pdf"])
+def test_the_qr_code_holds_the_record_fingerprint(
+    test_reports: Path, tmp_path: Path, name: str
+) -> None:
+    zxingcpp = pytest.importorskip("zxingcpp")
+    info = subprocess.run(
+        ["pdfinfo", str(test_reports / name)], capture_output=True, text=True, check=True
+    ).stdout
+    last = int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
+    subprocess.run(  # the closing part: the last two pages
+        ["pdftoppm", "-r", "150", "-png", "-f", str(max(1, last - 1)), "-l", str(last),
+         str(test_reports / name),
+         str(tmp_path / "p")],
+        check=True,
+    )  # fmt: skip
+    found = {
+        r.text
+        for page in sorted(tmp_path.glob("p*.png"))
+        for r in zxingcpp.read_barcodes(Image.open(page))
+    }
+    assert scale_2021().record_fingerprint.hex() in found, found
