@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from ballots.definition import Definition
 from ballots.export import BoothExport
@@ -53,6 +54,7 @@ from tally.report_figures import (
     roc_time,
 )
 from tally.report_layout import (
+    FONT,
     Bar,
     PageFrame,
     ReportError,
@@ -193,6 +195,12 @@ def publish_context(
 # Parts shared by the reports --------------------------------------------------------------
 
 
+def e(text: str) -> str:
+    """Text from the definition or the record as Paragraph markup: printed as it is, never
+    read as markup (a 主文 with "<" or "&" must not break or restyle a report)."""
+    return escape(text)
+
+
 def _frame(ctx: ReportContext, title: str) -> PageFrame:
     banner = OFFICIAL_LABEL if ctx.official else "測試 TEST"
     return PageFrame(title, banner, ctx.definition.referendum_id, not ctx.official, True)
@@ -203,8 +211,8 @@ def _opening(ctx: ReportContext, title_zh: str, title_en: str, s: dict[str, Any]
 
     d = ctx.definition
     story: list[Any] = [
-        Paragraph(f"{d.title_zh} {title_zh}", s["title"]),
-        Paragraph(f"{d.title_en} — {title_en}", s["sub"]),
+        Paragraph(f"{e(d.title_zh)} {title_zh}", s["title"]),
+        Paragraph(f"{e(d.title_en)} — {title_en}", s["sub"]),
         Paragraph(f"【{ctx.label}】", s["sub"]),
         Paragraph(f"投票日期：{roc_date(d.date)}（{d.date}）", s["sub"]),
     ]
@@ -232,7 +240,8 @@ def _main_texts(ctx: ReportContext, s: dict[str, Any]) -> list[Any]:
         english = (
             f"{q.text_en}{'（非官方譯文 unofficial translation）' if q.english_unofficial else ''}"
         )
-        story.append(Paragraph(f"{q.case_number}主文：{q.text_zh}<br/>{english}", s["sub"]))
+        main = f"{e(q.case_number)}主文：{e(q.text_zh)}"
+        story.append(Paragraph(f"{main}<br/>{e(english)}", s["sub"]))
     return story
 
 
@@ -317,7 +326,7 @@ def _closing(ctx: ReportContext, s: dict[str, Any]) -> list[Any]:
     signature.setStyle(
         TableStyle(
             [
-                ("FONTNAME", (0, 0), (-1, -1), "UMing"),
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
                 ("FONTSIZE", (0, 0), (-1, -1), 10),
                 ("LINEBELOW", (1, 0), (1, -1), 0.5, "black"),
                 ("LINEBELOW", (3, 0), (3, -1), 0.5, "black"),
@@ -327,7 +336,7 @@ def _closing(ctx: ReportContext, s: dict[str, Any]) -> list[Any]:
     )
     return [
         Spacer(1, 8),
-        Paragraph(f"解密受託人 Trustees who decrypted：{names}", s["sub"]),
+        Paragraph(f"解密受託人 Trustees who decrypted：{e(names)}", s["sub"]),
         Spacer(1, 6),
         record_qr(ctx.record_fingerprint, s["sub"]),
         KeepTogether(
@@ -356,7 +365,10 @@ def station_report(ctx: ReportContext, station_id: str, path: Path) -> None:
     pollbook = ctx.pollbook.get(station_id)
     story += [
         Paragraph(
-            f"投開票所：{station.station_id} {station.name}　{station.county} {station.township}",
+            e(
+                f"投開票所：{station.station_id} {station.name}　"
+                f"{station.county} {station.township}"
+            ),
             s["sub"],
         ),
         Paragraph(
@@ -430,7 +442,7 @@ def _booth_table(booths: Sequence[BoothLine], known: bool, s: dict[str, Any]) ->
                 f"{b.challenged:,}" if known else "—",
                 f"{b.voided:,}" if known else "—",
                 Paragraph("<br/>".join(_hex_lines(b.close)) if known else "—", s["cell"]),
-                Paragraph(b.note, s["cell"]),
+                Paragraph(e(b.note), s["cell"]),
             ]
         )
     return table(rows, (100, 64, 70, 54, 290, 160), numeric_from=1)
@@ -510,15 +522,15 @@ def area_summary(ctx: ReportContext, level: str, path: Path) -> None:
         for q in d.questions:
             where = "全國" if parent_level == "nation" else parent.replace("/", " ")
             head = by_key[(parent_level, parent, q.question_id)]
-            rows = [[Paragraph(f"{where}（合計）", s["cell"]), *_cells(head)]]
+            rows = [[Paragraph(f"{e(where)}（合計）", s["cell"]), *_cells(head)]]
             for area in areas:
                 t = by_key[(level, area, q.question_id)]
                 label = area_name(level, area)
                 if level == "station":
                     label = f"{area} {d.station(area).name}"
-                rows.append([Paragraph(label, s["cell"]), *_cells(t)])
+                rows.append([Paragraph(e(label), s["cell"]), *_cells(t)])
             story += [
-                Paragraph(f"{where}　{q.case_number}：{q.text_zh}", s["heading"]),
+                Paragraph(f"{e(where)}　{e(q.case_number)}：{e(q.text_zh)}", s["heading"]),
                 table([_header_row(LEVEL_NAMES[level], s), *rows], _widths(), bold_rows=(1,)),
             ]
     story += _closing(ctx, s)

@@ -386,3 +386,22 @@ def test_the_qr_code_holds_the_record_fingerprint(
         for r in zxingcpp.read_barcodes(Image.open(page))
     }
     assert scale_2021().record_fingerprint.hex() in found, found
+
+
+def test_definition_text_is_printed_never_read_as_markup(tmp_path: Path) -> None:
+    register_font()
+    ctx = scale_2021()
+    q = ctx.definition.questions[0]
+    tricky = "您是否同意<b>核四</b> & 「A<B」？<br/>"
+    definition = replace(
+        ctx.definition,
+        title_en="Referendum <i>&amp;</i> test",
+        questions=(replace(q, text_zh=tricky), *ctx.definition.questions[1:]),
+    )
+    ctx = replace(ctx, definition=definition)
+    reports.national_summary(ctx, tmp_path / "n.pdf")
+    reports.county_summary(ctx, tmp_path / "c.pdf")
+    for name in ("n.pdf", "c.pdf"):
+        flat = squeezed(text_of(tmp_path / name, "-raw"))
+        assert squeezed(tricky) in flat, name
+    assert "Referendum <i>&amp;</i> test" in text_of(tmp_path / "n.pdf", "-raw")
