@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from tally.station import TallyStation
 
 MAX_DEFINITION_BYTES = 16 << 20
+PARALLEL_REPORTS_FROM = 64  # stations
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -303,8 +304,12 @@ def publish(args: argparse.Namespace) -> int:
             # The reports come from the record as written (re-derived on a re-run).
             fingerprint = file_fingerprint(read_file(out / "index.json", MAX_TABLE_BYTES))
             package = station.package
+            # Many stations: their reports in one process per core (spawning costs ~1 s each).
+            many = len(package.definition.stations) >= PARALLEL_REPORTS_FROM
             written = write_reports(
-                publish_context(out, package, results, fingerprint, args.official), reports
+                publish_context(out, package, results, fingerprint, args.official),
+                reports,
+                workers=(os.cpu_count() or 1) if many else 1,
             )
     except _station_errors(ReportError) as exc:
         return _fail(str(exc))

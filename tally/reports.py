@@ -647,13 +647,14 @@ def report_names(definition: Definition) -> list[str]:
     ]
 
 
-def write_reports(ctx: ReportContext, folder: Path) -> list[Path]:
+def write_reports(ctx: ReportContext, folder: Path, workers: int = 1) -> list[Path]:
     """Write every report into `folder`, a new folder, whole or not at all.
 
     The reports are built in a staging folder unique to this process and renamed into place
     when complete (crypto.files.staged_folder). If `folder` already holds the complete
     reports of this same record (a re-run after a crash), it is left as it is; if it holds
-    anything else, ReportError names it.
+    anything else, ReportError names it. `workers` > 1 writes the station reports in that
+    many processes (about 0.3 s a station on one core; a country has ~17,000 stations).
     """
     register_font()
     names = report_names(ctx.definition)
@@ -661,14 +662,49 @@ def write_reports(ctx: ReportContext, folder: Path) -> list[Path]:
         _check_existing(ctx, folder, names)
         return [folder / n for n in names]
     with staged_folder(folder) as staging:
-        for station in ctx.definition.stations:
-            station_report(ctx, station.station_id, staging / f"station-{station.station_id}.pdf")
+        _station_reports(ctx, staging, workers)
         area_summary(ctx, "station", staging / "summary-station.pdf")
         area_summary(ctx, "township", staging / "summary-township.pdf")
         county_summary(ctx, staging / "summary-county.pdf")
         national_summary(ctx, staging / "summary-national.pdf")
         write_tables(ctx, staging)
     return [folder / n for n in names]
+
+
+def _write_stations(ctx: ReportContext, staging: Path, station_ids: Sequence[str]) -> int:
+    register_font()  # in a worker process too
+    for station_id in station_ids:
+        station_report(ctx, station_id, staging / f"station-{station_id}.pdf")
+    return len(station_ids)
+
+
+def _station_reports(ctx: ReportContext, staging: Path, workers: int) -> None:
+    """Every station's report into `staging`, in `workers` processes when more than one.
+
+    Workers are spawned, not forked: they inherit no open file (the workspace lock stays
+    with this process alone) and a worker's error is raised here, as it would be serially.
+    """
+    ids = [s.station_id for s in ctx.definition.stations]
+    workers = max(1, min(workers, len(ids)))
+    if workers == 1:
+        _write_stations(ctx, staging, ids)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            batches = [
+                pool.submit(_write_stations, ctx, staging, ids[i::workers]) for i in range(workers)
+            ]
+            written = sum(batch.result() for batch in batches)
+    except BrokenProcessPool:
+        raise ReportError(
+            "a process writing station reports stopped: run the same command again"
+        ) from None
+    if written != len(ids):  # pragma: no cover - each batch returns its own length
+        raise ReportError("not every station report was written: run the same command again")
 
 
 def _check_existing(ctx: ReportContext, folder: Path, names: list[str]) -> None:

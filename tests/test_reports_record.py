@@ -69,3 +69,39 @@ def test_a_damaged_booth_export_in_the_record_is_named(built: BuiltRecord, tmp_p
     package = verify_package(copy / "package")
     with pytest.raises(ReportError, match="S2-A"):
         record_details(copy, package.definition)
+
+
+def test_station_reports_in_worker_processes_equal_the_serial_ones(
+    built: BuiltRecord, tmp_path: Path
+) -> None:
+    package = verify_package(built.folder / "package")
+    results = Results.from_json((built.folder / "tally/results.json").read_bytes())
+    fingerprint = file_fingerprint((built.folder / "index.json").read_bytes())
+    ctx = publish_context(built.folder, package, results, fingerprint, False)
+    write_reports(ctx, tmp_path / "serial")
+    write_reports(ctx, tmp_path / "parallel", workers=2)
+    names = sorted(p.name for p in (tmp_path / "serial").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "parallel").iterdir())
+    for name in names:
+        if name.endswith(".pdf"):
+            assert text_of(tmp_path / "serial" / name) == text_of(tmp_path / "parallel" / name)
+        else:
+            a = (tmp_path / "serial" / name).read_bytes()
+            assert a == (tmp_path / "parallel" / name).read_bytes()
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left
+
+
+def test_a_worker_error_is_raised_whole(built: BuiltRecord, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    package = verify_package(built.folder / "package")
+    results = Results.from_json((built.folder / "tally/results.json").read_bytes())
+    ctx = publish_context(built.folder, package, results, bytes(32), False)
+    # An outcome for a case the definition does not have: each worker's KeyError reaches here.
+    broken = replace(
+        ctx, results=replace(results, outcomes=(("no-such-case", results.outcomes[0][1]),))
+    )
+    with pytest.raises(KeyError, match="no-such-case"):
+        write_reports(broken, tmp_path / "r", workers=2)
+    assert not (tmp_path / "r").exists()
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []
