@@ -213,10 +213,10 @@ def inspect(args: argparse.Namespace) -> int:
     d, p, j = verified.definition, verified.public, verified.joint_key
     print(f"election package {folder}: signature and ceremony verified")
     print(f"  referendum     {d.referendum_id} on {d.date}: {d.title_zh} / {d.title_en}")
-    for q in d.questions:
-        print(
-            f"  question {q.question_id:<5} {q.case_number} {q.short_title_zh} / {q.short_title_en}"
-        )
+    from tally.report_figures import main_text_lines
+
+    for line in main_text_lines(d):  # the full 主文 of each case, then its label
+        print(f"  {line}")
     print(
         f"  stations       {len(d.stations)} with {len(d.booth_ids())} booths, "
         f"{d.eligible:,} eligible voters"

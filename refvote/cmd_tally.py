@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from tally.station import TallyStation
 
 MAX_DEFINITION_BYTES = 16 << 20
+PARALLEL_REPORTS_FROM = 64  # stations
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -286,7 +287,8 @@ def publish(args: argparse.Namespace) -> int:
     from crypto.files import read_file
     from crypto.hashing import file_fingerprint, group_for_reading
     from crypto.keyfile import read_signing_key
-    from tally.reports import MAX_TABLE_BYTES, ReportContext, ReportError, write_reports
+    from tally.report_figures import outcome_word, reasons
+    from tally.reports import MAX_TABLE_BYTES, ReportError, publish_context, write_reports
     from tally.station import TallyStation
     from tally.verify import verify_record
 
@@ -302,17 +304,12 @@ def publish(args: argparse.Namespace) -> int:
             # The reports come from the record as written (re-derived on a re-run).
             fingerprint = file_fingerprint(read_file(out / "index.json", MAX_TABLE_BYTES))
             package = station.package
-            names = {t.index: t.name for t in package.joint_key.params.trustees}
+            # Many stations: their reports in one process per core (spawning costs ~1 s each).
+            many = len(package.definition.stations) >= PARALLEL_REPORTS_FROM
             written = write_reports(
-                ReportContext(
-                    package.definition,
-                    results,
-                    package.public.manifest_hash,
-                    fingerprint,
-                    names,
-                    args.official,
-                ),
+                publish_context(out, package, results, fingerprint, args.official),
                 reports,
+                workers=(os.cpu_count() or 1) if many else 1,
             )
     except _station_errors(ReportError) as exc:
         return _fail(str(exc))
@@ -323,9 +320,10 @@ def publish(args: argparse.Namespace) -> int:
     print(f"reports: {len(written)} files in {reports}/")
     for qid, o in results.outcomes:
         case = package.definition.question(qid).case_number
+        why = "；".join(reasons(o))
         print(
-            f"  {case}: yes {o.yes:,}  no {o.no:,}  threshold {o.threshold:,}  "
-            f"{'PASSED' if o.passed else 'FAILED'}"
+            f"  {case}: 同意 {o.yes:,}  不同意 {o.no:,}  門檻 {o.threshold:,}  "
+            f"{outcome_word(o)}{f'（{why}）' if why else ''}"
         )
     print("verifying the record as anyone will:")
     if not verify_record(out, args.authority):

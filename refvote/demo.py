@@ -348,7 +348,7 @@ def run(args: argparse.Namespace) -> int:
     from hardware.idcard.testca import TestCA
     from refvote.progress import Progress
     from tally.ceremony import rehearse
-    from tally.reports import ReportContext, write_reports
+    from tally.reports import publish_context, write_reports
     from tally.station import MAX_EXPORT_BYTES, MAX_POLLBOOK_BYTES, TallyStation
     from tally.trustee import TrusteeMedium, accept_package, trustee_decrypt
     from tally.verify import verify_record
@@ -523,10 +523,8 @@ def run(args: argparse.Namespace) -> int:
         _, results = station.publish(out / "record", tally_key, on_table_row=bar.advance)
     package = verify_package(out / "record" / "package")
     record_fp = file_fingerprint((out / "record" / "index.json").read_bytes())
-    names = {t.index: t.name for t in package.joint_key.params.trustees}
     reports = write_reports(
-        ReportContext(definition, results, definition.manifest_hash(), record_fp, names, False),
-        out / "reports",
+        publish_context(out / "record", package, results, record_fp, False), out / "reports"
     )
     s.say(f"record published ({group_for_reading(record_fp)}); {len(reports)} report files")
 

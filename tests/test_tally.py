@@ -299,24 +299,30 @@ def test_pdfs_render_and_hold_the_numbers(election: Election, tmp_path: Path) ->
         check=True,
     ).stdout
     assert "投開票所開票報告表" in text and "第17案" in text and "甲投開票所" in text
+    assert "中華民國110年12月18日" in text
+    exports = {e.booth_id: e for e in election.exports}
+    voters = exports["A1-1"].counts.cast + exports["A1-2"].counts.cast
+    assert f"投票人數 Voters：{voters:,}" in text
     for t in results.totals:
         if t.level == "station" and t.area == "A1":
+            case = load_source(_definition_source()).question(t.question_id).case_number
             line = next(
                 row
                 for row in text.splitlines()
-                if row.strip().startswith(
-                    load_source(_definition_source()).question(t.question_id).case_number
-                )
+                if row.strip().startswith(case) and "主文" not in row
             )
             numbers = [
                 int(x.replace(",", "")) for x in line.split() if x.replace(",", "").isdigit()
             ]
-            assert numbers[:5] == [
+            # 投票權人數, 投票數, 有效, 同意, 不同意, 無效（含空白）, 不領取
+            assert numbers == [
                 t.eligible,
                 t.count.ballots,
+                t.count.yes + t.count.no,
                 t.count.yes,
                 t.count.no,
                 t.count.blank,
+                voters - t.count.ballots,
             ]
     national = subprocess.run(
         ["pdftotext", str(reports / "summary-national.pdf"), "-"],
@@ -326,12 +332,39 @@ def test_pdfs_render_and_hold_the_numbers(election: Election, tmp_path: Path) ->
     ).stdout
     for _, o in results.outcomes:
         assert f"{o.threshold:,}" in national
-    assert ("通過 PASSED" in national) or ("不通過 FAILED" in national)
-    rows = (reports / "results.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[0] == "level,area,question_id,case_number,eligible,ballots,yes,no,blank"
+    assert "通過" in national and "FAILED" not in national and "PASSED" not in national
+    rows = (reports / "results.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("層級 level,地區 area,案號 case_number,")
     assert len(rows) == 1 + len(results.totals)
     exported = json.loads((reports / "results.json").read_text(encoding="utf-8"))
     assert [o["passed"] for o in exported["outcomes"]] == [o.passed for _, o in results.outcomes]
+
+
+def test_publish_prints_each_outcome_in_the_acts_words(election: Election) -> None:
+    from ballots.rule import article29
+
+    results = Results.from_json((election.tmp / "record/tally/results.json").read_bytes())
+    for qid, o in results.outcomes:
+        case = load_source(_definition_source()).question(qid).case_number
+        line = next(x for x in election.publish_output.splitlines() if x.startswith(f"  {case}:"))
+        # Independent: Art. 29 again from the line's own figures.
+        again = article29(o.eligible, o.yes, o.no)
+        word = "通過" if again.passed else "不通過"
+        assert f"同意 {o.yes:,}  不同意 {o.no:,}  門檻 {-(-o.eligible // 4):,}  {word}" in line
+        if o.yes <= o.no:
+            assert "有效同意票未多於不同意票" in line
+        if o.yes < -(-o.eligible // 4):
+            assert "有效同意票數未達投票權人總額四分之一" in line
+        assert "PASSED" not in line and "FAILED" not in line
+
+
+def test_package_inspect_shows_the_full_main_text(election: Election) -> None:
+    out = ok(
+        "package", "inspect", str(election.tmp / "package"), "--authority", election.fingerprint
+    )
+    for q in load_source(_definition_source()).questions:
+        assert f"  主文：{q.text_zh}\n" in out, q.case_number
+        assert f"簡稱（定義檔所給）：{q.short_title_zh} / {q.short_title_en}" in out
 
 
 def test_lookup_by_tracking_code(election: Election) -> None:

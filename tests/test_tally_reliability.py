@@ -322,6 +322,8 @@ def test_publish_killed_midway_is_redone(
         [
             "station-S1.pdf",
             "station-S2.pdf",
+            "summary-station.pdf",
+            "summary-township.pdf",
             "summary-county.pdf",
             "summary-national.pdf",
             "results.csv",
@@ -350,7 +352,7 @@ def test_publish_on_a_full_disk_names_the_path_and_is_redone(
     again = _publish(election, counted, out)
     assert again.returncode == 0, again.stderr
     assert "already complete" in again.stdout
-    assert len(list((tmp_path / "reports").iterdir())) == 6
+    assert len(list((tmp_path / "reports").iterdir())) == 8
 
 
 def test_publish_into_a_foreign_folder_is_refused(
