@@ -171,6 +171,20 @@ def test_bravo_asn_known_value() -> None:
     assert bravo_asn(a, Fraction(1, 10)) == pytest.approx(118.9, abs=0.1)
 
 
+@pytest.mark.parametrize(
+    ("yes", "no", "papers", "arlo"),
+    [(600, 400, 1000, 119), (600, 200, 900, 22), (300, 200, 1000, 238)],
+)
+def test_bravo_asn_matches_arlo(yes: int, no: int, papers: int, arlo: int) -> None:
+    """Independent values: VotingWorks' Arlo (the RLA software used by US states),
+    server/tests/audit_math/ballot_polling/test_bravo.py, test_expected_sample_sizes, risk
+    limit 10%: contests "test1" (600 / 400 of 1,000 ballots) 119, "test2" (600 / 200 / 100 of
+    900) 22, "test6" (300 / 200 / 200 of 1,000) 238 — Arlo rounds the BRAVO ASN up; the other
+    candidates' votes count like blank papers here."""
+    a = Assertion("17", Kind.YES_GT_NO, papers, 1, yes, no)
+    assert math.ceil(bravo_asn(a, Fraction(1, 10))) == arlo
+
+
 # Simulation: the audit's risk ----------------------------------------------------------
 
 

@@ -724,3 +724,14 @@ def test_demo_runs_a_whole_mock_referendum(tmp_path: Path) -> None:
     assert len(list((tmp_path / "demo/reports").glob("station-*.pdf"))) == 2
     site = tmp_path / "demo/site/index.html"
     assert site.is_file() and f"site:     {site.resolve()}" in out.stdout
+    # The audit round (issue 12): each box holds exactly its booth's cast paper records, and
+    # every question gets a verdict at the 5% risk limit.
+    import re
+
+    assert "boxes: each of the 4 boxes holds as many papers as its booth's cast" in out.stdout
+    assert "papers found" not in out.stdout
+    for case in ("17", "18", "19", "20"):
+        assert re.search(
+            rf"question {case} \(reported (passed|failed)\): (CONFIRMED|ESCALATE)", out.stdout
+        )
+    assert (tmp_path / "demo/audit/audit-report.pdf").read_bytes().startswith(b"%PDF")

@@ -96,8 +96,11 @@ def image_to_raster(image) -> bytes:  # type: ignore[no-untyped-def]
 
 
 class Job:
-    def __init__(self, profile: PrinterProfile) -> None:
+    def __init__(self, profile: PrinterProfile, label: str = "") -> None:
         self.profile = profile
+        # What the piece is ("paper-record", "receipt", ...), as the person sorting the paper
+        # reads it off its heading; never sent to the printer (the virtual printer records it).
+        self.label = label
         self.parts: list[bytes] = [escpos.INIT]
 
     def text(
