@@ -43,7 +43,7 @@ def _notes(job: Job, notes: tuple[Bilingual, ...]) -> None:
 
 
 def paper_record_job(record: PaperRecord, profile: PrinterProfile) -> Job:
-    job = Job(profile, PieceKind.PAPER_RECORD.value)
+    job = Job(profile).labelled(PieceKind.PAPER_RECORD.value)
     _top(job, record.banner, record.title_zh, record.title_en)
     job.text(f"{record.heading.zh} {record.heading.en}", align=Align.CENTER)
     for line in record.lines:
@@ -60,7 +60,7 @@ def paper_record_job(record: PaperRecord, profile: PrinterProfile) -> Job:
 
 
 def receipt_job(receipt: Receipt, profile: PrinterProfile) -> Job:
-    job = Job(profile, PieceKind.RECEIPT.value)
+    job = Job(profile).labelled(PieceKind.RECEIPT.value)
     _top(job, receipt.banner, receipt.title_zh, receipt.title_en)
     job.text(f"{receipt.heading.zh} {receipt.heading.en}", align=Align.CENTER)
     job.text(receipt.short_code, bold=True, scale=2, align=Align.CENTER)
@@ -71,7 +71,7 @@ def receipt_job(receipt: Receipt, profile: PrinterProfile) -> Job:
 
 def slip_job(slip: Slip, profile: PrinterProfile) -> Job:
     """The challenged slip or the void slip (`ballots.paper.challenged_slip`, `void_slip`)."""
-    job = Job(profile, SLIP_KINDS[slip.heading].value)
+    job = Job(profile).labelled(SLIP_KINDS[slip.heading].value)
     _top(job, slip.banner, slip.title_zh, slip.title_en)
     job.text(slip.heading.zh, bold=True, scale=2, align=Align.CENTER)
     job.text(slip.heading.en, align=Align.CENTER)

@@ -206,7 +206,7 @@ SIGNERS = ("主任管理員 Chief officer", "主任監察員 Chief supervisor")
 def report_job(report: BoothReport, profile: PrinterProfile) -> Job:
     """The report as one ESC/POS job (one cut piece of 80 mm paper)."""
     title_zh, title_en = TITLES[report.kind]
-    job = Job(profile, PieceKind.REPORT.value)
+    job = Job(profile).labelled(PieceKind.REPORT.value)
     job.text(report.banner, bold=True, scale=2, align=Align.CENTER)
     if report.reprint:
         job.text(REPRINT, bold=True, scale=2, align=Align.CENTER)

@@ -39,6 +39,7 @@ PURPOSES = frozenset(
         "record",
         "pollbook-count",
         "audit-record",
+        "manual-count",
     }
 )
 

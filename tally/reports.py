@@ -146,6 +146,12 @@ def _header(ctx: ReportContext, title_zh: str, title_en: str, styles) -> list[ob
             f"{group_for_reading(ctx.record_fingerprint)}",
             styles["small"],
         ),
+        # A lost booth's box counted by hand (issue 11, V16): marked on every report.
+        *[
+            Paragraph(f"含人工計票 Hand-counted booths: {', '.join(m)}", styles["sub"])
+            for m in [ctx.results.manual_counts]
+            if m
+        ],
         Spacer(1, 6),
     ]
 
