@@ -400,6 +400,7 @@ def write_tables(ctx: ReportContext, folder: Path) -> None:
             "record_fingerprint": ctx.record_fingerprint.hex(),
             "totals": rows,
             "outcomes": outcomes,
+            "manual_counts": list(ctx.results.manual_counts),  # hand-counted booths (V16)
         },
         ensure_ascii=False,
         indent=1,

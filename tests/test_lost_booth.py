@@ -5,6 +5,7 @@ plaintext, marked in the record, and checked by the verifier (V16)."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -413,3 +414,5 @@ def test_every_pdf_report_marks_the_hand_counted_booth(built: BuiltRecord, tmp_p
             ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
         ).stdout
         assert "Hand-counted booths: S1-B" in text, pdf.name
+    table = json.loads((tmp_path / "reports" / "results.json").read_text(encoding="utf-8"))
+    assert table["manual_counts"] == ["S1-B"]
