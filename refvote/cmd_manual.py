@@ -25,7 +25,7 @@ def register(tally_commands: argparse._SubParsersAction, lazy) -> None:  # type:
         "manual-count",
         help="a lost booth (export and mirror unreadable): import its box's signed hand count",
     )
-    m.add_argument("--workspace", required=True)
+    m.add_argument("--workspace", required=True, help="the tally station's workspace")
     m.add_argument("--signed", help="a hand count the authority already signed")
     m.add_argument("--booth", help="the booth whose box was counted by hand")
     m.add_argument("--papers", type=int, help="paper records counted in the box")

@@ -416,3 +416,13 @@ def test_every_pdf_report_marks_the_hand_counted_booth(built: BuiltRecord, tmp_p
         assert "Hand-counted booths: S1-B" in text, pdf.name
     table = json.loads((tmp_path / "reports" / "results.json").read_text(encoding="utf-8"))
     assert table["manual_counts"] == ["S1-B"]
+
+
+def test_the_audit_manifest_counts_a_hand_counted_box_by_its_papers(built: BuiltRecord) -> None:
+    from tally.audit.audit import audit_from_record
+
+    audit = audit_from_record(built.folder, _fp(built), "12345678901234567890")
+    hand = ManualCount.from_json((built.folder / "manual" / f"{LOST}.json").read_bytes())
+    boxes = {b.booth_id: b.papers for b in audit.manifest.boxes}
+    assert boxes[LOST] == hand.papers
+    assert sum(boxes.values()) == len(built.cast_choices)
