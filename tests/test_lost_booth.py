@@ -426,3 +426,12 @@ def test_the_audit_manifest_counts_a_hand_counted_box_by_its_papers(built: Built
     boxes = {b.booth_id: b.papers for b in audit.manifest.boxes}
     assert boxes[LOST] == hand.papers
     assert sum(boxes.values()) == len(built.cast_choices)
+
+
+def test_the_public_site_builds_from_a_record_with_a_hand_counted_booth(
+    built: BuiltRecord, tmp_path: Path
+) -> None:
+    from tally.site import build_site
+
+    site = build_site(built.folder, _fp(built), tmp_path / "site")
+    assert (site.out / "index.html").is_file()
