@@ -238,6 +238,34 @@ def test_wrong_outcome_escalates(
     assert rate <= 0.05, name
 
 
+def _results_csv() -> Path | None:
+    """The CEC results in the shared data folder (`../shared/data/` of the checkout), if any."""
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "data" / "tw-referendum-results.csv"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def test_docs_2021_figures_are_the_cec_results() -> None:
+    """The table's eligible, yes and no are the CEC's 2021 figures (the CSV, when present)."""
+    import csv
+
+    path = _results_csv()
+    if path is None:
+        pytest.skip("no shared data folder with tw-referendum-results.csv")
+    cec = {
+        r["case_no"]: r for r in csv.DictReader(path.open(encoding="utf-8")) if r["year"] == "2021"
+    }
+    doc = (Path(__file__).parent.parent / "docs" / "audit.md").read_text()
+    rows = [line for line in doc.splitlines() if line[:5] in ("| 17 ", "| 18 ", "| 19 ", "| 20 ")]
+    assert len(rows) == 4
+    for row in rows:
+        cells = [c.strip().replace(",", "") for c in row.strip("|").split("|")]
+        r = cec[cells[0]]
+        assert cells[1:4] == [r["eligible"], r["yes"], r["no"]]
+
+
 def test_docs_2021_sample_sizes_are_the_tools() -> None:
     """docs/audit.md §6 holds the tool's numbers for the real 2021 cases (CSV in the shared data
     folder when present; the counts are also in the table itself)."""
