@@ -26,8 +26,8 @@ from booth.auth import PollWorkerAuth
 from booth.booth import Booth, BoothParts
 from booth.core.session import CardSlot, SessionState
 from crypto.signing import SigningKey
-from hardware.printer.driver import ThermalPrinter
-from hardware.printer.job import PrinterProfile
+from hardware.printer.driver import PrinterStatus, ThermalPrinter
+from hardware.printer.job import Job, PrinterProfile
 from hardware.printer.virtual_printer import VirtualPrinter
 
 if TYPE_CHECKING:
@@ -254,6 +254,20 @@ class Tally:
         self.cast += 1
 
 
+class LabellingPrinter(ThermalPrinter):
+    """The rig's ESC/POS driver to its virtual printer: before each job it tells the virtual
+    printer the job's label, which it writes next to the piece's PNG (the poll worker sorting
+    the paper: paper records of cast ballots into the box, receipts to the voter, ...)."""
+
+    def __init__(self, virtual: VirtualPrinter, profile: PrinterProfile) -> None:
+        super().__init__(virtual.port, profile)
+        self.virtual = virtual
+
+    def print_job(self, job: Job) -> PrinterStatus:
+        self.virtual.label(job.label)
+        return super().print_job(job)
+
+
 @dataclass
 class BoothRig:
     """One booth with its real devices: `BoothRig.create` is the demo's factory."""
@@ -268,7 +282,7 @@ class BoothRig:
     @staticmethod
     def virtual_printer(paper: Path) -> tuple[VirtualPrinter, ThermalPrinter]:
         virtual = VirtualPrinter(paper)
-        return virtual, ThermalPrinter(virtual.port, PrinterProfile(job_timeout=10.0))
+        return virtual, LabellingPrinter(virtual, PrinterProfile(job_timeout=10.0))
 
     @classmethod
     def create(

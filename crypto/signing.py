@@ -40,6 +40,7 @@ PURPOSES = frozenset(
         "record",
         "pollbook-count",
         "audit-record",
+        "manual-count",
     }
 )
 

@@ -205,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     t_import.add_argument("--workspace", required=True)
     t_import.add_argument("media", nargs="+", help="export files or media folders")
     t_import.set_defaults(run=_lazy("refvote.cmd_tally:import_"))
+    from refvote.cmd_manual import register as register_manual_count
+
+    register_manual_count(tally_commands, _lazy)
     t_prepare = tally_commands.add_parser(
         "prepare", help="write the pre-decryption record for trustees"
     )

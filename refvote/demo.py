@@ -14,7 +14,9 @@ record (VOID slip, the voter votes again) and a card whose PIN gets blocked. Boo
 prepares the record, collects decryption shares from trustees 1, 3 and 4 (each from its own
 medium), publishes the record and the official reports; the independent verifier checks the
 record, pinned to the authority's key; the decrypted totals are compared with what the
-simulated voters cast.
+simulated voters cast. Last, the poll workers sort each booth's printed pieces into its ballot
+box (paper records of cast ballots only) and the audit board runs a risk-limiting audit round
+at 5% on those boxes (docs/audit.md §8).
 """
 
 from __future__ import annotations
@@ -544,6 +546,19 @@ def run(args: argparse.Namespace) -> int:
 
         s.say("the public results site, from the verified record:")
         site = build_site(out / "record", fingerprint, out / "site").out / "index.html"
+    audited = None
+    if ok:
+        from refvote.cmd_audit import demo_audit, fill_boxes
+
+        rolls = {b: out / "booths" / b / "paper" for b in definition.booth_ids()}
+        papers = sum(fill_boxes(rolls, out / "box").values())
+        s.say(
+            f"risk-limiting audit at 5%: the poll workers sorted {papers} paper records of cast "
+            f"ballots into the boxes ({out / 'box'}/); the board draws from the seed:"
+        )
+        audited = demo_audit(out / "record", out / "box", fingerprint, out_dir=out / "audit")
+        for line in audited.lines:
+            print(f"    {line}", flush=True)
     print()
     print("Results (national, Art. 29 of the Referendum Act):")
     for qid, o in results.outcomes:
@@ -569,7 +584,10 @@ def run(args: argparse.Namespace) -> int:
     if site is not None:
         print(f"site:     {site.resolve()}  (open in any browser; works offline)")
     print(f"verify:   {'every check passed' if ok else 'FAILED'}")
-    return 0 if ok and not mismatches else 1
+    if audited is not None:
+        print(f"audit:    {out / 'audit'}/audit.json, audit-report.pdf  (docs/audit.md)")
+    boxes_ok = audited is not None and audited.boxes_agree
+    return 0 if ok and not mismatches and boxes_ok else 1
 
 
 def _notable(tally: Tally) -> list[tuple[str, str]]:

@@ -216,6 +216,14 @@ def _opening(ctx: ReportContext, title_zh: str, title_en: str, s: dict[str, Any]
         Paragraph(f"【{ctx.label}】", s["sub"]),
         Paragraph(f"投票日期：{roc_date(d.date)}（{d.date}）", s["sub"]),
     ]
+    # A lost booth's box counted by hand (issue 11, V16): marked on every report.
+    if ctx.results.manual_counts:
+        story.append(
+            Paragraph(
+                f"含人工計票 Hand-counted booths: {e(', '.join(ctx.results.manual_counts))}",
+                s["sub"],
+            )
+        )
     if ctx.counted_at is not None:
         story.append(Paragraph(f"開票時間：{roc_time(ctx.counted_at)}", s["sub"]))
     if ctx.tabulated_at is not None:
@@ -627,6 +635,7 @@ def write_tables(ctx: ReportContext, folder: Path) -> None:
             "totals": rows,
             "outcomes": outcomes,
             "stations": stations,
+            "manual_counts": list(ctx.results.manual_counts),  # hand-counted booths (V16)
         },
         ensure_ascii=False,
         indent=1,

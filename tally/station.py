@@ -4,6 +4,7 @@
       package/                 the verified public election package
       imports/<booth_id>.json  each accepted booth export, byte for byte as it arrived
       pollbook/<station_id>.json  each station's checked poll-book count, as it arrived
+      manual/<booth_id>.json   a lost booth's hand count, signed by the authority, as it arrived
       shares/trustee-NN.json   each trustee's checked decryption shares (NN as in the record)
       prepared.json            the fingerprints of the pre-decryption record's sums and index
       .lock                    the workspace's OS lock (crypto.files.workspace_lock)
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from ballots.errors import RecordError
 from ballots.export import BoothExport, Status
+from ballots.manual_count import MAX_MANUAL_FILE, ManualCount, add_manual, open_manual_count
 from ballots.package import VerifiedPackage, verify_package
 from ballots.pollbook_count import PollBookCount, open_pollbook_count
 from ballots.record import (
@@ -247,6 +249,11 @@ class TallyStation:
         target = self.workspace / "imports" / f"{booth_id}.json"
         if os.path.lexists(target):
             return self._same_or_refused(target, data, probe)
+        if booth_id in self.manual_counts():
+            raise ImportRejected(
+                f"booth {booth_id} was counted by hand (manual/{booth_id}.json): its box is "
+                "counted once; an export found later goes to the election office, not the count"
+            )
         try:
             export = check_export_identity(pkg, booth_id, data, f"export of booth {booth_id}")
             check_chain(export)
@@ -316,10 +323,11 @@ class TallyStation:
         """
         station = self.package.definition.station(export.station_id)
         imported = self._imported if self._imported is not None else self.imported()
+        manual = self.manual_counts()
         cast = export.counts.cast + sum(
-            imported[b].counts.cast
+            imported[b].counts.cast if b in imported else manual[b].papers if b in manual else 0
             for b in station.booths
-            if b in imported and b != export.booth_id
+            if b != export.booth_id
         )
         if cast > station.eligible:
             raise VerificationFailed(
@@ -386,17 +394,98 @@ class TallyStation:
         cast: dict[str, int] = {}
         for e in self.imported().values():
             cast[e.station_id] = cast.get(e.station_id, 0) + e.counts.cast
+        for hand in self.manual_counts().values():
+            cast[hand.station_id] = cast.get(hand.station_id, 0) + hand.papers
         for sid, count in counts.items():
             if count.voted != cast.get(sid, 0):
                 raise ImportRejected(
                     f"station {sid}: the poll book counts {count.voted:,} voters; its booths' "
-                    f"exports hold {cast.get(sid, 0):,} cast ballots"
+                    f"exports (and hand counts) hold {cast.get(sid, 0):,} cast ballots"
                 )
         return list(counts.values())
 
     def missing_booths(self) -> list[str]:
-        imported = self.imported()
-        return [b for b in self.package.definition.booth_ids() if b not in imported]
+        """Booths with neither an imported export nor a hand count: `prepare` waits for them."""
+        imported, manual = self.imported(), self.manual_counts()
+        return [
+            b for b in self.package.definition.booth_ids() if b not in imported and b not in manual
+        ]
+
+    # A lost booth's hand count ---------------------------------------------------------------
+
+    def import_manual_count(self, data: bytes) -> ManualCount:
+        """Keep a lost booth's hand count, signed by the authority (the package's key), in
+        place of its export: only for a booth with no export imported, before `prepare`, and
+        within its station's eligible voters. A booth is counted once: different bytes for a
+        booth already counted by hand are refused."""
+        with self.locked():
+            pkg = self.package
+            if len(data) > MAX_MANUAL_FILE:
+                raise ImportRejected("the manual count is larger than any can be")
+            try:
+                hand = open_manual_count(
+                    data, pkg.public.authority_key, pkg.public.base, pkg.definition
+                )
+            except CryptoError as exc:
+                raise ImportRejected(str(exc)) from None
+            booth_id = hand.booth_id
+            target = self.workspace / "manual" / f"{booth_id}.json"
+            if os.path.lexists(target):
+                if self._read_workspace_file(target, MAX_MANUAL_FILE) == data:
+                    return hand
+                raise ImportRejected(
+                    f"booth {booth_id}: a different hand count was already imported; a box "
+                    "is counted once, so this one is refused"
+                )
+            if os.path.lexists(self.workspace / PREPARED):
+                raise ImportRejected(
+                    "the pre-decryption record was already prepared from this workspace: a hand "
+                    "count comes before `prepare` (the trustees must see it)"
+                )
+            if booth_id in self.imported():
+                raise ImportRejected(
+                    f"booth {booth_id}: its export was imported, so its ballots are counted "
+                    "electronically; a hand count replaces only a booth whose export and mirror "
+                    "are both lost"
+                )
+            station = pkg.definition.station(hand.station_id)
+            others = self.imported()
+            cast = (
+                hand.papers
+                + sum(others[b].counts.cast for b in station.booths if b in others)
+                + sum(
+                    m.papers
+                    for b, m in self.manual_counts().items()
+                    if b in station.booths and b != booth_id
+                )
+            )
+            if cast > station.eligible:
+                exceeded = TurnoutExceeded(station.station_id, cast, station.eligible)
+                raise ImportRejected(str(exceeded))
+            make_folder(target.parent)
+            try:
+                write_atomic(target, data, replace=False)
+            except AlreadyExists:
+                raise ImportRejected(
+                    f"booth {booth_id}: a hand count was imported meanwhile; run again"
+                ) from None
+            return hand
+
+    def manual_counts(self) -> dict[str, ManualCount]:
+        """The imported hand counts, in definition order of their booths."""
+        folder = self.workspace / "manual"
+        counts = {}
+        for booth_id in self.package.definition.booth_ids():
+            path = folder / f"{booth_id}.json"
+            if os.path.lexists(path):
+                data = self._read_workspace_file(path, MAX_MANUAL_FILE)
+                try:
+                    counts[booth_id] = ManualCount.from_json(data, path.name)
+                except CryptoError as exc:
+                    raise WorkspaceDamaged(
+                        f"the workspace is damaged: {path}: {exc}; restore it from its backup"
+                    ) from None
+        return counts
 
     def sums(self) -> list[SumSpec]:
         if self._sums is not None:
@@ -409,7 +498,7 @@ class TallyStation:
 
     def _exports_in_order(self) -> list[BoothExport]:
         imported = self.imported()
-        return [imported[b] for b in self.package.definition.booth_ids()]
+        return [imported[b] for b in self.package.definition.booth_ids() if b in imported]
 
     # Decryption ----------------------------------------------------------------------------
 
@@ -432,6 +521,7 @@ class TallyStation:
                 sums,
                 tally_key,
                 pollbook=self._check_pollbook(),
+                manual=list(self.manual_counts().values()),
             )
             prepared = {
                 "type": "refvote/tally-prepared",
@@ -567,8 +657,13 @@ class TallyStation:
             DecryptedCount(s.station_id, s.question_id, d.packed, Count(d.ballots, d.yes, d.no))
             for s, d in zip(sums, decryption.decrypt(table), strict=True)
         ]
+        manual = self.manual_counts()
         all_totals = totals(
-            pkg.definition, [StationCount(d.station_id, d.question_id, d.count) for d in decrypted]
+            pkg.definition,
+            add_manual(
+                [StationCount(d.station_id, d.question_id, d.count) for d in decrypted],
+                list(manual.values()),
+            ),
         )
         quorum = tuple(sorted(decryption.valid)[: pkg.joint_key.k])
         return Results(
@@ -577,6 +672,7 @@ class TallyStation:
             tuple(decrypted),
             tuple(all_totals),
             tuple(outcomes(pkg.definition, all_totals)),
+            tuple(manual),
         )
 
     def publish(
@@ -609,6 +705,7 @@ class TallyStation:
                 [f for _, f in sorted(shares.files.items())],
                 results,
                 pollbook,
+                list(self.manual_counts().values()),
             )
             return index, results
 

@@ -604,6 +604,52 @@ def test_fewer_than_k_trustees_writes_no_record(
     assert out.returncode == 1 and "1 more trustee(s) needed" in out.stderr
 
 
+def test_a_lost_booth_counted_by_hand_is_published_and_verifies(
+    election: Election, workspace: TallyStation, tmp_path: Path
+) -> None:
+    """Issue 11: a booth's export and mirror lost; its box counted by hand and signed by the
+    authority; prepare, three trustees, publish: the hand count is in the totals (plaintext,
+    never in a sum), named in results.json, and the record verifies (V16)."""
+    import io
+
+    from ballots.manual_count import ManualCount, QuestionCount
+    from tally.verify import verify_record
+
+    lost = election.exports[-1]
+    for e in election.exports[:-1]:
+        workspace.import_export(e.to_json())
+    pkg = workspace.package
+    authority = read_signing_key(election.tmp / "keys/authority.key.json", "authority")[1]
+    counts = tuple(QuestionCount(q, 2, 1, 1, 0) for q in pkg.definition.question_ids())
+    hand = ManualCount.sign(
+        authority, pkg.definition, pkg.public.base, lost.booth_id, 4, "both media lost", counts
+    )
+    workspace.import_manual_count(hand.to_json())
+    key = read_signing_key(election.tmp / "keys/tally.key.json", "tally")[1]
+    workspace.prepare(tmp_path / "pre", key)
+    for t in (1, 2, 3):
+        _, p = trustee_decrypt(
+            _medium(election, t, tmp_path),
+            tmp_path / "pre",
+            f"passphrase of trustee {t}",
+            election.fingerprint,
+        )
+        workspace.accept_shares(p.read_bytes())
+    _, results = workspace.publish(tmp_path / "record", key)
+    assert results.manual_counts == (lost.booth_id,)
+    assert (tmp_path / "record/manual" / f"{lost.booth_id}.json").read_bytes() == hand.to_json()
+    assert not (tmp_path / "record/booths" / f"{lost.booth_id}.json").exists()
+    nation = {t.question_id: t.count for t in results.totals if t.level == "nation"}
+    for qid in pkg.definition.question_ids():
+        electronic = [d.count for d in results.decrypted if d.question_id == qid]
+        assert nation[qid].yes == sum(c.yes for c in electronic) + 2
+        assert nation[qid].ballots == sum(c.ballots for c in electronic) + 4
+    out = io.StringIO()
+    assert verify_record(tmp_path / "record", election.fingerprint, out), out.getvalue()
+    (line,) = [x for x in out.getvalue().splitlines() if x.startswith("V16")]
+    assert f"ok ({lost.booth_id}: 4 papers counted by hand" in line
+
+
 def test_publish_refuses_while_booths_are_missing(
     election: Election, workspace: TallyStation, tmp_path: Path
 ) -> None:
@@ -757,3 +803,14 @@ def test_demo_runs_a_whole_mock_referendum(tmp_path: Path) -> None:
     assert len(list((tmp_path / "demo/reports").glob("station-*.pdf"))) == 2
     site = tmp_path / "demo/site/index.html"
     assert site.is_file() and f"site:     {site.resolve()}" in out.stdout
+    # The audit round (issue 12): each box holds exactly its booth's cast paper records, and
+    # every question gets a verdict at the 5% risk limit.
+    import re
+
+    assert "boxes: each of the 4 boxes holds as many papers as its booth's cast" in out.stdout
+    assert "papers found" not in out.stdout
+    for case in ("17", "18", "19", "20"):
+        assert re.search(
+            rf"question {case} \(reported (passed|failed)\): (CONFIRMED|ESCALATE)", out.stdout
+        )
+    assert (tmp_path / "demo/audit/audit-report.pdf").read_bytes().startswith(b"%PDF")
