@@ -8,7 +8,7 @@ from pathlib import Path
 from crypto.hashing import group_for_reading
 from tally.audit.assertions import Kind
 from tally.audit.audit import Audit, Evaluation, findings_lines
-from tally.reports import FONT, _build, _register_font
+from tally.report_layout import FONT, PageFrame, build, register_font
 
 CLAIM = {
     Kind.YES_GT_NO: ("同意票多於不同意票", "yes > no"),
@@ -51,7 +51,7 @@ def write_pdf(audit: Audit, evaluation: Evaluation, path: Path) -> None:
     from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
     from reportlab.platypus import Paragraph, Spacer, Table  # type: ignore[import-untyped]
 
-    _register_font()
+    register_font()
     body = ParagraphStyle("b", fontName=FONT, fontSize=10, leading=14)
     head = ParagraphStyle("h", fontName=FONT, fontSize=14, leading=20)
     story: list[object] = [
@@ -88,4 +88,6 @@ def write_pdf(audit: Audit, evaluation: Evaluation, path: Path) -> None:
     findings = findings_lines(evaluation.findings)
     story.append(Paragraph(f"發現事項 Findings: {len(findings)}", head))
     story += [Paragraph(line, body) for line in findings]
-    _build(path, story)
+    title = "紙本紀錄風險限制稽核報告 Risk-limiting audit"
+    frame = PageFrame(title, "", f"紀錄 {group_for_reading(audit.record)[:14]}", test=False)
+    build(path, frame, "紙本紀錄風險限制稽核報告 Risk-limiting audit of the paper records", story)
