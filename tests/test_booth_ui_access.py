@@ -12,6 +12,7 @@ and keeps the text, so a test checks that a screen was spoken, that the sound is
 from __future__ import annotations
 
 import math
+import os
 import wave
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QFontInfo, QKeyEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
 from ballots.ballot import Choice
@@ -663,3 +665,60 @@ def test_a_touch_acts_on_release_inside_its_target(qtbot, bench: Bench) -> None:
     qtbot.mousePress(button, Qt.MouseButton.LeftButton, pos=button.rect().center())
     qtbot.mouseRelease(button, Qt.MouseButton.LeftButton, pos=QPoint(-30, -30))
     assert bench.booth.view().answers == {"17": Choice.BLANK}  # type: ignore[union-attr]
+
+
+def on_screen(ui: BoothWindow, button: QPushButton) -> None:
+    """Touch points travel in screen coordinates and the offscreen platform's screen is
+    smaller than the kiosk's window: move the window so the target is on that screen."""
+    screen_centre = QApplication.primaryScreen().geometry().center()
+    ui.move(ui.pos() + screen_centre - button.mapToGlobal(button.rect().center()))
+    on = button.mapToGlobal(button.rect().center())
+    assert QApplication.primaryScreen().geometry().contains(on)
+
+
+def test_a_finger_acts_on_release_inside_and_not_when_slid_out(qtbot, bench: Bench) -> None:  # type: ignore[no-untyped-def]
+    """Real touch events (a touch device, Qt's touch-to-mouse path), not mouse clicks."""
+    ui = window(qtbot, bench)
+    insert_and_pin(qtbot, ui, bench)
+    device = QTest.createTouchDevice()
+    button = ui.find_button("choice-no")
+    on_screen(ui, button)
+    inside = button.rect().center()
+    QTest.touchEvent(button, device).press(0, inside, button).commit()
+    assert button.isDown()
+    assert bench.booth.view().answers == {}  # type: ignore[union-attr]  # down: nothing yet
+    with qtbot.waitSignal(ui.rendered):
+        QTest.touchEvent(button, device).release(0, inside, button).commit()
+    assert bench.booth.view().answers == {"17": Choice.NO}  # type: ignore[union-attr]
+    button = ui.find_button("choice-yes")
+    on_screen(ui, button)
+    inside = button.rect().center()
+    outside = inside + QPoint(button.width(), 0)  # slid off to the right before lifting
+    QTest.touchEvent(button, device).press(0, inside, button).commit()
+    assert button.isDown()
+    QTest.touchEvent(button, device).move(0, outside, button).commit()
+    QTest.touchEvent(button, device).release(0, outside, button).commit()
+    assert bench.booth.view().answers == {"17": Choice.NO}  # type: ignore[union-attr]
+    assert screen(ui) is ScreenId.QUESTION and ui.spec.extra["question_id"] == "18"  # type: ignore[union-attr]
+
+
+def test_access_screenshots(qtbot, bench: Bench, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The access screens as PNGs (REFVOTE_SCREENSHOTS=docs/screenshots for docs/booth.md)."""
+    from tests.test_booth_ui_screenshots import shooter
+
+    folder = Path(os.environ.get("REFVOTE_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    ui = window(qtbot, bench)
+    shoot = shooter(ui, folder)
+    insert_and_pin(qtbot, ui, bench)
+    tap(qtbot, ui, "bar-access")
+    shoot("access")
+    tap(qtbot, ui, "access-switches")
+    shoot("calibrate")
+    key(qtbot, ui, MOVE)
+    key(qtbot, ui, SELECT)
+    shoot("calibrate-confirmed")
+    for lang in Lang:
+        path = folder / f"booth-calibrate-confirmed-{lang.value}.png"
+        with Image.open(path) as image:
+            assert image.size == (W, H) and len(image.convert("L").getcolors(1 << 16) or ()) > 2

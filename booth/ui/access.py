@@ -398,6 +398,8 @@ class VoterAccess(QObject):
         if blank:
             self.blanker.raise_()
         if not self.settings.audio or not spec.voter:
+            if self.speaker is not None:
+                self.speaker.stop()  # a poll-worker screen is not read aloud
             self._last = None
             return
         t = Texts(self.window.lang)
