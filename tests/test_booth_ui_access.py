@@ -61,6 +61,7 @@ from tests.test_booth_ui import (
     check_names_and_keyboard,
     check_nothing_clipped,
     election,
+    every_voter_screen,
     focusable,
     insert_and_pin,
     screen,
@@ -327,6 +328,22 @@ def test_full_flow_two_switches_alone_with_audio(
     check_spoken(recorder, ui, bench, lang)
     press(qtbot, ui, "done", MOVE, SELECT)
     assert ui.access.settings == AccessSettings()
+
+
+def test_a_voter_who_lands_on_a_poll_worker_screen_hears_how_to_leave(
+    qtbot, bench: Bench, recorder: Recorder
+) -> None:  # type: ignore[no-untyped-def]
+    ui = window(qtbot, bench, recorder)
+    audio_on(qtbot, ui)
+    with qtbot.waitSignal(ui.rendered):
+        key(qtbot, ui, KEYPAD_SELECT)  # the first control of the welcome screen
+    assert screen(ui) is ScreenId.WORKER_PIN
+    said = recorder.said[-1][1].text
+    assert said.startswith(text("speech.worker", Lang.ZH, leave=text("worker.leave", Lang.ZH)))
+    assert CARD_PIN not in said
+    press(qtbot, ui, "worker-leave", KEYPAD_DOWN, KEYPAD_SELECT)
+    assert screen(ui) is ScreenId.WELCOME and ui.access.settings.audio
+    assert recorder.said[-1][1].text.startswith(text("welcome.title", Lang.ZH))
 
 
 def test_calibration_table_refuses_a_skipped_switch() -> None:
@@ -597,6 +614,60 @@ def test_access_screens_named_reachable_unclipped_at_largest(
     ui.card_removed()
     check()  # the card-pulled fault
     assert {ScreenId.WELCOME, ScreenId.QUESTION, ScreenId.ACCESS, ScreenId.CALIBRATE} <= seen
+
+
+@pytest.mark.parametrize("lang", [Lang.ZH, Lang.EN])
+def test_every_voter_screen_by_keypad_alone_in_the_cjk_font(
+    qtbot, bench: Bench, lang: Lang
+) -> None:  # type: ignore[no-untyped-def]
+    """test_booth_ui walks every voter screen for names, Tab and clipping; this walk adds the
+    keypad (every control reached by down alone) and the font of every character, and the
+    screens that walk does not reach: refused, timeout, declined, card-pulled."""
+    ui = window(qtbot, bench)
+    seen = set()
+
+    def check() -> None:
+        ui.lang = lang
+        ui.refresh()
+        seen.add(screen(ui))
+        check_keypad_reaches_all(qtbot, ui)
+        check_font(ui)
+        for w in focusable(ui):
+            assert w.accessibleName().strip(), w.objectName()
+
+    for _ in every_voter_screen(qtbot, ui, bench):
+        check()
+    tap(qtbot, ui, "done")
+    insert_and_pin(qtbot, ui, bench, voter=STRANGER)
+    check()  # refused: not on the roll
+    tap(qtbot, ui, "done")
+    insert_and_pin(qtbot, ui, bench, voter=VOTERS[2])
+    bench.clock.t += 61
+    ui.tick()
+    check()  # the timeout warning
+    bench.slot.pull()
+    ui.card_removed()
+    check()  # card pulled
+    tap(qtbot, ui, "done")
+    insert_and_pin(qtbot, ui, bench, voter=VOTERS[3])
+    for _ in ANSWERS:
+        tap(qtbot, ui, "choice-decline")
+    tap(qtbot, ui, "print")
+    qtbot.waitUntil(lambda: screen(ui) is ScreenId.DECLINED, timeout=30000)
+    check()  # declined: no ballot
+    assert {
+        ScreenId.WELCOME,
+        ScreenId.PIN,
+        ScreenId.QUESTION,
+        ScreenId.REVIEW,
+        ScreenId.CHECK_RECORD,
+        ScreenId.CHALLENGED,
+        ScreenId.CAST,
+        ScreenId.REFUSED,
+        ScreenId.TIMEOUT,
+        ScreenId.FAULT,
+        ScreenId.DECLINED,
+    } <= seen
 
 
 def test_every_label_and_button_in_noto_sans_cjk_tc_on_the_main_screens(

@@ -397,12 +397,21 @@ class VoterAccess(QObject):
         self.blanker.setVisible(blank)
         if blank:
             self.blanker.raise_()
-        if not self.settings.audio or not spec.voter:
-            if self.speaker is not None:
-                self.speaker.stop()  # a poll-worker screen is not read aloud
+        t = Texts(self.window.lang)
+        if not self.settings.audio:
             self._last = None
             return
-        t = Texts(self.window.lang)
+        if not spec.voter:
+            # A poll-worker screen is not read aloud, but a voter who reached one by mistake
+            # hears where they are and how to leave.
+            if self._last != spec.screen:
+                self._say(
+                    t("speech.pause").join(
+                        (t("speech.worker", leave=t("worker.leave")), self._focus_phrase(t))
+                    )
+                )
+            self._last = spec.screen
+            return
         labels = tuple(b.text for b in spec.blocks if isinstance(b, Label))
         identity = (spec.screen, spec.title, labels, self.window.lang)
         parts: list[str] = []

@@ -349,6 +349,11 @@ CATALOG: dict[str, dict[Lang, str]] = {
         Z: "這張選票的選擇是：{lines}",
         E: "The choices on this ballot are: {lines}",
     },
+    "speech.worker": {
+        Z: "這是工作人員畫面，不會朗讀。要離開，請移動到「{leave}」再按選擇，或請工作人員協助。",
+        E: "This is a poll-worker screen and is not read aloud. To leave, move to {leave} and "
+        "select it, or ask a poll worker.",
+    },
     "speech.volume": {Z: "音量 {n}", E: "Volume {n}"},
     "speech.rate": {Z: "語速 {n}", E: "Speed {n}"},
     "printer.ready": {Z: "正常", E: "ready"},
