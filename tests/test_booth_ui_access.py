@@ -346,6 +346,65 @@ def test_a_voter_who_lands_on_a_poll_worker_screen_hears_how_to_leave(
     assert recorder.said[-1][1].text.startswith(text("welcome.title", Lang.ZH))
 
 
+def test_pin_by_keypad_keeps_the_focus_on_the_digit_and_says_only_the_count(
+    qtbot, bench: Bench, recorder: Recorder
+) -> None:  # type: ignore[no-untyped-def]
+    ui = window(qtbot, bench, recorder)
+    bench.slot.insert(bench.election, VOTERS[0])
+    ui.card_inserted()
+    audio_on(qtbot, ui)
+    press(qtbot, ui, "pin-digit-5", KEYPAD_DOWN, KEYPAD_SELECT)
+    assert ui.focusWidget() is ui.find_button("pin-digit-5")  # not back on "1"
+    said = recorder.said[-1][1].text
+    sep = text("speech.pause", Lang.ZH)
+    assert said == sep.join(
+        (text("pin.entered", Lang.ZH, n=1), text("pin.digit.name", Lang.ZH, d="5"))
+    )
+    with qtbot.waitSignal(ui.rendered):
+        key(qtbot, ui, KEYPAD_SELECT)  # the same digit again, no move
+    assert ui.pin == bytearray(b"55")
+    assert recorder.said[-1][1].text.startswith(text("pin.entered", Lang.ZH, n=2))
+    # the next screen (a new title) starts on its first control again
+    ui.pin.clear()
+    for d in CARD_PIN:
+        press(qtbot, ui, f"pin-digit-{d}", KEYPAD_DOWN, KEYPAD_SELECT)
+    press(qtbot, ui, "pin-ok", KEYPAD_DOWN, KEYPAD_SELECT)
+    assert screen(ui) is ScreenId.QUESTION
+    assert ui.focusWidget() is ui.find_button("choice-yes")
+
+
+def test_speech_failure_turns_the_audio_off_and_says_so(qtbot, bench: Bench) -> None:  # type: ignore[no-untyped-def]
+    class Broken:
+        def speak(self, utterance: Utterance) -> bytes:
+            raise SpeechFailed("espeak-ng failed (exit 1)")
+
+        def stop(self) -> None:
+            pass
+
+    ui = window(qtbot, bench, Broken())  # type: ignore[arg-type]
+    tap(qtbot, ui, "bar-access")
+    tap(qtbot, ui, "access-audio")
+    assert not ui.access.settings.audio and ui.access.unavailable
+    ui.refresh()
+    assert text("access.unavailable", Lang.ZH) in shown_text(ui)
+    assert ui.find_button("access-audio").text() == text("access.audio.off", Lang.ZH)
+
+
+def test_aplay_player_gets_the_wav_on_stdin(tmp_path: Path) -> None:
+    from booth.ui.audio import AplayPlayer
+
+    stub = tmp_path / "aplay"
+    got = tmp_path / "got.wav"
+    stub.write_text(f'#!/bin/sh\n[ "$1 $2" = "-q -" ] && cat > {got}\n')
+    stub.chmod(0o755)
+    wav = EspeakSpeaker(NullPlayer()).synthesize(Utterance("Volume 3", Lang.EN, 100, 175))
+    player = AplayPlayer(str(stub))
+    player.play(wav)
+    assert player._proc is not None and player._proc.wait(timeout=10) == 0
+    assert got.read_bytes() == wav
+    player.stop()
+
+
 def test_calibration_table_refuses_a_skipped_switch() -> None:
     with pytest.raises(TransitionRefused):
         CALIBRATION.check(Calibration.WAIT_MOVE, Calibration.CONFIRMED)

@@ -130,6 +130,24 @@ _WAITING = {Calibration.WAIT_MOVE: Key.MOVE, Calibration.WAIT_SELECT: Key.SWITCH
 _SWITCH_WORD = {Key.MOVE: "switch.move", Key.SWITCH_SELECT: "switch.select"}
 
 
+def _sayable(value: str) -> bool:
+    """Text with something to say (not the PIN's dots)."""
+    return any(ch.isalnum() for ch in value)
+
+
+def _join(parts: list[str], pause: str) -> str:
+    """Sentences one after another, with the catalog's pause where one has no stop of its own."""
+    out = ""
+    for part in (p.strip() for p in parts if p.strip()):
+        if out:
+            out += " " if out[-1] in _STOPS else pause
+        out += part
+    return out
+
+
+_STOPS = frozenset("。．.!?！？:：;；")
+
+
 def _spell(value: str) -> str:
     """A code read one character at a time (a tracking code is not a word)."""
     out: list[str] = []
@@ -154,6 +172,9 @@ class VoterAccess(QObject):
         self._opened_on: object = None
         self._last: object = None  # the screen last read in full
         self._hinted = False
+        # (screen, title, control) pressed by a key: if the same screen comes back (a PIN
+        # digit, a text size), the focus stays on that control instead of the first one.
+        self._keep: tuple[ScreenId, str, str] | None = None
         self.blanker = QWidget(window)
         self.blanker.setObjectName("privacy-blank")
         self.blanker.setStyleSheet("background: #000000;")
@@ -381,7 +402,10 @@ class VoterAccess(QObject):
             return True
         focused = self.window.focusWidget()
         if isinstance(focused, QPushButton) and focused.isVisible():
+            if spec is not None:
+                self._keep = (spec.screen, spec.title, focused.objectName())
             focused.click()
+            self._keep = None
         return True  # select on no control (a bounce on the paper-record check): nothing
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -392,6 +416,13 @@ class VoterAccess(QObject):
     # Speech -----------------------------------------------------------------------------------
 
     def on_rendered(self, spec: Spec) -> None:
+        if self._keep is not None and self._keep[:2] == (spec.screen, spec.title):
+            try:
+                kept = self.window.find_button(self._keep[2])
+            except LookupError:
+                kept = None  # gone from the new screen (e.g. the last page has no More)
+            if spec.focus_first and kept is not None:
+                kept.setFocus(Qt.FocusReason.OtherFocusReason)
         blank = self.settings.audio and self.settings.blank and spec.voter
         self.blanker.setGeometry(self.window.rect())
         self.blanker.setVisible(blank)
@@ -405,20 +436,17 @@ class VoterAccess(QObject):
             # A poll-worker screen is not read aloud, but a voter who reached one by mistake
             # hears where they are and how to leave.
             if self._last != spec.screen:
-                self._say(
-                    t("speech.pause").join(
-                        (t("speech.worker", leave=t("worker.leave")), self._focus_phrase(t))
-                    )
-                )
+                worker = t("speech.worker", leave=t("worker.leave"))
+                self._say(_join([worker, self._focus_phrase(t)], t("speech.pause")))
             self._last = spec.screen
             return
-        labels = tuple(b.text for b in spec.blocks if isinstance(b, Label))
+        labels = tuple(b.text for b in spec.blocks if isinstance(b, Label) and _sayable(b.text))
         identity = (spec.screen, spec.title, labels, self.window.lang)
         parts: list[str] = []
         if identity != self._last:
             parts.append(spec.title)
             for block in spec.blocks:
-                if isinstance(block, Label) and any(ch.isalnum() for ch in block.text):
+                if isinstance(block, Label) and _sayable(block.text):
                     parts.append(_spell(block.text) if block.role == "code" else block.text)
             parts.extend(self._extras(spec, t))
             if not self._hinted:
@@ -429,7 +457,7 @@ class VoterAccess(QObject):
             parts.append(t("pin.entered", n=len(self.window.pin)))
         self._last = identity
         parts.append(self._focus_phrase(t))
-        self._say(t("speech.pause").join(p for p in parts if p))
+        self._say(_join(parts, t("speech.pause")))
 
     def _extras(self, spec: Spec, t: Texts) -> list[str]:
         """What a screen shows by its controls' state rather than its labels."""
