@@ -638,6 +638,19 @@ def check_font(ui: BoothWindow) -> None:
                 assert metrics.inFontUcs4(ord(ch)), (ch, w.text())  # no box
 
 
+def check_fits(ui: BoothWindow) -> None:
+    """Each label's text, laid out by QFontMetrics with word wrap in the label's own
+    rectangle, fits inside it (a second measure beside test_booth_ui's heightForWidth)."""
+    for label in ui.findChildren(QLabel):
+        if not label.isVisible() or not label.text():
+            continue
+        box = label.contentsRect()
+        flags = int(label.alignment().value) | Qt.TextFlag.TextWordWrap.value
+        needed = label.fontMetrics().boundingRect(box, flags, label.text())
+        assert needed.height() <= box.height(), (label.text(), needed, box)
+        assert needed.width() <= box.width(), (label.text(), needed, box)
+
+
 @pytest.mark.parametrize("lang", [Lang.ZH, Lang.EN])
 def test_access_screens_named_reachable_unclipped_at_largest(
     qtbot, bench: Bench, lang: Lang
@@ -652,6 +665,7 @@ def test_access_screens_named_reachable_unclipped_at_largest(
         check_names_and_keyboard(ui)
         check_keypad_reaches_all(qtbot, ui)
         check_nothing_clipped(ui)
+        check_fits(ui)
         check_font(ui)
 
     check()  # welcome
@@ -676,7 +690,7 @@ def test_access_screens_named_reachable_unclipped_at_largest(
 
 
 @pytest.mark.parametrize("lang", [Lang.ZH, Lang.EN])
-def test_every_voter_screen_by_keypad_alone_in_the_cjk_font(
+def test_every_voter_screen_by_keypad_alone_in_the_cjk_font_unclipped_at_largest(
     qtbot, bench: Bench, lang: Lang
 ) -> None:  # type: ignore[no-untyped-def]
     """test_booth_ui walks every voter screen for names, Tab and clipping; this walk adds the
@@ -686,10 +700,11 @@ def test_every_voter_screen_by_keypad_alone_in_the_cjk_font(
     seen = set()
 
     def check() -> None:
-        ui.lang = lang
+        ui.lang, ui.theme = lang, Theme(TextSize.LARGEST)
         ui.refresh()
         seen.add(screen(ui))
         check_keypad_reaches_all(qtbot, ui)
+        check_fits(ui)
         check_font(ui)
         for w in focusable(ui):
             assert w.accessibleName().strip(), w.objectName()
@@ -852,3 +867,21 @@ def test_access_screenshots(qtbot, bench: Bench, tmp_path: Path) -> None:  # typ
         path = folder / f"booth-calibrate-confirmed-{lang.value}.png"
         with Image.open(path) as image:
             assert image.size == (W, H) and len(image.convert("L").getcolors(1 << 16) or ()) > 2
+
+
+def test_the_fit_check_catches_a_clipped_label(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The measure above fails on a label too small for its text (it is not vacuous)."""
+    from PySide6.QtWidgets import QWidget
+
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    label = QLabel(text("check.body", Lang.EN), holder)
+    label.setWordWrap(True)
+    label.setGeometry(0, 0, 300, 40)
+    holder.resize(300, 40)
+    holder.show()
+    qtbot.waitExposed(holder)
+    with pytest.raises(AssertionError):
+        check_fits(holder)  # type: ignore[arg-type]
+    label.setGeometry(0, 0, 300, label.heightForWidth(300))
+    check_fits(holder)  # type: ignore[arg-type]
