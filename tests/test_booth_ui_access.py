@@ -77,7 +77,8 @@ MOVE, SELECT = Qt.Key.Key_Tab, Qt.Key.Key_Space  # the two switches
 
 
 class Recorder:
-    """A Speaker for the tests: the real espeak-ng, each WAV kept in a file, nothing played."""
+    """A Speaker for the tests: the real espeak-ng (synchronously, so each screen's speech is
+    known when its render returns), each WAV kept in a file, nothing played."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -85,13 +86,12 @@ class Recorder:
         self.said: list[tuple[ScreenId | None, Utterance, Path]] = []
         self.ui: BoothWindow | None = None
 
-    def speak(self, utterance: Utterance) -> bytes:
-        wav = self.inner.speak(utterance)
+    def speak(self, utterance: Utterance) -> None:
+        wav = self.inner.synthesize(utterance)
         path = self.folder / f"utterance-{len(self.said):04d}.wav"
         path.write_bytes(wav)
         on = self.ui.spec.screen if self.ui is not None and self.ui.spec is not None else None
         self.said.append((on, utterance, path))
-        return wav
 
     def stop(self) -> None:
         pass
@@ -375,7 +375,7 @@ def test_pin_by_keypad_keeps_the_focus_on_the_digit_and_says_only_the_count(
 
 def test_speech_failure_turns_the_audio_off_and_says_so(qtbot, bench: Bench) -> None:  # type: ignore[no-untyped-def]
     class Broken:
-        def speak(self, utterance: Utterance) -> bytes:
+        def speak(self, utterance: Utterance) -> None:
             raise SpeechFailed("espeak-ng failed (exit 1)")
 
         def stop(self) -> None:
@@ -400,9 +400,29 @@ def test_aplay_player_gets_the_wav_on_stdin(tmp_path: Path) -> None:
     wav = EspeakSpeaker(NullPlayer()).synthesize(Utterance("Volume 3", Lang.EN, 100, 175))
     player = AplayPlayer(str(stub))
     player.play(wav)
-    assert player._proc is not None and player._proc.wait(timeout=10) == 0
-    assert got.read_bytes() == wav
+    proc = player._proc
+    assert proc is not None and proc.wait(timeout=10) == 0
     player.stop()
+    assert got.read_bytes() == wav
+
+
+def test_aplay_player_does_not_block_and_stops_a_long_utterance(tmp_path: Path) -> None:
+    """aplay reads as it plays: a WAV longer than a pipe's buffer must not hold the screen,
+    and a new utterance (stop) ends the old one at once."""
+    import time
+
+    from booth.ui.audio import AplayPlayer
+
+    stub = tmp_path / "aplay"
+    stub.write_text("#!/bin/sh\nexec sleep 30\n")  # a device that never takes the sound
+    stub.chmod(0o755)
+    player = AplayPlayer(str(stub))
+    start = time.monotonic()
+    player.play(bytes(1 << 20))  # 1 MiB, 16 times a pipe's buffer
+    proc = player._proc
+    assert time.monotonic() - start < 2.0
+    player.stop()
+    assert proc is not None and proc.poll() is not None and player._proc is None
 
 
 def test_calibration_table_refuses_a_skipped_switch() -> None:
@@ -885,3 +905,34 @@ def test_the_fit_check_catches_a_clipped_label(qtbot) -> None:  # type: ignore[n
         check_fits(holder)  # type: ignore[arg-type]
     label.setGeometry(0, 0, 300, label.heightForWidth(300))
     check_fits(holder)  # type: ignore[arg-type]
+
+
+class Played:
+    def __init__(self) -> None:
+        self.wavs: list[bytes] = []
+        self.stops = 0
+
+    def play(self, wav: bytes) -> None:
+        self.wavs.append(wav)
+
+    def stop(self) -> None:
+        self.stops += 1
+
+
+def test_espeak_speaker_plays_the_newest_utterance_only() -> None:
+    """speak() returns before the sound is made; an utterance superseded while being
+    synthesized is never played (no late speech for a screen already gone)."""
+    player = Played()
+    speaker = EspeakSpeaker(player)
+    long_text = " ".join([text("check.body", Lang.EN)] * 6)
+    speaker.speak(Utterance(long_text, Lang.EN, 100, 175))
+    speaker.speak(Utterance(text("cast.title", Lang.EN), Lang.EN, 100, 175))
+    speaker.drain()
+    short = EspeakSpeaker(NullPlayer()).synthesize(
+        Utterance(text("cast.title", Lang.EN), Lang.EN, 100, 175)
+    )
+    assert player.wavs == [short] and speaker.failure is None
+    speaker.speak(Utterance(long_text, Lang.EN, 100, 175))
+    speaker.stop()  # the voter left: nothing more is heard
+    speaker.drain()
+    assert player.wavs == [short]

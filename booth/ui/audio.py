@@ -4,7 +4,8 @@ A `Speaker` turns an `Utterance` (text already taken from the catalog or the ele
 package, the voter's language, volume and rate) into sound. `EspeakSpeaker` synthesizes with
 espeak-ng into WAV bytes held in memory, never in a file: what is read aloud includes the
 voter's answers (the review, the paper-record check), and no plaintext choice is written to
-disk. The WAV is handed to a `Player`: `AplayPlayer` pipes it to ALSA's aplay on the
+disk. Synthesis and playing run off the screen's thread; a newer utterance drops an older one.
+The WAV is handed to a `Player`: `AplayPlayer` pipes it to ALSA's aplay on the
 headphones (the kiosk image installs alsa-utils); without aplay, `NullPlayer` plays nothing
 and the readiness check's headphone test is what catches it.
 
@@ -18,7 +19,9 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import threading
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,11 +36,16 @@ RATES = (110, 140, 175, 220, 280)
 DEFAULT_STEP = 2
 MAX_TEXT = 20_000  # characters: a screen's text is far shorter; more is a bug, refused
 SYNTH_TIMEOUT_S = 20.0
+STOP_TIMEOUT_S = 2.0
 
 
 class SpeechFailed(RuntimeError):
     """espeak-ng could not be run or gave no sound: the audio ballot cannot speak. Ask a poll
     worker to check the booth's speech software (the readiness check tests it)."""
+
+
+class Superseded(Exception):
+    """A newer utterance came before this one was synthesized (not an error: it is dropped)."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,10 @@ class Player(Protocol):
 
 
 class Speaker(Protocol):
-    def speak(self, utterance: Utterance) -> bytes: ...
+    """`speak` returns at once (the sound follows); a newer `speak` or `stop` ends the older
+    utterance, playing or still being synthesized."""
+
+    def speak(self, utterance: Utterance) -> None: ...
 
     def stop(self) -> None: ...
 
@@ -72,11 +83,13 @@ class NullPlayer:
 
 class AplayPlayer:
     """Pipes the WAV to `aplay -q -` (ALSA, the headphone output); a new utterance stops the
-    one still playing."""
+    one still playing. aplay reads its input as it plays, so the WAV is fed from a thread:
+    the screen never waits for the speech to end."""
 
     def __init__(self, program: str) -> None:
         self.program = program
         self._proc: subprocess.Popen[bytes] | None = None
+        self._feeder: threading.Thread | None = None
 
     def play(self, wav: bytes) -> None:
         self.stop()
@@ -87,18 +100,35 @@ class AplayPlayer:
             stderr=subprocess.DEVNULL,
         )
         self._proc = proc
-        try:
-            assert proc.stdin is not None
-            proc.stdin.write(wav)
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass  # aplay went away (no device): nothing to play into
+        self._feeder = threading.Thread(target=_feed, args=(proc, wav), daemon=True)
+        self._feeder.start()
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            self._proc.wait()
-        self._proc = None
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self._feeder is not None:
+            self._feeder.join(timeout=STOP_TIMEOUT_S)
+            self._feeder = None
+
+
+def _feed(proc: subprocess.Popen[bytes], wav: bytes) -> None:
+    stdin = proc.stdin
+    assert stdin is not None
+    try:
+        stdin.write(wav)
+    except (BrokenPipeError, ValueError, OSError):
+        pass  # stopped (a newer utterance) or no device: nothing more to play
+    finally:
+        try:
+            stdin.close()
+        except OSError:
+            pass
 
 
 def default_player() -> Player:
@@ -151,13 +181,24 @@ class EspeakSpeaker:
             raise SpeechFailed(f"{program} is not installed: the audio ballot cannot speak")
         self.program = found
         self.player = player if player is not None else default_player()
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._threads: list[threading.Thread] = []
+        self.failure: SpeechFailed | None = None
+        # One word now, on the caller's thread: a broken espeak-ng is known when the voter
+        # turns the audio on, not silently later.
+        self.synthesize(Utterance("1", Lang.EN, 100, 175))
 
-    def synthesize(self, u: Utterance) -> bytes:
+    def synthesize(self, u: Utterance, wanted: Callable[[], bool] = lambda: True) -> bytes:
+        """The utterance as one WAV (16-bit mono, 22050 Hz). `wanted() False` stops between
+        runs: a superseded utterance stops costing the processor."""
         if len(u.text) > MAX_TEXT:
             raise SpeechFailed(f"text of {len(u.text)} characters is longer than {MAX_TEXT}")
         params: tuple[int, int, int] | None = None
         pcm = bytearray()
         for voice, part in runs(u.text, u.lang):
+            if not wanted():
+                raise Superseded
             try:
                 args = ["-v", voice, "-a", str(u.volume), "-s", str(u.rate), "--stdin", "--stdout"]
                 # the text goes on stdin, never as an argument: it cannot be read as an option
@@ -188,10 +229,38 @@ class EspeakSpeaker:
             w.writeframes(bytes(pcm))
         return out.getvalue()
 
-    def speak(self, u: Utterance) -> bytes:
-        wav = self.synthesize(u)
-        self.player.play(wav)
-        return wav
+    def speak(self, u: Utterance) -> None:
+        """Synthesize and play off the screen's thread (a long English screen takes espeak-ng
+        over half a second); an utterance superseded meanwhile is dropped, never played late."""
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            self.player.stop()
+            self._threads = [t for t in self._threads if t.is_alive()]
+            thread = threading.Thread(target=self._run, args=(u, generation), daemon=True)
+            self._threads.append(thread)
+        thread.start()
+
+    def _run(self, u: Utterance, generation: int) -> None:
+        try:
+            wav = self.synthesize(u, lambda: generation == self._generation)
+        except Superseded:
+            return
+        except SpeechFailed as exc:
+            self.failure = exc  # rare once the start-up check passed; the readiness check
+            return
+        with self._lock:
+            if generation == self._generation:
+                self.player.play(wav)
 
     def stop(self) -> None:
-        self.player.stop()
+        with self._lock:
+            self._generation += 1
+            self.player.stop()
+
+    def drain(self, timeout: float = SYNTH_TIMEOUT_S) -> None:
+        """Wait for every utterance started to be played or dropped (tests, shutdown)."""
+        with self._lock:
+            threads = list(self._threads)
+        for t in threads:
+            t.join(timeout)
