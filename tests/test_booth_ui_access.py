@@ -52,7 +52,7 @@ from booth.ui.theme import (
 )
 from booth.ui.window import BoothWindow, UiSettings
 from hardware.printer.escpos import PrinterState
-from tests.booth_core_helpers import CARD_PIN, STRANGER, VOTERS, Bench
+from tests.booth_core_helpers import CARD_PIN, STRANGER, VOTERS, WORKER_PINS, Bench
 from tests.test_booth_ui import (
     ANSWERS,
     H,
@@ -536,6 +536,17 @@ def test_access_screen_closes_when_the_session_moves_on(qtbot, bench: Bench) -> 
     bench.clock.t += 61
     ui.tick()
     assert screen(ui) is ScreenId.TIMEOUT and ui.access.screen is None
+
+
+def test_access_screen_gives_way_to_a_refusal_before_any_session(qtbot, bench: Bench) -> None:  # type: ignore[no-untyped-def]
+    ui = window(qtbot, bench)
+    tap(qtbot, ui, "bar-access")
+    assert screen(ui) is ScreenId.ACCESS
+    bench.booth.pause(WORKER_PINS[0])  # type: ignore[union-attr]
+    bench.slot.insert(bench.election, VOTERS[0])
+    ui.card_inserted()  # the core refuses: polls are paused
+    assert screen(ui) is ScreenId.FAULT and ui.access.screen is None
+    assert ui.fault_text is not None and ui.fault_text in shown_text(ui)
 
 
 # Fault screens, read aloud ----------------------------------------------------------------

@@ -246,7 +246,7 @@ class VoterAccess(QObject):
         if self.screen is None:
             return None
         now = None if view is None else (view.state, view.warning)
-        if now != self._opened_on:
+        if now != self._opened_on or self.window.fault_text is not None:
             self.screen = None
             return None
         if self.screen is ScreenId.CALIBRATE:
