@@ -168,6 +168,12 @@ def test_espeak_wav_is_speech_at_the_chosen_volume_and_rate() -> None:
     peak_l = max(abs(s) for s in samples(loud))
     assert peak_q > LOUD // 4 and peak_l > LOUD
     assert peak_l > 2 * peak_q  # the volume keys change what the voter hears
+    peaks = [
+        max(abs(x) for x in samples(speaker.synthesize(Utterance(words, Lang.ZH, v, RATES[2]))))
+        for v in VOLUMES
+    ]
+    assert peaks == sorted(set(peaks))  # each step louder than the one below
+    assert peaks[-1] < 32767  # and the loudest not clipped
     assert seconds(slow) > 1.5 * seconds(fast)  # and the rate keys how fast
 
 

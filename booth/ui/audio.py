@@ -31,7 +31,9 @@ ESPEAK = "espeak-ng"
 VOICES = {Lang.ZH: "cmn", Lang.EN: "en"}
 # espeak-ng's amplitude (-a, 0-200, default 100) and rate (-s, words a minute, default 175):
 # five steps each, the middle one the default; the voter moves along them with the keypad.
-VOLUMES = (40, 70, 100, 140, 190)
+# Amplitude above ~120 clips (measured: 140 and 190 both peak at the 16-bit limit), so the
+# loudest step stays below it; the headphone amplifier's level is the poll workers' setting.
+VOLUMES = (25, 45, 70, 95, 120)
 RATES = (110, 140, 175, 220, 280)
 DEFAULT_STEP = 2
 MAX_TEXT = 20_000  # characters: a screen's text is far shorter; more is a bug, refused
