@@ -164,6 +164,8 @@ class SessionView:
     worker_called: bool
     short_code: str | None
     reason: str
+    refusal: Refusal | None = None  # why the card or the poll book refused (state refused)
+    printer_state: PrinterState | None = None  # the printer's state at a printer fault
 
 
 @dataclass(frozen=True)
@@ -862,6 +864,8 @@ class Booth:
             s.worker_called,
             s.short_code,
             s.reason,
+            s.refusal,
+            s.printer_state,
         )
 
     def close(self) -> None:

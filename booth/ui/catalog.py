@@ -242,6 +242,120 @@ CATALOG: dict[str, dict[Lang, str]] = {
         Z: "投票機目前無法開始投票：{reason}",
         E: "The booth cannot start a session now: {reason}",
     },
+    # Access: keypad, two switches, audio ballot (booth/ui/access.py, booth/ui/audio.py) -------
+    "bar.access": {Z: "語音／輔具", E: "Audio, switches"},
+    "bar.access.name": {
+        Z: "開啟語音導覽、音量、語速與雙開關設定",
+        E: "Open the audio ballot, volume, speed and switch settings",
+    },
+    "access.title": {Z: "語音與輔具設定", E: "Audio and switch settings"},
+    "access.body": {
+        Z: "語音導覽會用耳機唸出每個畫面。鍵盤的音量鍵與語速鍵隨時可用。",
+        E: "The audio ballot reads every screen aloud in the headphones. The keypad's volume "
+        "and speed keys work at any time.",
+    },
+    "access.audio.off": {Z: "語音導覽：關", E: "Audio ballot: off"},
+    "access.audio.off.name": {
+        Z: "開啟語音導覽（使用耳機）",
+        E: "Turn the audio ballot on (headphones)",
+    },
+    "access.audio.on": {Z: "語音導覽：開", E: "Audio ballot: on"},
+    "access.audio.on.name": {Z: "關閉語音導覽", E: "Turn the audio ballot off"},
+    "access.volume.down": {Z: "音量 −（{n}/5）", E: "Volume − ({n}/5)"},
+    "access.volume.down.name": {
+        Z: "降低音量，目前第 {n} 級",
+        E: "Lower the volume, now {n} of 5",
+    },
+    "access.volume.up": {Z: "音量 ＋（{n}/5）", E: "Volume + ({n}/5)"},
+    "access.volume.up.name": {Z: "提高音量，目前第 {n} 級", E: "Raise the volume, now {n} of 5"},
+    "access.rate.down": {Z: "語速 −（{n}/5）", E: "Slower ({n}/5)"},
+    "access.rate.down.name": {
+        Z: "放慢語速，目前第 {n} 級",
+        E: "Speak more slowly, now speed {n} of 5",
+    },
+    "access.rate.up": {Z: "語速 ＋（{n}/5）", E: "Faster ({n}/5)"},
+    "access.rate.up.name": {
+        Z: "加快語速，目前第 {n} 級",
+        E: "Speak faster, now speed {n} of 5",
+    },
+    "access.blank.off": {Z: "畫面：顯示中", E: "Screen: shown"},
+    "access.blank.off.name": {
+        Z: "關閉畫面，保護隱私",
+        E: "Blank the screen for privacy",
+    },
+    "access.blank.on": {Z: "畫面：已關閉", E: "Screen: blanked"},
+    "access.blank.on.name": {Z: "重新顯示畫面", E: "Show the screen again"},
+    "access.switches": {Z: "設定雙開關輔具", E: "Set up two switches"},
+    "access.switches.name": {
+        Z: "設定並確認雙開關輔具（吹吸開關）",
+        E: "Set up and check a two-switch device (sip and puff)",
+    },
+    "access.back": {Z: "回到投票 ▶", E: "Back to voting ▶"},
+    "access.back.name": {Z: "關閉設定，回到投票", E: "Close the settings and go back to voting"},
+    "access.unavailable": {
+        Z: "本投票機的語音無法使用。請洽工作人員。",
+        E: "Speech does not work on this booth. Please ask a poll worker.",
+    },
+    "calibrate.title": {Z: "雙開關輔具設定", E: "Set up your two switches"},
+    "calibrate.body": {
+        Z: "「移動」開關把焦點移到下一個按鈕，「選擇」開關按下它。",
+        E: "The move switch goes to the next control; the select switch presses it.",
+    },
+    "calibrate.press_move": {Z: "請按一下您的「移動」開關。", E: "Press your move switch once."},
+    "calibrate.press_select": {
+        Z: "請按一下您的「選擇」開關。",
+        E: "Press your select switch once.",
+    },
+    "calibrate.confirmed": {
+        Z: "兩個開關都已確認。用「移動」到「開始使用開關」，再按「選擇」。",
+        E: "Both switches work. Move to Start using the switches, then select it.",
+    },
+    "calibrate.move.wait": {Z: "移動開關：尚未確認", E: "Move switch: not confirmed yet"},
+    "calibrate.move.ok": {Z: "移動開關：已確認 ✓", E: "Move switch: confirmed ✓"},
+    "calibrate.select.wait": {Z: "選擇開關：尚未確認", E: "Select switch: not confirmed yet"},
+    "calibrate.select.ok": {Z: "選擇開關：已確認 ✓", E: "Select switch: confirmed ✓"},
+    "calibrate.wrong": {
+        Z: "那是「{got}」開關。請按「{want}」開關。",
+        E: "That was the {got} switch. Press the {want} switch.",
+    },
+    "switch.move": {Z: "移動", E: "move"},
+    "switch.select": {Z: "選擇", E: "select"},
+    "calibrate.done": {Z: "開始使用開關 ▶", E: "Start using the switches ▶"},
+    "calibrate.done.name": {
+        Z: "確認開關設定，回到投票",
+        E: "Confirm the switches and go back to voting",
+    },
+    "calibrate.again": {Z: "重新設定", E: "Start again"},
+    "calibrate.again.name": {Z: "重新確認兩個開關", E: "Check both switches again"},
+    "calibrate.cancel": {Z: "取消", E: "Cancel"},
+    "calibrate.cancel.name": {Z: "取消開關設定", E: "Cancel the switch setup"},
+    "speech.pause": {Z: "。", E: ". "},
+    "speech.hint.keypad": {
+        Z: "用上、下鍵移動，用選擇鍵按下。音量鍵與語速鍵在鍵盤上。",
+        E: "Use up and down to move and select to press. The volume and speed keys are on "
+        "the keypad.",
+    },
+    "speech.hint.switches": {
+        Z: "用「移動」開關前往下一個按鈕，用「選擇」開關按下。",
+        E: "Use the move switch to go to the next control and the select switch to press it.",
+    },
+    "speech.focus.none": {
+        Z: "目前沒有選取任何按鈕，請先移動。",
+        E: "No control is selected yet: move first.",
+    },
+    "speech.chosen": {Z: "{name}，目前的選擇", E: "{name}, your current choice"},
+    "speech.options": {Z: "選項：{options}", E: "Choices: {options}"},
+    "speech.record": {
+        Z: "這張選票的選擇是：{lines}",
+        E: "The choices on this ballot are: {lines}",
+    },
+    "speech.worker": {
+        Z: "這是工作人員畫面，不會朗讀。要離開，請移動到「{leave}」再按選擇，或請工作人員協助。",
+        E: "This is a poll-worker screen and is not read aloud. To leave, move to {leave} and "
+        "select it, or ask a poll worker.",
+    },
+    "speech.volume": {Z: "音量 {n}", E: "Volume {n}"},
+    "speech.rate": {Z: "語速 {n}", E: "Speed {n}"},
     "printer.ready": {Z: "正常", E: "ready"},
     "printer.paper near end": {Z: "紙將用完", E: "paper near end"},
     "printer.paper out": {Z: "沒有紙", E: "paper out"},

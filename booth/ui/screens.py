@@ -33,6 +33,8 @@ class ScreenId(enum.Enum):
     REFUSED = "refused"
     TIMEOUT = "timeout"
     FAULT = "fault"
+    ACCESS = "access"  # audio, volume, rate, blanking, switches (booth/ui/access.py)
+    CALIBRATE = "calibrate"  # the two switches, each pressed and confirmed
     WORKER_PIN = "worker-pin"
     WORKER_MENU = "worker-menu"
     WORKER_CONFIGURE = "worker-configure"

@@ -30,6 +30,8 @@ from booth.core.polls import PollsState
 from booth.core.session import SessionState
 from booth.errors import BoothError, ChallengeLimit
 from booth.ui import screens
+from booth.ui.access import VoterAccess
+from booth.ui.audio import Speaker
 from booth.ui.catalog import Lang
 from booth.ui.screens import Button, Entry, Label, Row, ScreenId, Spec, Texts
 from booth.ui.theme import FAMILY, Contrast, TextSize, Theme
@@ -50,9 +52,6 @@ _FAULTS = {
     SessionState.LINK_DOWN: "fault.link_down",
     SessionState.STORAGE_FAULT: "fault.storage_fault",
 }
-_BACK_KEYS = frozenset({Qt.Key.Key_Up, Qt.Key.Key_Left})
-_NEXT_KEYS = frozenset({Qt.Key.Key_Down, Qt.Key.Key_Right})
-_SELECT_KEYS = frozenset({Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Select})
 _BUSY = frozenset({SessionState.CHECKS, SessionState.ELIGIBILITY, SessionState.SEALING})
 _PRINTING = frozenset({SessionState.PRINTING_RECORD, SessionState.PRINTING_RECEIPT})
 
@@ -83,7 +82,7 @@ class BoothWindow(QWidget):
 
     rendered = Signal(object)  # the Spec just drawn
 
-    def __init__(self, booth: Booth, settings: UiSettings) -> None:
+    def __init__(self, booth: Booth, settings: UiSettings, speaker: Speaker | None = None) -> None:
         super().__init__()
         self.booth = booth
         self.settings = settings
@@ -110,6 +109,7 @@ class BoothWindow(QWidget):
         self.timer.setInterval(settings.tick_ms)
         self.timer.timeout.connect(self.tick)
         self.timer.start()
+        self.access = VoterAccess(self, speaker)  # keypad, switches, audio ballot, blanking
         self.refresh()
 
     # Events from the hardware and the clock ---------------------------------------------------
@@ -233,6 +233,7 @@ class BoothWindow(QWidget):
         self.dismissed = self.booth.session
         self.fault_text = None
         self.lang, self.theme = Lang.ZH, Theme()
+        self.access.reset()
         self.question_index = self.page = self.challenges_seen = 0
         self.pin[:] = bytes(len(self.pin))
         self.pin.clear()
@@ -345,6 +346,9 @@ class BoothWindow(QWidget):
             return self._worker_spec(t)
         view = self.booth.view()
         session = self.booth.session
+        access = self.access.spec(t, view)
+        if access is not None:
+            return access
         worker = Button(t("worker.enter"), t("worker.enter.name"), self.open_worker, "worker")
         if self.fault_text is not None and (view is None or session is self.dismissed):
             return screens.message(
@@ -367,7 +371,7 @@ class BoothWindow(QWidget):
                 (Label(title, "title"), Label(t("welcome.body")), Row((worker,))),
             )
         done = Button(t("done"), t("done.name"), self._done, "done")
-        if view.warning:
+        if view.warning and not view.state.ended:  # ended: its own screen, not "still here?"
             stay = Button(
                 t("timeout.stay"),
                 t("timeout.stay.name"),
@@ -453,13 +457,13 @@ class BoothWindow(QWidget):
                     ScreenId.DECLINED, t, t("declined.title"), t("declined.body"), (done,)
                 )
             case SessionState.REFUSED:
-                refusal = getattr(session, "refusal", None)
+                refusal = view.refusal
                 key = f"refused.{refusal.value}" if refusal is not None else "refused.unknown"
                 return screens.message(ScreenId.REFUSED, t, t("refused.title"), t(key), (done,))
             case s if s in _FAULTS:
                 state_text = ""
                 if s is SessionState.PRINTER_FAULT:
-                    printer_state = getattr(session, "printer_state", None)
+                    printer_state = view.printer_state
                     state_text = t(f"printer.{printer_state.value}") if printer_state else ""
                 return screens.message(
                     ScreenId.FAULT,
@@ -694,6 +698,7 @@ class BoothWindow(QWidget):
                     self.next_contrast,
                     "bar-contrast",
                 ),
+                Button(t("bar.access"), t("bar.access.name"), self.access.open, "bar-access"),
             ):
                 line.addWidget(self._button(b, bar))
             box.addWidget(bar)
@@ -731,15 +736,10 @@ class BoothWindow(QWidget):
         return button
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """The tactile keypad: up/left and down/right move the focus through the controls in
-        screen order, select (Enter) presses the focused one."""
+        """The tactile keypad and the two switches (booth/ui/access.py): moves go through the
+        controls in screen order, select presses the focused one."""
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
-            key = event.key()
-            if key in _BACK_KEYS or key in _NEXT_KEYS:
-                self.focusNextPrevChild(key in _NEXT_KEYS)
-                return True
-            if key in _SELECT_KEYS and isinstance(watched, QPushButton) and watched.hasFocus():
-                watched.click()
+            if self.access.key_press(event):
                 return True
         return super().eventFilter(watched, event)
 
