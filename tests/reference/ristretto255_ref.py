@@ -2,7 +2,7 @@
 
 Used only by tests, to cross-check the libsodium wrapper (`crypto.hazmat.group`): it shares no
 code with it. Group elements are represented by Edwards points in extended coordinates from
-the RFC 8032 reference (`ed25519_ref`: the same curve, and RFC 9496 §4.4's generator is the
+the RFC 8032 reference (`ed25519_ref`: the same curve, and RFC 9496 §4's generator is the
 Ed25519 base point); what ristretto255 adds is the encoding, the decoding and the equality of
 RFC 9496 §4.3, which are implemented here step by step as the RFC writes them.
 """
@@ -20,7 +20,7 @@ INVSQRT_A_MINUS_D = 544693070089093169209958138687451416053935972929274569212053
 
 Element = ed.Point
 IDENTITY = ed.IDENTITY
-G = ed.G  # RFC 9496 §4.4: the generator is the Ed25519 base point
+G = ed.G  # RFC 9496 §4: the generator is the Ed25519 base point
 
 
 def is_negative(x: int) -> bool:
