@@ -6,6 +6,7 @@
       pollbook/<station_id>.json  each station's checked poll-book count, as it arrived
       shares/trustee-NN.json   each trustee's checked decryption shares (NN as in the record)
       prepared.json            the fingerprints of the pre-decryption record's sums and index
+      authority.json           the authority fingerprint read aloud at `tally init` (pinned)
       .lock                    the workspace's OS lock (crypto.files.workspace_lock)
       trustee-media/…          (only in rehearsals and the demo)
 
@@ -26,9 +27,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ballots.errors import RecordError
+from ballots.errors import PackageError, RecordError
 from ballots.export import BoothExport, Status
-from ballots.package import VerifiedPackage, verify_package
+from ballots.package import VerifiedPackage, normalise_fingerprint, verify_package
 from ballots.pollbook_count import PollBookCount, open_pollbook_count
 from ballots.record import (
     FINAL,
@@ -81,6 +82,7 @@ MAX_EXPORT_BYTES = 256 << 20
 MAX_SHARES_BYTES = 256 << 20
 MAX_POLLBOOK_BYTES = 4096
 PREPARED = "prepared.json"
+AUTHORITY = "authority.json"
 
 
 class ImportRejected(Exception):
@@ -186,6 +188,15 @@ class TallyStation:
             target = self.workspace / "package"
             if target.exists():
                 raise ImportRejected(f"{self.workspace} already holds an election package")
+            if authority is not None:
+                # Pinned before the package is copied: every later command verifies the
+                # workspace's package against it (`package`), `publish` the record too.
+                pinned = {
+                    "type": "refvote/tally-authority",
+                    "version": PROTOCOL_VERSION,
+                    "fingerprint": normalise_fingerprint(authority),
+                }
+                write_atomic(self.workspace / AUTHORITY, canonical_json(pinned))
             with staged_folder(target) as staging:
                 names = ["package.json", "definition.json"]
                 names += [
@@ -205,8 +216,22 @@ class TallyStation:
                 raise ImportRejected(
                     f"{self.workspace} is not a tally workspace: run `refvote tally init`"
                 )
-            self._package = verify_package(self.workspace / "package")
+            self._package = verify_package(self.workspace / "package", self.pinned_authority())
         return self._package
+
+    def pinned_authority(self) -> str | None:
+        """The authority fingerprint pinned at `init` (None: a workspace made without one)."""
+        path = self.workspace / AUTHORITY
+        if not os.path.lexists(path):
+            return None
+        data = self._read_workspace_file(path, 4096)
+        try:
+            f = open_document(data, "refvote/tally-authority", AUTHORITY)
+            fingerprint = normalise_fingerprint(f.text("fingerprint", max_length=19))
+            f.finish()
+        except (CryptoError, PackageError) as exc:
+            raise WorkspaceDamaged(f"the workspace is damaged: {exc}") from None
+        return fingerprint
 
     def imported(self) -> dict[str, BoothExport]:
         if self._imported is not None:

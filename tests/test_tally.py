@@ -682,10 +682,10 @@ def test_collect_refuses_early_reveal_and_forgeries(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "eligible, yes, no, verdict, missing",
     [
-        ("19825468", "3804689", "4262517", "FAILED", "1,151,678"),
+        ("19,825,468", "3804689", "4,262,517", "NOT PASSED", "1,151,678"),
         ("100", "25", "24", "PASSED", "0"),
-        ("100", "30", "30", "FAILED", "0"),
-        ("100", "24", "1", "FAILED", "1"),
+        ("100", "30", "30", "NOT PASSED", "0"),
+        ("100", "24", "1", "NOT PASSED", "1"),
     ],
 )
 def test_rule_command(eligible: str, yes: str, no: str, verdict: str, missing: str) -> None:
