@@ -202,7 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     t_comb.set_defaults(run=_lazy("refvote.cmd_tally:combine_shares"))
     # The old name, kept only to say the new one (it was confused with `trustee decrypt`).
     t_dec = tally_commands.add_parser("decrypt", help=h("tally.decrypt_renamed"))
-    t_dec.add_argument("rest", nargs=argparse.REMAINDER, help=h("tally.decrypt_renamed.rest"))
+    t_dec.add_argument("--workspace", help=h("tally.decrypt_renamed.rest"))
+    t_dec.add_argument("media", nargs="*", help=h("tally.decrypt_renamed.rest"))
     t_dec.set_defaults(run=_lazy("refvote.cmd_tally:decrypt_renamed"))
     t_pub = tally_commands.add_parser("publish", help=h("tally.publish"))
     t_pub.add_argument("--workspace", required=True, help=h("tally.workspace"))

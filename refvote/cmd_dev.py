@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+
+from refvote.messages import refuse, say
 
 
 def make_cards(args: argparse.Namespace) -> int:
@@ -14,11 +15,9 @@ def make_cards(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
-        print(f"refvote dev make-cards: {out} is not empty", file=sys.stderr)
-        return 2
+        return refuse("dev make-cards", "keys.not_empty", code=2, out=out)
     if not 1 <= args.count <= 10_000:
-        print("refvote dev make-cards: --count is 1 … 10000", file=sys.stderr)
-        return 2
+        return refuse("dev make-cards", "dev.cards.count", code=2)
     ca = TestCA.create()
     (out / "cards").mkdir(parents=True)
     (out / "ca.pem").write_bytes(ca.certificate.public_bytes(Encoding.PEM))
@@ -36,9 +35,6 @@ def make_cards(args: argparse.Namespace) -> int:
             key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
         )
         (folder / "pin.txt").write_text("1234\n", encoding="ascii")
-    print(
-        f"test CA and {args.count} test cards ({args.kind}) in {out}/: "
-        "ca.pem, revocation.crl, cards/*/"
-    )
-    print("TEST cards: their keys are unencrypted and their PIN is 1234. Never use them to vote.")
+    say("dev.cards.made", count=args.count, kind=args.kind, out=out)
+    say("dev.cards.warning")
     return 0

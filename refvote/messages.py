@@ -88,7 +88,7 @@ def lang_from_argv(argv: Sequence[str]) -> Lang:
     return lang_from_environment()
 
 
-def t(key: str, **values: object) -> str:
+def t(key: str, /, **values: object) -> str:
     """The catalog's text for `key` in the current language, with `values` filled in."""
     try:
         entry = CATALOG[key]
@@ -97,7 +97,7 @@ def t(key: str, **values: object) -> str:
     return entry[current()].format(**values)
 
 
-def say(key: str, **values: object) -> None:
+def say(key: str, /, **values: object) -> None:
     print(t(key, **values))
 
 
@@ -653,6 +653,288 @@ CATALOG: dict[str, dict[Lang, str]] = {
         Z: "請將以上指紋唸出並記入紀錄；私鑰檔只能以密語開啟，請保存於離線媒體。",
         E: "read the fingerprints above aloud into the minutes; the private key files open only with the passphrase: keep them on offline media.",
     },
+    "results.not_folder": {
+        Z: "請提供選舉紀錄資料夾（{folder} is not a folder）",
+        E: "give the record folder ({folder} is not a folder)",
+    },
+    "results.not_verified": {
+        Z: "紀錄未通過驗證（見上方各項檢查）：請取得選務機關公布的原始紀錄再試；不顯示任何結果",
+        E: "the record does NOT verify (see the checks above): get the record as the authority published it; no result is shown",
+    },
+    "results.no_area": {
+        Z: "請提供此層級存在的區域（{level} 層級沒有 {area!r}）",
+        E: "give an area of that level (no {area!r} at level {level})",
+    },
+    "results.title": {
+        Z: "{referendum}：開票結果（{level}；紀錄已驗證）",
+        E: "{referendum}: results ({level}; the record verified)",
+    },
+    "results.nation": {Z: "全國", E: "Nation"},
+    "results.level.nation": {Z: "全國", E: "nation"},
+    "results.level.county": {Z: "縣市", E: "counties"},
+    "results.level.township": {Z: "鄉鎮市區", E: "townships"},
+    "results.level.station": {Z: "投開票所", E: "stations"},
+    "results.col.area": {Z: "區域", E: "area"},
+    "results.col.case": {Z: "案次", E: "case"},
+    "results.col.eligible": {Z: "投票權人數", E: "eligible"},
+    "results.col.ballots": {Z: "投票數", E: "ballots"},
+    "results.col.valid": {Z: "有效票數", E: "valid"},
+    "results.col.yes": {Z: "同意票數", E: "yes"},
+    "results.col.yes_pct": {Z: "同意%", E: "yes %"},
+    "results.col.no": {Z: "不同意票數", E: "no"},
+    "results.col.no_pct": {Z: "不同意%", E: "no %"},
+    "results.col.invalid": {Z: "無效票數（含空白）", E: "invalid (incl. blank)"},
+    "results.col.turnout_pct": {Z: "投票率", E: "turnout"},
+    "results.col.yes_of_eligible_pct": {Z: "有效同意票數對投票權人數", E: "yes of eligible"},
+    "results.col.threshold": {Z: "門檻", E: "threshold"},
+    "results.col.outcome": {Z: "結果", E: "outcome"},
+    "results.reason": {Z: "{case} {reason}", E: "{case} {reason}"},
+    "verify.national_table": {
+        Z: "全國開票結果（中選會欄位；門檻為投票權人總額四分之一）：",
+        E: "national results (the CEC's columns; the threshold is a quarter of the eligible voters):",
+    },
+    "verify.observer_usage": {
+        Z: "請同時提供 --authority、--station、--close 與 --counts（觀察員核對結束報表）",
+        E: "give --authority, --station, --close and --counts together (an observer's check of a closing report)",
+    },
+    "verify.observer_close": {
+        Z: "請輸入結束報表上的結束碼：64 位十六進位數字（可含空格）；收到的是 {text!r}",
+        E: "give the close code as printed on the closing report: 64 hex digits (spaces allowed); got {text!r}",
+    },
+    "verify.observer_counts": {
+        Z: "請以 投入,挑戰,作廢 輸入張數（例如 120,3,1；有千分位時用 1,204/3/1）；收到的是 {text!r}",
+        E: "give the counts as CAST,CHALLENGED,VOIDED (e.g. 120,3,1; with thousands separators 1,204/3/1); got {text!r}",
+    },
+    "verify.observer_no_station": {
+        Z: "請核對投開票所代號：紀錄中沒有投開票所或投票機 {station}",
+        E: "check the station ID: the record holds no station or booth {station}",
+    },
+    "verify.observer_record_ok": {
+        Z: "紀錄已通過所有檢查（依釘選的機關指紋）；核對結束報表：",
+        E: "the record passed every check (pinned to the authority); checking the closing report:",
+    },
+    "verify.observer_counts_differ": {
+        Z: "請將此結束報表交給選務機關：投票機 {booth} 的結束碼相符，但張數不符（報表 {report}，紀錄 {record}）",
+        E: "report this closing report to the election authority: booth {booth}'s close code matches but its counts differ (report {report}, record {record})",
+    },
+    "verify.observer_match": {
+        Z: "相符：投票機 {booth}（投開票所 {station}）以此結束碼結束，投入 {cast}、挑戰 {challenged}、作廢 {voided}，與公布的紀錄一致",
+        E: "MATCHES: booth {booth} (station {station}) closed with this code, {cast} cast, {challenged} challenged, {voided} voided, as the published record holds",
+    },
+    "verify.observer_no_close": {
+        Z: "請將此結束報表交給選務機關：紀錄中 {station} 的投票機（{booths}）沒有一部以此結束碼結束",
+        E: "report this closing report to the election authority: no booth of {station} in the record ({booths}) closed with this code",
+    },
+    "station.key_prompt": {Z: "名冊機簽章金鑰的密語", E: "the poll book signing key's passphrase"},
+    "trustee.prompt": {Z: "受託人密語", E: "trustee passphrase"},
+    "trustee.prompt.new": {Z: "此受託人的新密語", E: "new passphrase for this trustee"},
+    "trustee.init_refused": {
+        Z: "請檢查媒體與密語後再建立身分",
+        E: "check the medium and the passphrase, then make the identity again",
+    },
+    "trustee.init_done": {
+        Z: "受託人 {name}：身分已建立於 {medium}",
+        E: "trustee {name}: identity made on {medium}",
+    },
+    "trustee.init_read_aloud": {
+        Z: "請唸出並記入紀錄：{key}",
+        E: "read aloud and write into the minutes: {key}",
+    },
+    "trustee.init_give": {
+        Z: "將 {medium}/identity.pub.json 交給選務人員列入名單",
+        E: "give {medium}/identity.pub.json to the officials for the roster",
+    },
+    "trustee.step_check": {
+        Z: "繼續之前請與紀錄核對：",
+        E: "check against the minutes before going on:",
+    },
+    "trustee.step_refused": {
+        Z: "請依詳情處理後再執行此步驟（中斷的步驟再執行即可接續）",
+        E: "deal with the detail, then run the step again (an interrupted step resumes)",
+    },
+    "trustee.step_done": {Z: "完成：{did}", E: "done: {did}"},
+    "trustee.step_next": {Z: "下一步：{next}", E: "next: {next}"},
+    "trustee.accept_refused": {
+        Z: "已拒絕：請核對資料包與唸出的機關指紋",
+        E: "REFUSED: check the package and the authority fingerprint read aloud",
+    },
+    "trustee.accepted": {
+        Z: "受託人 {trustee}：此媒體只為此選務資料包解密",
+        E: "trustee {trustee}: this medium decrypts only for the election package",
+    },
+    "trustee.package_fingerprint": {
+        Z: "  資料包指紋：  {fingerprint}",
+        E: "  package fingerprint:   {fingerprint}",
+    },
+    "trustee.authority_fingerprint": {
+        Z: "  機關指紋：    {fingerprint}",
+        E: "  authority fingerprint: {fingerprint}",
+    },
+    "trustee.accept_minutes": {
+        Z: "兩者均記入紀錄；任何其他資料包或機關都會被拒絕",
+        E: "write both into the minutes; any other package or authority will be refused",
+    },
+    "trustee.review_verified": {
+        Z: "受託人 {trustee}：紀錄已依釘選的資料包驗證",
+        E: "trustee {trustee}: the record verified against the pinned package",
+    },
+    "trustee.review_sums": {
+        Z: "  待解密的加總 {count} 個（投開票所、案、N = 加總中的選票張數）：",
+        E: "  {count} sums to decrypt (station, question, N = ballots in the sum):",
+    },
+    "trustee.one_ballot": {
+        Z: "   <- 只有一張選票：解密會揭露該票",
+        E: "   <- ONE BALLOT: decrypting it reveals that vote",
+    },
+    "trustee.decrypt_refused": {
+        Z: "已拒絕，未寫出分片：請依詳情處理（紀錄、機關指紋或密語）",
+        E: "REFUSED, no shares written: deal with the detail (the record, the authority fingerprint or the passphrase)",
+    },
+    "trustee.decrypted": {
+        Z: "受託人 {trustee}：含證明的解密分片已寫入 {path}",
+        E: "trustee {trustee}: decryption shares with proofs written to {path}",
+    },
+    "trustee.decrypted_sealed": {
+        Z: "金鑰分片仍封存於此媒體",
+        E: "the key share stayed sealed on this medium",
+    },
+    "trustee.decrypted_hand_over": {
+        Z: "只有上列每個加總都符合預期時，才交出分片",
+        E: "hand the shares over only if every sum above is one you expect",
+    },
+    "site.refused": {
+        Z: "紀錄未通過驗證，未寫出網站：請取得選務機關公布的原始紀錄",
+        E: "the record does not verify, no site was written: get the record as the authority published it",
+    },
+    "site.out_refused": {
+        Z: "請指定新的輸出資料夾，且其上層須存在",
+        E: "give a new output folder whose parent exists",
+    },
+    "site.written": {
+        Z: "網站已寫出：{pages} 頁，{codes:,} 個追蹤碼，分為 {shards} 份",
+        E: "site written: {pages} pages, {codes:,} tracking codes in {shards} shards",
+    },
+    "site.open": {Z: "開啟 {path}", E: "open {path}"},
+    "site.already": {
+        Z: "網站已寫於 {out}/（以 `refvote site` 重建以比對）",
+        E: "site already written in {out}/ (rebuild with `refvote site` to compare)",
+    },
+    "site.not_written": {
+        Z: "網站未寫出：請依詳情處理後以 `refvote site` 寫出",
+        E: "the site was not written: deal with the detail, then write it with `refvote site`",
+    },
+    "site.after_publish": {
+        Z: "網站由依機關指紋 {authority} 驗證的紀錄寫出：",
+        E: "site written from the record verified against the authority {authority}:",
+    },
+    "site.after_publish_counts": {
+        Z: "  {pages} 頁，{codes:,} 個追蹤碼；開啟 {path}/index.html",
+        E: "  {pages} pages, {codes:,} tracking codes; open {path}/index.html",
+    },
+    "dev.cards.count": {Z: "請將 --count 設為 1 至 10,000", E: "give a --count from 1 to 10,000"},
+    "dev.cards.made": {
+        Z: "測試 CA 與 {count} 張測試卡（{kind}）於 {out}/：ca.pem、revocation.crl、cards/*/",
+        E: "test CA and {count} test cards ({kind}) in {out}/: ca.pem, revocation.crl, cards/*/",
+    },
+    "dev.cards.warning": {
+        Z: "測試卡：私鑰未加密，PIN 為 1234。絕不可用於投票。",
+        E: "TEST cards: their keys are unencrypted and their PIN is 1234. Never use them to vote.",
+    },
+    "lookup.code": {
+        Z: "請輸入收據上的追蹤碼（16 個字元）或 QR 碼的 64 位十六進位",
+        E: "give the receipt's tracking code (16 characters) or the QR's 64 hex digits",
+    },
+    "lookup.authority": {
+        Z: "請提供 --authority：選務機關公告的機關金鑰指紋",
+        E: "give --authority: the election authority's fingerprint, as published by the authority",
+    },
+    "lookup.not_verified": {
+        Z: "紀錄未通過驗證，不據以回答：請取得選務機關公布的原始紀錄",
+        E: "the record does not verify; no answer is given from it: get the record as the authority published it",
+    },
+    "lookup.verified": {
+        Z: "紀錄已依機關指紋 {fingerprint} 驗證 V1–V{checks}",
+        E: "record verified V1–V{checks} against the authority {fingerprint}",
+    },
+    "lookup.not_found": {
+        Z: "查無此追蹤碼（NOT FOUND）：本紀錄中沒有任何選票使用此追蹤碼",
+        E: "NOT FOUND: no ballot in this record has that tracking code",
+    },
+    "lookup.tracking": {Z: "追蹤碼    {code}", E: "tracking code {code}"},
+    "lookup.full": {Z: "完整代碼  {code}", E: "full code     {code}"},
+    "lookup.booth": {
+        Z: "投票機    {booth}（投開票所 {station}）",
+        E: "booth         {booth} (station {station})",
+    },
+    "lookup.voided": {
+        Z: "狀態      作廢（VOIDED）：此票的紙本紀錄未完整印出（或投票機在選舉人選擇前停止），不計票",
+        E: "status        VOIDED: this ballot's paper record did not print completely (or the booth stopped before the voter chose), so it was not counted",
+    },
+    "lookup.challenged": {
+        Z: "狀態      挑戰（CHALLENGED）：不計票。投票機所加密的內容，紀錄以重新加密證明如下（V9）：",
+        E: "status        CHALLENGED: not counted. The booth had encrypted, and the record proves by re-encryption (V9):",
+    },
+    "lookup.cast_unverified": {
+        Z: "狀態      已投入（CAST），但開票結果未通過驗證（{failure}）：請勿依賴此紀錄的結果",
+        E: "status        CAST: recorded as cast, but the count does NOT verify ({failure}): do not rely on this record's results",
+    },
+    "lookup.cast_pre": {
+        Z: "狀態      已投入（CAST；V1–V10：在其投開票所 {cases} 的加密加總中）；尚未公布開票結果（解密前紀錄）",
+        E: "status        CAST: recorded as cast (V1–V10: in its station's encrypted sums for {cases}); the count is not published yet (pre-decryption record)",
+    },
+    "lookup.counted": {
+        Z: "狀態      已投入並計票（CAST and COUNTED）：在其投開票所 {cases} 的加密加總中，其解密、合計與結果均已驗證（V10–{last}）",
+        E: "status        CAST and COUNTED: in its station's encrypted sums for {cases}, whose decryption, totals and outcomes verify (V10–{last})",
+    },
+    "station.refused": {
+        Z: "請依詳情處理後再執行（名冊機未改變）",
+        E: "deal with the detail, then run the command again (the poll book is unchanged)",
+    },
+    "station.listening": {
+        Z: "投開票所 {station} 的名冊機 listening on {host}:{port}（TLS 1.3，只限本所投票機）",
+        E: "poll book of station {station} listening on {host}:{port} (TLS 1.3, booths of this station only)",
+    },
+    "station.status_open": {
+        Z: "投開票所 {station} 的名冊機：開放中",
+        E: "poll book of station {station}: open",
+    },
+    "station.status_closed": {
+        Z: "投開票所 {station} 的名冊機：已結束",
+        E: "poll book of station {station}: CLOSED",
+    },
+    "station.status_counts": {
+        Z: "  已投票 {voted}（無卡 {cardless}），進行中 {in_progress}，已釋放 {released}，釋放後完成 {after}",
+        E: "  voted {voted} (card-less {cardless}), in progress {in_progress}, released {released}, completed after release {after}",
+    },
+    "station.stuck_evidence": {
+        Z: "  進行中，於投票機 {booth}：可依投票機回覆釋放",
+        E: "  in progress at booth {booth}: releasable on the booth's answer",
+    },
+    "station.stuck_none": {
+        Z: "  進行中，於投票機 {booth}：尚無證據",
+        E: "  in progress at booth {booth}: no evidence yet",
+    },
+    "station.released": {
+        Z: "投票機 {booth}：已釋放 {released} 筆報到，{cast} 筆確認為已投入，依據 {evidence}（已記錄）",
+        E: "booth {booth}: {released} check-in(s) released, {cast} settled as cast, on {evidence} (logged)",
+    },
+    "station.identifier_prompt": {
+        Z: "選舉人的識別碼（依紙本身分證件）",
+        E: "the voter's identifier, from the paper ID",
+    },
+    "station.code": {
+        Z: "一次性代碼（只能使用一次，本所 {station} 任一投票機）：{code}",
+        E: "one-time code (single use, at any booth of station {station}): {code}",
+    },
+    "station.closed": {
+        Z: "投開票所 {station} 的名冊機已結束：已投票 {voted}（無卡 {cardless}），已領未投 {in_progress}，已釋放 {released}",
+        E: "poll book of station {station} closed: voted {voted} (card-less {cardless}), checked in not cast {in_progress}, released {released}",
+    },
+    "station.count_written": {
+        Z: "簽署的計數已寫入並讀回：{path}",
+        E: "signed count written and read back: {path}",
+    },
+    "station.log_head": {Z: "事件紀錄末端 {head}", E: "event log head {head}"},
 }
 
 # Help lines of the command line (argparse), one per command and option. ---------------------
@@ -1030,6 +1312,60 @@ HELP: dict[str, dict[Lang, str]] = {
     "help.package.build.passphrase_file": {
         Z: "從檔案讀取機關金鑰的密語（第一行；否則在終端機輸入）",
         E: "read the authority key's passphrase from a file (its first line; else typed)",
+    },
+    "help.station": {
+        Z: "投開票所的選舉人名冊機及其主控台",
+        E: "the station's poll book and its console",
+    },
+    "help.station.authority": {
+        Z: "選務機關金鑰指紋（唸出）：釘選資料包",
+        E: "the election authority key's read-aloud fingerprint (pins the package)",
+    },
+    "help.station.station": {Z: "本投開票所代號", E: "this station's ID"},
+    "help.station.db": {Z: "名冊機的 SQLite 檔", E: "the poll book's SQLite file"},
+    "help.station.pin_file": {
+        Z: "從檔案讀取工作人員密碼（否則詢問）",
+        E: "read the poll-worker PIN from a file (else: asked)",
+    },
+    "help.station.serve": {
+        Z: "為本投開票所的投票機執行名冊機",
+        E: "run the poll book for this station's booths",
+    },
+    "help.station.tls_key": {Z: "名冊機的 TLS 私鑰（PEM）", E: "the poll book's TLS key (PEM)"},
+    "help.station.listen": {Z: "主機:埠（127.0.0.1:7420）", E: "HOST:PORT (127.0.0.1:7420)"},
+    "help.station.status": {Z: "計數與卡住的報到", E: "counts and stuck check-ins"},
+    "help.station.release": {
+        Z: "釋放投票機卡住的報到（僅憑證據）",
+        E: "release a booth's stuck check-in, on evidence only",
+    },
+    "help.station.release.booth": {Z: "投票機代號", E: "the booth's ID"},
+    "help.station.release.mirror_outbox": {
+        Z: "故障投票機的鏡像讀取：未確認的工作階段，每行一個十六進位",
+        E: "the dead booth's mirror reading: its unacknowledged sessions, one hex per line",
+    },
+    "help.station.issue_code": {
+        Z: "為晶片卡無法使用的選舉人發一次性代碼",
+        E: "a one-time code for a voter without a working card",
+    },
+    "help.station.issue_code.identifier": {
+        Z: "選舉人的識別碼（否則詢問）",
+        E: "the voter's identifier (else: asked)",
+    },
+    "help.station.close": {
+        Z: "關閉名冊機並寫出簽署的計數",
+        E: "close the poll book and write its signed count",
+    },
+    "help.station.close.key": {
+        Z: "名冊機的簽章金鑰檔（refvote keys station 產生者需要密語）",
+        E: "the poll book's signing key file (one made by `refvote keys station` needs its passphrase)",
+    },
+    "help.station.close.passphrase_file": {
+        Z: "從檔案讀取簽章金鑰的密語（否則在終端機輸入）",
+        E: "read the signing key's passphrase from a file (else typed)",
+    },
+    "help.station.close.out": {
+        Z: "存放簽署計數的媒體（資料夾）",
+        E: "the medium (folder) for the signed count",
     },
 }
 CATALOG.update(HELP)

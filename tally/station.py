@@ -221,6 +221,7 @@ class TallyStation:
 
     def pinned_authority(self) -> str | None:
         """The authority fingerprint pinned at `init` (None: a workspace made without one)."""
+        self._require_workspace()
         path = self.workspace / AUTHORITY
         if not os.path.lexists(path):
             return None
