@@ -23,9 +23,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from refvote.messages import refuse, say, t, table
+
+if TYPE_CHECKING:
+    from ballots.results import Total
 
 COLUMNS = (
     "area",
@@ -109,14 +112,14 @@ def cec_rows(definition: Any, results: Any, level: str, area: str | None = None)
     return rows
 
 
-def _area_matches(total: Any, area: str) -> bool:
+def _area_matches(total: Total, area: str) -> bool:
     wanted = area.strip()
     return total.area == wanted or (
         total.level == "township" and total.area.split("/")[-1] == wanted
     )
 
 
-def _label(total: Any, names: dict[str, str]) -> str:
+def _label(total: Total, names: dict[str, str]) -> str:
     if total.level == "nation":
         return t("results.nation")
     if total.level == "station":

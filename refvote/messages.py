@@ -935,6 +935,47 @@ CATALOG: dict[str, dict[Lang, str]] = {
         E: "signed count written and read back: {path}",
     },
     "station.log_head": {Z: "事件紀錄末端 {head}", E: "event log head {head}"},
+    "crypto.each": {Z: "（每項 {ms} ms）", E: "  ({ms} ms each)"},
+    "crypto.ok": {Z: "ok", E: "ok"},
+    "crypto.mismatch": {Z: "不符 MISMATCH", E: "MISMATCH"},
+    "crypto.ballots_min": {
+        Z: "refvote crypto selftest：--ballots 至少為 1",
+        E: "refvote crypto selftest: --ballots must be at least 1",
+    },
+    "crypto.title": {
+        Z: "refvote crypto selftest（PyNaCl {version}，內含 libsodium）",
+        E: "refvote crypto selftest (PyNaCl {version}, libsodium bundled)",
+    },
+    "crypto.library": {
+        Z: "程式庫拒絕 2ℓ 階的點（CVE-2025-69277）",
+        E: "library refuses points of order 2ℓ (CVE-2025-69277)",
+    },
+    "crypto.ceremony": {
+        Z: "金鑰儀式 5 取 3（演練，單機）",
+        E: "key ceremony 3 of 5 (rehearsal, one machine)",
+    },
+    "crypto.encrypt": {
+        Z: "加密並證明 {n} 張選票（每張至多 4 案）",
+        E: "encrypt + prove {n} ballots of ≤ 4 questions",
+    },
+    "crypto.verify": {Z: "由位元組驗證 {n} 張選票", E: "verify {n} ballots from their bytes"},
+    "crypto.sum": {Z: "各案同態加總", E: "homomorphic sum per question"},
+    "crypto.decrypt": {
+        Z: "由受託人 1、3、4 門檻解密",
+        E: "threshold decryption by trustees 1, 3, 4",
+    },
+    "crypto.question": {
+        Z: "  案 {qid}：領取 {taken}  同意 {yes}  不同意 {no}  空白 {blank}  {status}",
+        E: "  question {qid}: {taken} taken  yes {yes}  no {no}  blank {blank}  {status}",
+    },
+    "crypto.failed": {
+        Z: "refvote crypto selftest：失敗：解密的合計與明文不符",
+        E: "refvote crypto selftest: FAILED: decrypted totals differ from the plaintexts",
+    },
+    "crypto.passed": {
+        Z: "refvote crypto selftest：所有檢查均通過",
+        E: "refvote crypto selftest: all checks passed",
+    },
 }
 
 # Help lines of the command line (argparse), one per command and option. ---------------------
