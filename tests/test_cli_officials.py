@@ -740,3 +740,42 @@ def test_observer_check_of_a_tampered_record_fails(built: BuiltRecord, tmp_path:
         f"{c.cast + 1},{c.challenged},{c.voided}",
     )
     assert out.returncode == 1 and "MATCHES" not in out.stdout
+
+
+def test_the_pinned_authority_guards_every_later_command(
+    built: BuiltRecord, tmp_path: Path
+) -> None:
+    from crypto.signing import SigningKey
+
+    station = TallyStation(tmp_path / "ws")
+    station.init(built.package_folder, key_fingerprint(built.authority.verify_key))
+    pinned = parse_canonical_json((tmp_path / "ws" / "authority.json").read_bytes())
+    assert pinned["fingerprint"] == key_fingerprint(built.authority.verify_key)
+    # Another fingerprint pinned (a swapped file, or a package replaced inside the workspace):
+    # the workspace's package no longer verifies, and no command goes on.
+    pinned["fingerprint"] = key_fingerprint(SigningKey.generate().verify_key)
+    (tmp_path / "ws" / "authority.json").write_bytes(canonical_json(pinned))
+    out = refvote("tally", "status", "--workspace", str(tmp_path / "ws"))
+    assert out.returncode == 1 and "authority key other than the one given" in out.stderr
+
+
+def test_a_workspace_without_a_pinned_authority_cannot_publish(
+    built: BuiltRecord, tmp_path: Path
+) -> None:
+    from crypto.keyfile import write_signing_key
+
+    TallyStation(tmp_path / "ws").init(built.package_folder, None)
+    assert not (tmp_path / "ws" / "authority.json").exists()
+    write_signing_key(tmp_path / "tally.key.json", "tally", "tally", built.tally_key)
+    out = refvote(
+        "tally",
+        "publish",
+        "--workspace",
+        str(tmp_path / "ws"),
+        "--tally-key",
+        str(tmp_path / "tally.key.json"),
+        "--out",
+        str(tmp_path / "record"),
+    )
+    assert out.returncode == 1 and "tally init --authority" in out.stderr
+    assert not (tmp_path / "record").exists()
