@@ -310,6 +310,17 @@ def test_production_keys_build_an_official_package(built: BuiltRecord, tmp_path:
     assert package["official"] is True
     verified = verify_package(tmp_path / "package", fingerprints["authority"][0])
     assert verified.public.official is True
+    shown = refvote(
+        "package",
+        "inspect",
+        str(tmp_path / "package"),
+        "--authority",
+        fingerprints["authority"][0],
+        lang=None,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "正式（OFFICIAL，已簽署）" in shown.stdout
+    assert "主文：您是否同意核四啟封商轉發電？" in shown.stdout  # the full text, not a nickname
     # The field is signed: flipping it breaks the authority's signature.
     package["official"] = False
     (tmp_path / "package" / "package.json").write_bytes(canonical_json(package))
