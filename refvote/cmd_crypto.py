@@ -76,14 +76,14 @@ def selftest(args: argparse.Namespace) -> int:
 
     encoded = []
     with _step(t("crypto.encrypt", n=n_ballots), n_ballots):
-        with Progress("encrypt", n_ballots) as bar:
+        with Progress(t("progress.encrypt"), n_ballots) as bar:
             for ballot in choices:
                 encoded.append(sb.to_json(sb.encrypt_sample(key, base, ballot)))
                 bar.advance()
 
     verified = []
     with _step(t("crypto.verify", n=n_ballots), n_ballots):
-        with Progress("verify", n_ballots) as bar:
+        with Progress(t("progress.verify"), n_ballots) as bar:
             for data in encoded:
                 verified.append(sb.verify_json(data, key, base))
                 bar.advance()

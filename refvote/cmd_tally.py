@@ -107,7 +107,7 @@ def ceremony_rehearse(args: argparse.Namespace) -> int:
     try:
         definition = _read_definition(args.definition)
         passphrases = read_passphrases(args.passphrase_file, "passphrase", args.n)
-        with Progress("ceremony", 4 * args.n) as bar:
+        with Progress(t("progress.ceremony"), 4 * args.n) as bar:
             joint = rehearse(
                 Path(args.out),
                 Path(args.media),
@@ -211,7 +211,7 @@ def _import_files(station: TallyStation, files: list[Path]) -> int:
     from tally.station import MAX_EXPORT_BYTES, ImportRejected, ImportStatus
 
     rejected = 0
-    with Progress("import", len(files)) as bar:
+    with Progress(t("progress.import"), len(files)) as bar:
         for path in files:
             if path.name.startswith("pollbook-"):  # `refvote station close` writes these
                 rejected += _import_pollbook(station, path)
@@ -323,7 +323,7 @@ def publish(args: argparse.Namespace) -> int:
         _, key = read_signing_key(Path(args.tally_key), "tally")
         with station.locked():
             resumed = os.path.lexists(out)
-            with Progress("dlog table", 256) as bar:
+            with Progress(t("progress.dlog"), 256) as bar:
                 _, results = station.publish(out, key, bar.advance)
             # The reports come from the record as written (re-derived on a re-run).
             fingerprint = file_fingerprint(read_file(out / "index.json", MAX_TABLE_BYTES))

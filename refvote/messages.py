@@ -976,6 +976,11 @@ CATALOG: dict[str, dict[Lang, str]] = {
         Z: "refvote crypto selftest：所有檢查均通過",
         E: "refvote crypto selftest: all checks passed",
     },
+    "progress.encrypt": {Z: "加密", E: "encrypt"},
+    "progress.verify": {Z: "驗證", E: "verify"},
+    "progress.ceremony": {Z: "金鑰儀式", E: "ceremony"},
+    "progress.import": {Z: "匯入", E: "import"},
+    "progress.dlog": {Z: "離散對數表", E: "dlog table"},
 }
 
 # Help lines of the command line (argparse), one per command and option. ---------------------
