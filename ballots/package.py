@@ -5,7 +5,8 @@ A package folder:
     package/
       package.json        the public part, signed: fingerprints of everything below, the
                           authority, tally and booth public keys, the trusted eID CA roots,
-                          the poll books' keys and the station link's certificates
+                          the poll books' keys and the station link's certificates, and
+                          `official` (true: an election; false: a TEST package)
       definition.json     the canonical referendum definition
       ceremony/…          the key ceremony's public folder
       confidential.json   for booths and poll books only, never published, signed: the roll
@@ -112,6 +113,7 @@ class PublicPackage:
     station_keys: tuple[tuple[str, VerifyKey], ...]  # (station_id, poll-book key), definition order
     link: LinkCertificates  # the station link's CA and device certificates
     confidential: bytes  # fingerprint of confidential.json
+    official: bool  # OFFICIAL (an election) or TEST: signed, so no later flag can change it
     signature: bytes
 
     def body(self) -> dict[str, Any]:
@@ -133,6 +135,7 @@ class PublicPackage:
             ],
             "booth_certificates": [{"booth_id": b, "der": to_hex(d)} for b, d in self.link.booths],
             "confidential": to_hex(self.confidential),
+            "official": self.official,
         }
 
     def payload(self) -> tuple[bytes, bytes, bytes]:
@@ -201,6 +204,7 @@ class PublicPackage:
                 f.hex("link_ca"), tuple(link_certs["station_id"]), tuple(link_certs["booth_id"])
             ),
             f.hex("confidential", 32),
+            _boolean(f, "official"),
             f.hex("signature", SIGNATURE_BYTES),
         )
         f.finish()
@@ -288,6 +292,13 @@ class ConfidentialPackage:
         f.finish()
         check_signed_as_read(data, package.body(), what)
         return package
+
+
+def _boolean(f: Fields, name: str) -> bool:
+    value = f.raw(name)
+    if not isinstance(value, bool):
+        raise f.error(name, "must be true or false")
+    return value
 
 
 def _key(f: Fields, name: str) -> VerifyKey:
@@ -378,8 +389,14 @@ def build_package(
     revocation: Sequence[tuple[str, bytes]],
     setup: StationSetup,
     rng: RandomSource = SYSTEM,
+    *,
+    official: bool = False,
 ) -> tuple[PublicPackage, ConfidentialPackage]:
     """Check the ceremony, then write and sign package/ (public and confidential parts).
+
+    `official` is signed into the public part: booths print OFFICIAL and the tally's reports
+    say so only from it. The caller vouches that no key given is a demo key
+    (`refvote package build --official` refuses demo key files).
 
     `voter_roll` maps station_id to card identifiers; only their keyed hashes are written.
     `setup` gives the poll books' keys, the devices' TLS keys (certified here by a one-time
@@ -447,6 +464,7 @@ def build_package(
             tuple((s, setup.pollbook_keys[s]) for s in station_ids),
             link,
             file_fingerprint(confidential.to_json()),
+            official,
             b"",
         )
         _check_station_link(definition, unsigned)

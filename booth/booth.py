@@ -204,7 +204,6 @@ class BoothParts:
     clock: Clock
     event_log: EventSink = field(default_factory=_NoLog)
     timeouts: Timeouts = field(default_factory=Timeouts)
-    official: bool = False
     rng: RandomSource = SYSTEM
 
 
@@ -233,6 +232,11 @@ class Booth:
             folder, authority = Path(self._setting("package")), self._setting("authority")
             self._adopt(self._load_package(folder, authority))
         self._start_up()
+
+    @property
+    def official(self) -> bool:
+        """OFFICIAL or TEST on every paper: the election package's signed field, never a flag."""
+        return self.package.public.official
 
     # Start-up -------------------------------------------------------------------------------
 
@@ -683,9 +687,7 @@ class Booth:
         while self.void_slips_owed:
             try:
                 self.parts.printer.print_job(
-                    void_slip_job(
-                        self.package.context, self.parts.official, self.parts.printer.profile
-                    )
+                    void_slip_job(self.package.context, self.official, self.parts.printer.profile)
                 )
             except PrintFailed as exc:
                 raise SessionRefused(f"the VOID slip did not print: {exc}") from None
@@ -716,7 +718,7 @@ class Booth:
             self.package.context,
             self.station_id,
             self.parts.booth_id,
-            self.parts.official,
+            self.official,
             self.store,
             self.mirror,
             self.mirror_outbox,
@@ -745,7 +747,7 @@ class Booth:
 
     def _print_void_slip(self) -> None:
         p = self.parts
-        p.printer.print_job(void_slip_job(self.package.context, p.official, p.printer.profile))
+        p.printer.print_job(void_slip_job(self.package.context, self.official, p.printer.profile))
 
     def _voided(self, printer_ok: bool) -> None:
         reason = VoidReason.SESSION_ENDED if printer_ok else VoidReason.PRINT_FAILED
@@ -754,9 +756,7 @@ class Booth:
         if printer_ok:
             try:
                 self.parts.printer.print_job(
-                    void_slip_job(
-                        self.package.context, self.parts.official, self.parts.printer.profile
-                    )
+                    void_slip_job(self.package.context, self.official, self.parts.printer.profile)
                 )
                 self.void_slips_owed -= 1
             except PrintFailed as exc:

@@ -296,12 +296,12 @@ class BoothRig:
         pollbook_address: tuple[str, int],
         cards: CardDeck,
         worker_pin: str,
-        official: bool = False,
     ) -> BoothRig:
         """A booth in `folder` (internal/ for the store and log; mirror/ standing in for the
         second medium; paper/ for the virtual printer's pieces as PNG; reports/ for the
         polls reports as PDF), talking to the
-        station's poll book over TLS. The booth is started, not configured."""
+        station's poll book over TLS. The booth is started, not configured. OFFICIAL or TEST
+        is the package's signed field, never a flag."""
         from booth.eventlog import EventLog
         from booth.pollbook.client import PollBookClient
         from booth.report_printer import ThermalAndPdfReports
@@ -320,10 +320,11 @@ class BoothRig:
                 card_slot=cards.slot,
                 poll_book=PollBookClient(verified, booth_id, tls_key, pollbook_address),
                 authenticator=PollWorkerAuth,
-                reports=ThermalAndPdfReports(printer, folder / "reports", official, log),
+                reports=ThermalAndPdfReports(
+                    printer, folder / "reports", verified.public.official, log
+                ),
                 clock=SystemClock(),
                 event_log=log,
-                official=official,
             )
         )
         return cls(booth, cards, printer, virtual, worker_pin, log)

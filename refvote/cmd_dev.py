@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +10,8 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from hardware.idcard.testca import Key, TestCA
+
+from refvote.messages import refuse, say
 
 
 def make_cards(args: argparse.Namespace) -> int:
@@ -21,15 +22,12 @@ def make_cards(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
-        print(f"refvote dev make-cards: {out} is not empty", file=sys.stderr)
-        return 2
+        return refuse("dev make-cards", "keys.not_empty", code=2, out=out)
     if not 1 <= args.count <= 10_000:
-        print("refvote dev make-cards: --count is 1 … 10000", file=sys.stderr)
-        return 2
+        return refuse("dev make-cards", "dev.cards.count", code=2)
     ca = TestCA.create()
     if args.pkcs11 and not SOFTHSM2_MODULE.is_file():
-        print(f"refvote dev make-cards: no SoftHSM2 module at {SOFTHSM2_MODULE}", file=sys.stderr)
-        return 2
+        return refuse("dev make-cards", "dev.cards.no_softhsm", code=2, module=SOFTHSM2_MODULE)
     (out / "cards").mkdir(parents=True)
     (out / "ca.pem").write_bytes(ca.certificate.public_bytes(Encoding.PEM))
     (out / "ca.key.pem").write_bytes(
@@ -49,16 +47,9 @@ def make_cards(args: argparse.Namespace) -> int:
         if args.pkcs11:
             provision_holder(folder / "softhsm", ca, key, cert)
     if args.pkcs11:
-        print(
-            "each card is also a SoftHSM2 token in the HiCOS layout: cards/*/softhsm/ "
-            "(SOFTHSM2_CONF=cards/<card>/softhsm/softhsm2.conf pkcs11-tool --module "
-            f"{SOFTHSM2_MODULE} -O lists it)"
-        )
-    print(
-        f"test CA and {args.count} test cards ({args.kind}) in {out}/: "
-        "ca.pem, revocation.crl, cards/*/"
-    )
-    print("TEST cards: their keys are unencrypted and their PIN is 1234. Never use them to vote.")
+        say("dev.cards.pkcs11", module=SOFTHSM2_MODULE)
+    say("dev.cards.made", count=args.count, kind=args.kind, out=out)
+    say("dev.cards.warning")
     return 0
 
 

@@ -399,7 +399,7 @@ def run(args: argparse.Namespace) -> int:
         _write_private(keys / "stations" / f"{sid}.pin", pin + "\n")
     write_signing_key(keys / "authority.key.json", "authority", "authority", authority)
     write_signing_key(keys / "tally.key.json", "tally", "tally", tally_key)
-    write_public_key(keys / "tally.pub.json", "tally", "tally", tally_key.verify_key)
+    write_public_key(keys / "tally.pub.json", "tally", "tally", tally_key.verify_key, demo=True)
     roll = {st.station_id: _roll_voters(definition, st.station_id) for st in definition.stations}
     voters = {sid: ids[: args.voters] for sid, ids in roll.items()}
     from cryptography.hazmat.primitives.serialization import Encoding

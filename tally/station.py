@@ -7,6 +7,7 @@
       manual/<booth_id>.json   a lost booth's hand count, signed by the authority, as it arrived
       shares/trustee-NN.json   each trustee's checked decryption shares (NN as in the record)
       prepared.json            the fingerprints of the pre-decryption record's sums and index
+      authority.json           the authority fingerprint read aloud at `tally init` (pinned)
       .lock                    the workspace's OS lock (crypto.files.workspace_lock)
       trustee-media/…          (only in rehearsals and the demo)
 
@@ -27,10 +28,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ballots.errors import RecordError
+from ballots.errors import PackageError, RecordError
 from ballots.export import BoothExport, Status
 from ballots.manual_count import MAX_MANUAL_FILE, ManualCount, add_manual, open_manual_count
-from ballots.package import VerifiedPackage, verify_package
+from ballots.package import VerifiedPackage, normalise_fingerprint, verify_package
 from ballots.pollbook_count import PollBookCount, open_pollbook_count
 from ballots.record import (
     FINAL,
@@ -83,6 +84,7 @@ MAX_EXPORT_BYTES = 256 << 20
 MAX_SHARES_BYTES = 256 << 20
 MAX_POLLBOOK_BYTES = 4096
 PREPARED = "prepared.json"
+AUTHORITY = "authority.json"
 
 
 class ImportRejected(Exception):
@@ -188,6 +190,15 @@ class TallyStation:
             target = self.workspace / "package"
             if target.exists():
                 raise ImportRejected(f"{self.workspace} already holds an election package")
+            if authority is not None:
+                # Pinned before the package is copied: every later command verifies the
+                # workspace's package against it (`package`), `publish` the record too.
+                pinned = {
+                    "type": "refvote/tally-authority",
+                    "version": PROTOCOL_VERSION,
+                    "fingerprint": normalise_fingerprint(authority),
+                }
+                write_atomic(self.workspace / AUTHORITY, canonical_json(pinned))
             with staged_folder(target) as staging:
                 names = ["package.json", "definition.json"]
                 names += [
@@ -207,8 +218,23 @@ class TallyStation:
                 raise ImportRejected(
                     f"{self.workspace} is not a tally workspace: run `refvote tally init`"
                 )
-            self._package = verify_package(self.workspace / "package")
+            self._package = verify_package(self.workspace / "package", self.pinned_authority())
         return self._package
+
+    def pinned_authority(self) -> str | None:
+        """The authority fingerprint pinned at `init` (None: a workspace made without one)."""
+        self._require_workspace()
+        path = self.workspace / AUTHORITY
+        if not os.path.lexists(path):
+            return None
+        data = self._read_workspace_file(path, 4096)
+        try:
+            f = open_document(data, "refvote/tally-authority", AUTHORITY)
+            fingerprint = normalise_fingerprint(f.text("fingerprint", max_length=19))
+            f.finish()
+        except (CryptoError, PackageError) as exc:
+            raise WorkspaceDamaged(f"the workspace is damaged: {exc}") from None
+        return fingerprint
 
     def imported(self) -> dict[str, BoothExport]:
         if self._imported is not None:

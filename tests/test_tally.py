@@ -246,7 +246,7 @@ def election(tmp_path_factory: pytest.TempPathFactory) -> Election:
         )
     accepted = ok(
         "tally",
-        "decrypt",
+        "combine-shares",
         "--workspace",
         str(tmp / "ws"),
         *[str(tmp / f"medium-{t}") for t in (2, 4, 5)],
@@ -599,7 +599,11 @@ def test_fewer_than_k_trustees_writes_no_record(
         counted.publish(tmp_path / "record", key)
     assert not (tmp_path / "record").exists()
     out = refvote(
-        "tally", "decrypt", "--workspace", str(counted.workspace), str(tmp_path / "medium-copy-4")
+        "tally",
+        "combine-shares",
+        "--workspace",
+        str(counted.workspace),
+        str(tmp_path / "medium-copy-4"),
     )
     assert out.returncode == 1 and "1 more trustee(s) needed" in out.stderr
 
@@ -678,7 +682,16 @@ def test_trustee_refuses_a_tampered_record(
 
 def test_cli_import_reports_rejections(election: Election, tmp_path: Path) -> None:
     ws = tmp_path / "ws2"
-    ok("tally", "init", "--package", str(election.tmp / "package"), "--workspace", str(ws))
+    ok(
+        "tally",
+        "init",
+        "--package",
+        str(election.tmp / "package"),
+        "--workspace",
+        str(ws),
+        "--authority",
+        election.fingerprint,
+    )
     bad = tmp_path / "bad.json"
     bad.write_bytes(b'{"type":"refvote/booth-export"}')
     out = refvote(
@@ -761,10 +774,10 @@ def test_collect_refuses_early_reveal_and_forgeries(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "eligible, yes, no, verdict, missing",
     [
-        ("19825468", "3804689", "4262517", "FAILED", "1,151,678"),
+        ("19,825,468", "3804689", "4,262,517", "NOT PASSED", "1,151,678"),
         ("100", "25", "24", "PASSED", "0"),
-        ("100", "30", "30", "FAILED", "0"),
-        ("100", "24", "1", "FAILED", "1"),
+        ("100", "30", "30", "NOT PASSED", "0"),
+        ("100", "24", "1", "NOT PASSED", "1"),
     ],
 )
 def test_rule_command(eligible: str, yes: str, no: str, verdict: str, missing: str) -> None:
