@@ -241,6 +241,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd_station.add_parser(commands)
 
+    from refvote import cmd_booth  # its parser only: Qt and the booth load when it runs
+
+    cmd_booth.add_parser(commands)
+
     lookup = commands.add_parser("lookup", help="find a tracking code in a published record")
     lookup.add_argument("code", help="the receipt's code (16 characters) or the QR's 64 hex digits")
     lookup.add_argument("record")
