@@ -67,6 +67,11 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help="exit once the window shows and the card in the reader is seen (checks)",
     )
+    p.add_argument(
+        "--screenshot",
+        metavar="PNG",
+        help="with --quit-after-ready: save the whole screen once ready (make screenshots, Xvfb)",
+    )
     p.set_defaults(run=run)
 
 
@@ -358,7 +363,11 @@ def _demo(args: argparse.Namespace) -> int:
             flush=True,
         )
         settings = UiSettings(e.folder, out / "media", speaker=EspeakSpeaker())
-        options = AppOptions(kiosk=not args.windowed, quit_after_ready=args.quit_after_ready)
+        options = AppOptions(
+            kiosk=not args.windowed,
+            quit_after_ready=args.quit_after_ready,
+            screenshot=Path(args.screenshot) if args.screenshot else None,
+        )
         code = run_window(
             rig.booth,
             settings,

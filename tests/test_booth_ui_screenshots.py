@@ -30,13 +30,15 @@ VARIANTS = {
     "-white-on-black": Theme(TextSize.NORMAL, Contrast.WHITE_ON_BLACK),
 }
 MAIN = {ScreenId.QUESTION, ScreenId.REVIEW, ScreenId.CHECK_RECORD, ScreenId.CAST}
+# Every screen: normal, largest text, high contrast (the main screens: both 20:1 modes).
+EVERY = {k: VARIANTS[k] for k in ("", "-largest", "-white-on-black")}
 
 
 def shooter(ui: BoothWindow, folder: Path) -> Callable[[str], None]:
     def shoot(name: str) -> None:
         keep = (ui.lang, ui.theme)
         for lang in Lang:
-            variants = VARIANTS if screen(ui) in MAIN else {"": Theme()}
+            variants = VARIANTS if screen(ui) in MAIN else EVERY
             for suffix, theme in variants.items():
                 ui.lang, ui.theme = lang, theme
                 ui.refresh()

@@ -42,6 +42,8 @@ from hardware.errors import NoReader, PrintFailed
 from hardware.printer.job import PrinterProfile
 from tests.booth_core_helpers import CARD_PIN, VOTERS, WORKER_PINS, Bench, Election
 from tests.test_booth_ui import (
+    H,
+    W,
     bench,
     check_names_and_keyboard,
     check_nothing_clipped,
@@ -519,6 +521,10 @@ def test_open_refused_shown_in_chinese(qtbot, bench: Bench) -> None:  # type: ig
     assert text("worker.err.open.printer-not-ready", Lang.ZH) in shown_text(ui)
     assert "printer is not ready" not in shown_text(ui)
     assert bench.booth.polls is PollsState.CONFIGURED  # type: ignore[union-attr]
+    ui.lang = Lang.EN  # the same result, drawn again in English: worded when drawn
+    ui.refresh()
+    assert text("worker.err.open.printer-not-ready", Lang.EN) in shown_text(ui)
+    assert text("worker.err.open.printer-not-ready", Lang.ZH) not in shown_text(ui)
 
 
 def test_wrong_pins_with_the_real_authenticator(qtbot, election: Election, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -551,6 +557,8 @@ def test_new_worker_screens_named_reachable_unclipped(qtbot, bench: Bench, lang:
     def check() -> None:
         ui.lang, ui.theme = lang, Theme(TextSize.LARGEST)
         ui.refresh()
+        ui.resize(W, H)  # the screen's size: a layout that needs more cannot be made to fit
+        assert (ui.width(), ui.height()) == (W, H), ui.spec and ui.spec.screen
         check_names_and_keyboard(ui)
         check_nothing_clipped(ui)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
@@ -36,6 +37,7 @@ class AppOptions:
     kiosk: bool = True
     quit_after_ready: bool = False
     size: tuple[int, int] = (1920, 1080)  # the window's size when not in kiosk mode
+    screenshot: Path | None = None  # quit_after_ready: the whole screen saved here (Xvfb)
 
 
 def run_window(
@@ -71,10 +73,17 @@ def run_window(
         if options.quit_after_ready and spec.screen is ScreenId.PIN and ui.isVisible():
             if on_ready is not None:
                 on_ready()
-            QTimer.singleShot(0, app.quit)
+            QTimer.singleShot(0, ready)
         if after_session is not None and spec.screen is ScreenId.WELCOME:
             if booth.session is not None and booth.session is ui.dismissed:
                 QTimer.singleShot(0, lambda: after_session(ui))
+
+    def ready() -> None:
+        if options.screenshot is not None:
+            app.processEvents()  # the PIN screen painted before the screen is grabbed
+            if not ui.screen().grabWindow(0).save(str(options.screenshot)):
+                result["code"] = 1
+        app.quit()
 
     ui.rendered.connect(rendered)
     if options.kiosk:

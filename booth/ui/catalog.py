@@ -415,11 +415,13 @@ CATALOG: dict[str, dict[Lang, str]] = {
         Z: "復原：以鏡像媒體為準",
         E: "Recovery: trust the mirror medium",
     },
-    "worker.two.officer": {Z: "主任管理員請輸入密碼", E: "Chief officer: type your PIN"},
-    "worker.two.supervisor": {Z: "主任監察員請輸入密碼", E: "Chief supervisor: type your PIN"},
-    "worker.two.body": {
-        Z: "這個動作需要兩個人，各自輸入自己的密碼，並記錄在事件紀錄中。",
-        E: "This action takes two people, each typing their own PIN; it is logged.",
+    "worker.two.officer": {
+        Z: "兩人授權（會記錄）：主任管理員請輸入密碼",
+        E: "Two people, logged. Chief officer: type your PIN",
+    },
+    "worker.two.supervisor": {
+        Z: "兩人授權（會記錄）：主任監察員請輸入密碼",
+        E: "Two people, logged. Chief supervisor: type your PIN",
     },
     "worker.reset_done.title": {Z: "投票已重新開啟為暫停", E: "Polls reset to paused"},
     "worker.reset_done.body": {

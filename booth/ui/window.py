@@ -34,7 +34,7 @@ from booth.ui.catalog import Lang
 from booth.ui.screens import Button, Entry, Label, Row, ScreenId, Spec, Texts
 from booth.ui.speaker import Speaker
 from booth.ui.theme import FAMILY, Contrast, TextSize, Theme
-from booth.ui.worker_screens import WorkerScreens, describe_error
+from booth.ui.worker_screens import WorkerScreens, error_value, rendered
 from hardware.errors import HardwareError
 
 PIN_MAX = 12
@@ -75,7 +75,8 @@ class UiSettings:
 @dataclass(frozen=True)
 class WorkerResult:
     """How a poll-worker action ended: catalog keys `<key>.title`, `<key>.body` and their
-    values, drawn in the language of the moment."""
+    values, drawn in the language of the moment (a value that is a function of the Texts,
+    such as a core error, is worded when drawn)."""
 
     key: str
     values: dict[str, object]
@@ -296,8 +297,7 @@ class BoothWindow(WorkerScreens, QWidget):
             try:
                 self.worker_result = action(self.worker_pin.decode())
             except (BoothError, HardwareError) as exc:
-                error = describe_error(Texts(self.lang), exc)
-                self.worker_result = WorkerResult("worker.error", {"error": error})
+                self.worker_result = WorkerResult("worker.error", {"error": error_value(exc)})
             self.worker_screen = ScreenId.WORKER_RESULT
             self.refresh()
 
@@ -521,7 +521,7 @@ class BoothWindow(WorkerScreens, QWidget):
                     t("worker.pin.title"),
                     (
                         Label(t("worker.pin.body")),
-                        *([Label(self.worker_notice, "notice")] if self.worker_notice else []),
+                        *([Label(self.worker_notice(t), "notice")] if self.worker_notice else []),
                         Label("● " * len(self.worker_pin) or " ", "code"),
                         screens.pin_pad(
                             t,
@@ -589,7 +589,7 @@ class BoothWindow(WorkerScreens, QWidget):
                 return Spec(
                     ScreenId.WORKER_RESULT,
                     t(f"{result.key}.title"),
-                    (Label(t(f"{result.key}.body", **result.values)), Row((back, leave))),
+                    (Label(t(f"{result.key}.body", **rendered(t, result))), Row((back, leave))),
                     voter=False,
                 )
         return self._worker_menu(t, leave)

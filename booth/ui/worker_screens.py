@@ -135,6 +135,18 @@ def describe_error(t: Texts, exc: Exception) -> str:
     return t("worker.err.other", detail=str(exc))
 
 
+Worded = Callable[[Texts], str]  # a value worded when the screen is drawn, in its language
+
+
+def error_value(exc: Exception) -> Worded:
+    return lambda t: describe_error(t, exc)
+
+
+def rendered(t: Texts, result: WorkerResult) -> dict[str, object]:
+    """A result's values, each function of the Texts worded in this screen's language."""
+    return {k: v(t) if callable(v) else v for k, v in result.values.items()}
+
+
 class WorkerScreens:
     """The mixin's state is set by `_init_worker_screens` (from the window's constructor)."""
 
@@ -144,7 +156,7 @@ class WorkerScreens:
         self.two_person: str | None = None  # which two-person action is being authorised
         self.readiness: ReadinessCheck | None = None
         self.walk_seen: set[tuple[str, str]] = set()
-        self.worker_notice: str | None = None  # a refusal shown on the worker PIN screen
+        self.worker_notice: Worded | None = None  # a refusal shown on the worker PIN screen
         self.stopped = False  # the booth software was shut down
         self.kiosk = False
         self.may_close = False  # kiosk: the window closes only after a shut down
@@ -163,7 +175,7 @@ class WorkerScreens:
         except (BoothError, HardwareError) as exc:
             self.worker_pin[:] = bytes(len(self.worker_pin))
             self.worker_pin.clear()
-            self.worker_notice = describe_error(Texts(self.lang), exc)
+            self.worker_notice = error_value(exc)
             self.refresh()
             return
         self.worker_notice = None
@@ -209,7 +221,8 @@ class WorkerScreens:
         from booth.ui.window import WorkerResult
 
         kind = self.booth.reprint_last_report(pin)
-        return WorkerResult("worker.reprinted", {"kind": Texts(self.lang)(f"report.{kind.value}")})
+        worded: Worded = lambda t: t(f"report.{kind.value}")  # noqa: E731
+        return WorkerResult("worker.reprinted", {"kind": worded})
 
     def _stuck(self: BoothWindow, pin: str) -> WorkerResult:
         from booth.ui.window import WorkerResult, breakable
@@ -272,8 +285,7 @@ class WorkerScreens:
         try:
             self.readiness = self.booth.readiness_check(self.worker_pin.decode())
         except (BoothError, HardwareError) as exc:
-            t = Texts(self.lang)
-            self.worker_result = WorkerResult("worker.error", {"error": describe_error(t, exc)})
+            self.worker_result = WorkerResult("worker.error", {"error": error_value(exc)})
             self.worker_screen = ScreenId.WORKER_RESULT
             self.refresh()
             return
@@ -292,13 +304,12 @@ class WorkerScreens:
         return act
 
     def _speak_test(self: BoothWindow) -> None:
-        t = Texts(self.lang)
         self.worker_notice = None
         try:
             for lang in Lang:
                 self.speaker.say(text("readiness.speaker.phrase", lang), lang)
         except SpeakerError as exc:
-            self.worker_notice = describe_error(t, exc)
+            self.worker_notice = error_value(exc)
         self.worker_screen = ScreenId.WORKER_SPEAKER
         self.refresh()
 
@@ -352,7 +363,12 @@ class WorkerScreens:
             | Qt.WindowType.FramelessWindowHint
             | Qt.WindowType.WindowStaysOnTopHint
         )
+        # Without a window manager (a kiosk session) nothing resizes a full-screen window:
+        # it takes the screen's whole geometry itself.
+        self.setGeometry(self.screen().geometry())
         self.showFullScreen()
+        self.raise_()
+        self.activateWindow()  # the focus is drawn on the first control at once
 
     def closeEvent(self: BoothWindow, event: QCloseEvent) -> None:
         if getattr(self, "kiosk", False) and not self.may_close:
@@ -363,13 +379,12 @@ class WorkerScreens:
     # Shut down ----------------------------------------------------------------------------------
 
     def _shut_down(self: BoothWindow) -> None:
-        t = Texts(self.lang)
         try:
             self.booth.shut_down(self.worker_pin.decode())
         except (BoothError, HardwareError) as exc:
             from booth.ui.window import WorkerResult
 
-            self.worker_result = WorkerResult("worker.error", {"error": describe_error(t, exc)})
+            self.worker_result = WorkerResult("worker.error", {"error": error_value(exc)})
             self.worker_screen = ScreenId.WORKER_RESULT
             self.refresh()
             return
@@ -447,8 +462,7 @@ class WorkerScreens:
                 return _spec(
                     self.worker_screen,
                     t(f"worker.two.{self.two_person}.title"),
-                    Label(t(role), "title"),
-                    Label(t("worker.two.body")),
+                    Label(t(role), "notice"),
                     Label("● " * len(typed) or " ", "code"),
                     pin_pad(t, prefix, self._digit(typed), self._erase(typed), done),
                     Row((back,)),
@@ -458,7 +472,7 @@ class WorkerScreens:
             case ScreenId.WORKER_SPEAKER:
                 blocks: list[Block] = [Label(t("worker.speaker.body"))]
                 if self.worker_notice:
-                    blocks.append(Label(self.worker_notice, "notice"))
+                    blocks.append(Label(self.worker_notice(t), "notice"))
                 heard = Button(
                     t("worker.speaker.heard"),
                     t("worker.speaker.heard"),
