@@ -81,6 +81,19 @@ def run(args: argparse.Namespace) -> int:
     except Missing as exc:
         print(f"refvote booth: {exc}", file=sys.stderr)
         return 2
+    finally:
+        _end_qt()
+
+
+def _end_qt() -> None:
+    """Destroy the QApplication before the interpreter ends: left to finalization, Qt's xcb
+    platform (a real display, Xvfb) can hang the exit."""
+    if "PySide6.QtWidgets" in sys.modules:
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if app is not None:
+            app.shutdown()
 
 
 # The real booth -------------------------------------------------------------------------------

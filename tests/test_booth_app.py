@@ -20,7 +20,7 @@ def test_booth_demo_starts_headless_with_the_card_waiting(tmp_path: Path) -> Non
     out = tmp_path / "demo"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     done = subprocess.run(
-        [sys.executable, "-m", "refvote.cli", "booth", "--demo", "--windowed",
+        [sys.executable, "-m", "refvote.cli", "booth", "--demo",  # kiosk: full screen
          "--quit-after-ready", "--out", str(out)],
         capture_output=True, text=True, env=env, timeout=600, check=False,
     )  # fmt: skip

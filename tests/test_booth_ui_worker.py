@@ -13,7 +13,7 @@ from typing import ClassVar
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
 from ballots.ballot import Choice
 from ballots.pins import Role
@@ -548,6 +548,18 @@ def test_wrong_pins_with_the_real_authenticator(qtbot, election: Election, tmp_p
         b.stop()
 
 
+def check_inside_the_window(ui: BoothWindow) -> None:
+    """Every visible label and button lies wholly inside the window (a layout squeezed
+    by too much content cuts its last row off at the window's edge)."""
+    for widget in (*ui.findChildren(QLabel), *ui.findChildren(QPushButton)):
+        if widget.isVisible():
+            corner = widget.mapTo(ui, widget.rect().bottomRight())
+            assert corner.y() < ui.height() and corner.x() < ui.width(), widget.objectName()
+            assert widget.height() >= widget.minimumSizeHint().height(), (
+                widget.objectName() or widget.text()  # type: ignore[attr-defined]
+            )
+
+
 @pytest.mark.parametrize("lang", [Lang.ZH, Lang.EN])
 def test_new_worker_screens_named_reachable_unclipped(qtbot, bench: Bench, lang: Lang) -> None:  # type: ignore[no-untyped-def]
     bench.configured()
@@ -561,11 +573,14 @@ def test_new_worker_screens_named_reachable_unclipped(qtbot, bench: Bench, lang:
         assert (ui.width(), ui.height()) == (W, H), ui.spec and ui.spec.screen
         check_names_and_keyboard(ui)
         check_nothing_clipped(ui)
+        check_inside_the_window(ui)
 
     worker_login(qtbot, ui)
     check()
     for name, back in (
         ("worker-readiness", None),
+        ("ready-printer", None),
+        ("ready-card", None),
         ("ready-speaker", "speaker-silent"),
         ("ready-walk", "walk-done"),
     ):
@@ -580,6 +595,10 @@ def test_new_worker_screens_named_reachable_unclipped(qtbot, bench: Bench, lang:
         tap(qtbot, ui, name)
         check()
         tap(qtbot, ui, "worker-back")
+    tap(qtbot, ui, "worker-stuck")
+    tap(qtbot, ui, "stuck-go")
+    check()
+    tap(qtbot, ui, "worker-back")
     tap(qtbot, ui, "worker-reprint")
     check()
     tap(qtbot, ui, "worker-back")

@@ -67,7 +67,15 @@ def run_window(
         events = CardEvents(reader, card.changed.emit)  # type: ignore[arg-type]
         if events.error is not None:
             raise events.error
-    ui.booth_stopped.connect(lambda: QTimer.singleShot(OFF_SCREEN_MS, app.quit))
+
+    def end(code: int) -> None:
+        # exit(), not quit(): Qt 6's quit() asks every window to close first, and the kiosk
+        # window refuses a close outside a shut down.
+        result["code"] = code
+        ui.may_close = True
+        app.exit(code)
+
+    ui.booth_stopped.connect(lambda: QTimer.singleShot(OFF_SCREEN_MS, lambda: end(0)))
 
     def rendered(spec: Spec) -> None:
         if options.quit_after_ready and spec.screen is ScreenId.PIN and ui.isVisible():
@@ -82,8 +90,9 @@ def run_window(
         if options.screenshot is not None:
             app.processEvents()  # the PIN screen painted before the screen is grabbed
             if not ui.screen().grabWindow(0).save(str(options.screenshot)):
-                result["code"] = 1
-        app.quit()
+                end(1)
+                return
+        end(0)
 
     ui.rendered.connect(rendered)
     if options.kiosk:
@@ -94,12 +103,7 @@ def run_window(
     if events is not None and events.present:
         ui.card_inserted()  # a card already waiting when the booth starts
     if options.quit_after_ready:
-
-        def give_up() -> None:
-            result["code"] = 1
-            app.quit()
-
-        QTimer.singleShot(READY_TIMEOUT_MS, give_up)
+        QTimer.singleShot(READY_TIMEOUT_MS, lambda: end(1))
     try:
         app.exec()
     finally:

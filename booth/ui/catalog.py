@@ -445,11 +445,9 @@ CATALOG: dict[str, dict[Lang, str]] = {
         Z: "已複製 {n} 筆紀錄，兩份副本一致。下一步：回到選單，恢復或開始投票。",
         E: "{n} records copied; both copies agree. Next: back to the menu to resume or open polls.",
     },
-    "readiness.title": {Z: "整備檢查", E: "Readiness check"},
-    "readiness.body": {
-        Z: "開始投票前逐項檢查，每一項結果都會記錄並印在整備檢查報表上。",
-        E: "Check each item before opening; every result is logged and printed on the "
-        "readiness report.",
+    "readiness.title": {
+        Z: "整備檢查：每項結果都會記錄並列印",
+        E: "Readiness check: each result is logged and printed",
     },
     "readiness.line": {Z: "{item}：{result}", E: "{item}: {result}"},
     "readiness.printer": {Z: "印表機測試列印", E: "Printer test print"},

@@ -532,7 +532,7 @@ class WorkerScreens:
     def _readiness_spec(self: BoothWindow, t: Texts, back: Button) -> Spec:
         check = self.readiness
         results = {} if check is None else check.results
-        rows: list[Block] = [Label(t("readiness.body"))]
+        rows: list[Block] = []
         for item in ReadinessItem:
             result = results.get(item)
             word = t("readiness.not_checked" if result is None else f"readiness.{result.value}")
