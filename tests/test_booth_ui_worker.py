@@ -21,6 +21,7 @@ from booth.auth import AuthLocked, PinMalformed, PollWorkerAuth, SameWorkerTwice
 from booth.core.ballot import BallotState
 from booth.core.polls import PollsState
 from booth.errors import (
+    AuthenticationFailed,
     ClosingRefused,
     ConfigurationRefused,
     CopiesDisagree,
@@ -608,3 +609,24 @@ def test_new_worker_screens_named_reachable_unclipped(qtbot, bench: Bench, lang:
     check()
     type_pin(qtbot, ui, "officer", OFFICER)
     check()
+
+
+def test_core_checks_behind_the_new_screens(bench: Bench) -> None:
+    """check_worker: no PIN record before a package is loaded (configure checks it), a wrong
+    PIN refused and counted after; stuck sessions and shut down never mid-session."""
+    booth = bench.start()
+    assert booth.check_worker("000000") is None  # unconfigured: nothing to check against
+    assert bench.workers.refused == 0
+    booth.configure(bench.election.folder, bench.election.fingerprint, OFFICER)
+    with pytest.raises(AuthenticationFailed):
+        booth.check_worker("000000")
+    assert bench.workers.refused == 1
+    assert booth.check_worker(OFFICER) is not None
+    booth.open_polls(OFFICER)
+    bench.slot.insert(bench.election, VOTERS[0])
+    booth.card_inserted()
+    assert bench.poll_book is not None
+    told = len(bench.poll_book.reports)  # start-up, idle, told it already
+    with pytest.raises(ClosingRefused):
+        booth.report_stuck_sessions(OFFICER)
+    assert len(bench.poll_book.reports) == told  # never mid-session
