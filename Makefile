@@ -6,13 +6,15 @@
 #   make lint   ruff, and mypy --strict on crypto/ and ballots/
 #   make fuzz   the fuzzers of outside input, long (FUZZ_EXAMPLES per property, default 5000)
 #   make chaos  tally commands killed with SIGKILL at random calls, N rounds (default 200)
+#   make screenshots  every booth screen offscreen (zh-TW, en; normal, largest text, white on
+#               black) to docs/screenshots, a contact sheet, and the real kiosk window under Xvfb
 
 PYTHON     ?= python3
 VENV       := .venv
 EG_VENV    := .venv-eg
 STAMPS     := .stamps
 APT_PKGS   := pcscd vsmartcard-vpcd libpcsclite-dev fonts-noto-cjk fonts-arphic-uming poppler-utils chromium chromium-driver \
-              espeak-ng softhsm2 opensc xvfb xauth libsodium23
+              espeak-ng softhsm2 opensc xvfb xauth libsodium23 libxcb-icccm4 libxcb-keysyms1
 OUT        ?= demo-out
 
 .PHONY: demo test bench lint clean apt fuzz chaos
@@ -74,3 +76,14 @@ $(EG_VENV)/.installed:
 
 clean:
 	rm -rf $(VENV) $(EG_VENV) $(STAMPS) $(OUT) *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
+
+# The booth's screens for docs/booth.md; the real window: `refvote booth --demo` under Xvfb
+# (Qt's xcb plugin needs libxcb-icccm4 and libxcb-keysyms1; the demo takes pcscd's vpcd lock).
+.PHONY: screenshots
+screenshots: $(STAMPS)/apt $(VENV)/.installed
+	rm -f docs/screenshots/booth-*.png
+	REFVOTE_SCREENSHOTS=docs/screenshots QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q \
+	  tests/test_booth_ui_screenshots.py tests/test_booth_ui_screenshots_worker.py
+	xvfb-run -a -s "-screen 0 1920x1080x24" $(VENV)/bin/refvote booth --demo --quit-after-ready \
+	  --screenshot docs/screenshots/booth-xvfb-kiosk-zh-TW.png --out $(OUT)/booth-demo
+	$(VENV)/bin/python -m tests.contact_sheet docs/screenshots

@@ -60,6 +60,7 @@ from booth.errors import (
     ExportFailed,
     MirrorCorrupt,
     MirrorWriteFailed,
+    NothingToReprint,
     OpeningRefused,
     SessionRefused,
     StorageError,
@@ -76,6 +77,7 @@ from booth.eventlog import (
     VoidReason,
     encode_details,
 )
+from booth.readiness import Identity, ReadinessCheck
 from booth.store import (
     Agreement,
     BallotStore,
@@ -127,6 +129,11 @@ class ReportPrinter(Protocol):
 
     def print_report(self, report: PollsReport, definition: Definition) -> None: ...
 
+    def reprint_last(self) -> ReportKind | None:
+        """Print the last report again, marked REPRINT; None if none was printed since the
+        booth started. Raises PrintFailed like print_report."""
+        ...
+
 
 class EventSink(Protocol):
     """The booth's event log (booth.eventlog.EventLog): hash-chained, every code and detail
@@ -166,6 +173,16 @@ class SessionView:
     reason: str
     refusal: Refusal | None = None  # why the card or the poll book refused (state refused)
     printer_state: PrinterState | None = None  # the printer's state at a printer fault
+
+
+@dataclass(frozen=True)
+class OutboxReport:
+    """`report_stuck_sessions`: completions the poll book has still not acknowledged
+    (`pending`; the link is down), else how many check-ins of this booth the poll book holds
+    in progress and may now release (`stuck`; None if the poll book could not be told)."""
+
+    pending: int
+    stuck: int | None
 
 
 @dataclass(frozen=True)
@@ -487,7 +504,9 @@ class Booth:
 
     def _refuse_opening(self, reason: OpenRefusal, message: str) -> NoReturn:
         self.log.append(EventCode.POLLS_OPEN_REFUSED, reason=reason)
-        raise OpeningRefused(message)
+        refused = OpeningRefused(message)
+        refused.reason = reason
+        raise refused
 
     def pause(self, pin: str) -> None:
         self._no_session("pause")
@@ -550,6 +569,65 @@ class Booth:
     def _no_session(self, what: str) -> None:
         if self.session is not None and not self.session.ended:
             raise ClosingRefused(f"a voter session is in progress: cannot {what} now")
+
+    # Poll-worker calls of the touch screen (issue 15) -----------------------------------------
+
+    def check_worker(self, pin: str) -> Authorization | None:
+        """A poll worker's PIN checked (and the try logged) before the screen shows the menu;
+        every action checks it again. None while no package is loaded: `configure` checks the
+        PIN against the package it loads, and there is no other check to make."""
+        if self._auth is None:
+            return None
+        return self._authenticate(pin)
+
+    def reprint_last_report(self, pin: str) -> ReportKind:
+        """Print the last polls report again, marked 補印 REPRINT (docs/booth.md, Reports)."""
+        self._authenticate(pin)
+        kind = self.parts.reports.reprint_last()
+        if kind is None:
+            raise NothingToReprint("no report was printed since the booth started")
+        return kind
+
+    def report_stuck_sessions(self, pin: str) -> OutboxReport:
+        """Release rule 1 (docs/booth.md): resend every unacknowledged completion, then tell
+        the poll book which sessions this booth still owes, so that a poll worker at the
+        station console may release this booth's other check-ins left in progress."""
+        self._authenticate(pin)
+        self._no_session("report stuck sessions")
+        pending = self.retry_outbox()
+        if pending:
+            return OutboxReport(pending, None)
+        try:
+            stuck = self.parts.poll_book.report_outbox(self.store.outbox())
+        except PollBookError:
+            return OutboxReport(0, None)
+        self._outbox_reported = True
+        return OutboxReport(0, stuck)
+
+    def readiness_check(self, pin: str) -> ReadinessCheck:
+        """The poll workers' readiness check: after configuring, before opening."""
+        self._authenticate(pin)
+        if self.polls is not PollsState.CONFIGURED:
+            raise ConfigurationRefused(
+                "the readiness check runs after the package is loaded and before polls open"
+            )
+        d = self.package.definition
+        station = d.station(self.station_id)
+        identity = Identity(
+            self.parts.booth_id, station.station_id, station.name, d.title_zh, self.parts.official
+        )
+        return ReadinessCheck(
+            identity, self.parts.printer, self.parts.card_slot, self.log, self.parts.clock.now
+        )
+
+    def shut_down(self, pin: str) -> None:
+        """A poll worker stops the booth software (logged; no voter session in progress).
+        Before a package is loaded there is no PIN to check."""
+        self._no_session("shut down")
+        if self._auth is not None:
+            self._authenticate(pin)
+        self.log.append(EventCode.BOOTH_STOPPED)
+        self.close()
 
     # The export -----------------------------------------------------------------------------
 
@@ -941,6 +1019,7 @@ __all__ = [
     "CopiesDisagree",
     "EventSink",
     "ExportWritten",
+    "OutboxReport",
     "ReportPrinter",
     "SessionView",
     "Side",

@@ -27,7 +27,10 @@ class AuthenticationFailed(BoothError):
 
 
 class OpeningRefused(BoothError):
-    """Polls cannot open (or resume): the message says which guard failed."""
+    """Polls cannot open (or resume): the message says which guard failed; `reason` (a
+    booth.eventlog.OpenRefusal, when the core knows it) names it for the screens."""
+
+    reason: object = None
 
 
 class ClosingRefused(BoothError):
@@ -72,6 +75,10 @@ class CopiesDisagree(StorageError):
 
 class RecoveryRefused(StorageError):
     """The requested recovery would lose a ballot that the other copy holds."""
+
+
+class NothingToReprint(BoothError):
+    """No report was printed since the booth started: there is nothing to reprint."""
 
 
 class ExportFailed(BoothError):

@@ -234,6 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmd_station.add_parser(commands)
 
+    from refvote import cmd_booth  # its parser only: Qt and the booth load when it runs
+
+    cmd_booth.add_parser(commands)
+
     lookup = commands.add_parser("lookup", help=h("lookup"))
     lookup.add_argument("code", help=h("lookup.code"))
     lookup.add_argument("record", help=h("record"))

@@ -294,12 +294,21 @@ class Workers:
 class Reports:
     def __init__(self) -> None:
         self.printed: list[PollsReport] = []
+        self.reprinted: list[PollsReport] = []
         self.fail = False
 
     def print_report(self, report: PollsReport, definition: object) -> None:
         if self.fail:
             raise PrintFailed("paper out", "report")
         self.printed.append(report)
+
+    def reprint_last(self) -> object:
+        if self.fail:
+            raise PrintFailed("paper out", "report")
+        if not self.printed:
+            return None
+        self.reprinted.append(self.printed[-1])
+        return self.printed[-1].kind
 
 
 class Clock:

@@ -402,10 +402,16 @@ def test_poll_worker_configure_open_pause_resume_close(qtbot, bench: Bench) -> N
 
 
 def test_wrong_worker_pin_is_refused_by_the_core(qtbot, bench: Bench) -> None:  # type: ignore[no-untyped-def]
+    """The core checks the PIN before the menu opens: a wrong one keeps the pad, wiped, with
+    the core's refusal in the screen's language (no menu, no action)."""
     ui = window(qtbot, bench)
-    worker_login(qtbot, ui, "000000")
-    tap(qtbot, ui, "worker-pause")
-    assert ui.spec.title == text("worker.error.title", Lang.ZH)  # type: ignore[union-attr]
+    tap(qtbot, ui, "worker")
+    for d in "000000":
+        tap(qtbot, ui, f"worker-digit-{d}")
+    tap(qtbot, ui, "worker-ok")
+    assert screen(ui) is ScreenId.WORKER_PIN and not ui.worker_pin
+    assert text("worker.err.pin_refused", Lang.ZH) in shown_text(ui)
+    assert bench.workers.refused == 1
     assert bench.booth.polls is PollsState.OPEN  # type: ignore[union-attr]
 
 

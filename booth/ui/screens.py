@@ -41,6 +41,16 @@ class ScreenId(enum.Enum):
     WORKER_PRINTER = "worker-printer"
     WORKER_CODE = "worker-code"
     WORKER_RESULT = "worker-result"
+    WORKER_READER = "worker-reader"
+    WORKER_STUCK = "worker-stuck"
+    WORKER_RECOVER = "worker-recover"
+    WORKER_OFFICER = "worker-officer"
+    WORKER_SUPERVISOR = "worker-supervisor"
+    WORKER_READINESS = "worker-readiness"
+    WORKER_SPEAKER = "worker-speaker"
+    WORKER_WALK = "worker-walk"
+    WORKER_SHUTDOWN = "worker-shutdown"
+    WORKER_OFF = "worker-off"
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,9 @@ from booth.ui.access import VoterAccess
 from booth.ui.audio import Speaker
 from booth.ui.catalog import Lang
 from booth.ui.screens import Button, Entry, Label, Row, ScreenId, Spec, Texts
+from booth.ui.speaker import Speaker as HeadphoneSpeaker
 from booth.ui.theme import FAMILY, Contrast, TextSize, Theme
+from booth.ui.worker_screens import WorkerScreens, error_value, rendered
 from hardware.errors import HardwareError
 
 PIN_MAX = 12
@@ -66,21 +68,24 @@ class UiSettings:
     package_folder: Path  # where the election package medium is mounted
     export_medium: Path  # where closing writes the export
     tick_ms: int = 1000  # how often the session clock is checked
+    speaker: Speaker | None = None  # the headphones (None: no audio device configured)
 
 
 @dataclass(frozen=True)
 class WorkerResult:
     """How a poll-worker action ended: catalog keys `<key>.title`, `<key>.body` and their
-    values, drawn in the language of the moment."""
+    values, drawn in the language of the moment (a value that is a function of the Texts,
+    such as a core error, is worded when drawn)."""
 
     key: str
     values: dict[str, object]
 
 
-class BoothWindow(QWidget):
+class BoothWindow(WorkerScreens, QWidget):
     """One window, one booth. `card_inserted`/`card_removed` are the reader's events."""
 
     rendered = Signal(object)  # the Spec just drawn
+    booth_stopped = Signal()  # a poll worker shut the booth down: the app may quit
 
     def __init__(self, booth: Booth, settings: UiSettings, speaker: Speaker | None = None) -> None:
         super().__init__()
@@ -110,6 +115,7 @@ class BoothWindow(QWidget):
         self.timer.timeout.connect(self.tick)
         self.timer.start()
         self.access = VoterAccess(self, speaker)  # keypad, switches, audio ballot, blanking
+        self._init_worker_screens()
         self.refresh()
 
     # Events from the hardware and the clock ---------------------------------------------------
@@ -132,6 +138,8 @@ class BoothWindow(QWidget):
         self._call(self.booth.card_removed)
 
     def tick(self) -> None:
+        if self.stopped:
+            return
         before = self.booth.view()
         self.booth.tick()
         if self.booth.view() != before:
@@ -263,11 +271,7 @@ class BoothWindow(QWidget):
     def open_worker(self) -> None:
         self.worker_screen = ScreenId.WORKER_PIN
         self.worker_result = None
-        self.refresh()
-
-    def _worker_pin_ok(self) -> None:
-        # Each action checks the PIN in the core; the menu itself shows no secret.
-        self.worker_screen = ScreenId.WORKER_MENU
+        self.worker_notice = None
         self.refresh()
 
     def _go_worker(self, screen: ScreenId) -> Callable[[], None]:
@@ -281,8 +285,11 @@ class BoothWindow(QWidget):
     def leave_worker(self) -> None:
         self.worker_pin[:] = bytes(len(self.worker_pin))
         self.worker_pin.clear()
+        self._wipe_two()
         self.worker_screen = None
         self.worker_result = None
+        self.worker_notice = None
+        self.readiness = None
         self.fault_text = None
         self.refresh()
 
@@ -291,7 +298,7 @@ class BoothWindow(QWidget):
             try:
                 self.worker_result = action(self.worker_pin.decode())
             except (BoothError, HardwareError) as exc:
-                self.worker_result = WorkerResult("worker.error", {"error": str(exc)})
+                self.worker_result = WorkerResult("worker.error", {"error": error_value(exc)})
             self.worker_screen = ScreenId.WORKER_RESULT
             self.refresh()
 
@@ -508,6 +515,9 @@ class BoothWindow(QWidget):
             t("worker.back"), t("worker.back"), self._go_worker(ScreenId.WORKER_MENU), "worker-back"
         )
         leave = Button(t("worker.leave"), t("worker.leave"), self.leave_worker, "worker-leave")
+        extra = self.worker_extra_spec(t, back, leave)
+        if extra is not None:
+            return extra
         match self.worker_screen:
             case ScreenId.WORKER_PIN:
                 return Spec(
@@ -515,6 +525,7 @@ class BoothWindow(QWidget):
                     t("worker.pin.title"),
                     (
                         Label(t("worker.pin.body")),
+                        *([Label(self.worker_notice(t), "notice")] if self.worker_notice else []),
                         Label("● " * len(self.worker_pin) or " ", "code"),
                         screens.pin_pad(
                             t,
@@ -582,37 +593,21 @@ class BoothWindow(QWidget):
                 return Spec(
                     ScreenId.WORKER_RESULT,
                     t(f"{result.key}.title"),
-                    (Label(t(f"{result.key}.body", **result.values)), Row((back, leave))),
+                    (Label(t(f"{result.key}.body", **rendered(t, result))), Row((back, leave))),
                     voter=False,
                 )
         return self._worker_menu(t, leave)
 
     def _worker_menu(self, t: Texts, leave: Button) -> Spec:
         polls = self.booth.polls
-        items: list[tuple[str, Callable[[], None]]] = []
-        match polls:
-            case PollsState.UNCONFIGURED:
-                items.append(("worker.configure", self._go_worker(ScreenId.WORKER_CONFIGURE)))
-            case PollsState.CONFIGURED:
-                items.append(("worker.open", self._simple(self.booth.open_polls, "opened")))
-            case PollsState.OPEN:
-                items.append(("worker.code", self._go_worker(ScreenId.WORKER_CODE)))
-                items.append(("worker.pause", self._simple(self.booth.pause, "paused")))
-                items.append(("worker.close", self._worker(self._close)))
-            case PollsState.PAUSED:
-                items.append(("worker.resume", self._simple(self.booth.resume, "resumed")))
-                items.append(("worker.close", self._worker(self._close)))
-            case PollsState.CLOSED:
-                items.append(("worker.export_again", self._worker(self._export_again)))
-        if polls is not PollsState.UNCONFIGURED:
-            items.append(("worker.printer", self._go_worker(ScreenId.WORKER_PRINTER)))
+        items = self.worker_menu_items()
         buttons = tuple(Button(t(key), t(key), act, key.replace(".", "-")) for key, act in items)
         return Spec(
             ScreenId.WORKER_MENU,
             t("worker.menu.title"),
             (
                 Label(t("worker.polls", state=t(f"polls.{polls.value}")), "title"),
-                Row(buttons, columns=1),
+                Row(buttons, columns=2),
                 Row((leave,)),
             ),
             voter=False,
@@ -739,6 +734,9 @@ class BoothWindow(QWidget):
         """The tactile keypad and the two switches (booth/ui/access.py): moves go through the
         controls in screen order, select presses the focused one."""
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if self.worker_screen is ScreenId.WORKER_WALK:
+                self.walk_key(event.key())  # the readiness walk: every key is recorded, none acts
+                return True
             if self.access.key_press(event):
                 return True
         return super().eventFilter(watched, event)
