@@ -49,7 +49,7 @@ from ballots.station_link import (
 from crypto.ceremony.folder import CeremonyFiles, verify_ceremony
 from crypto.ceremony.public import JointKey
 from crypto.encoding import PROTOCOL_VERSION, from_hex, to_hex
-from crypto.errors import CryptoError, EncodingError
+from crypto.errors import CryptoError, EncodingError, OlderProtocol
 from crypto.fields import Fields, open_document
 from crypto.files import FileError, read_file, regular_files, staged_folder, write_atomic
 from crypto.hashing import file_fingerprint, read_aloud
@@ -502,6 +502,23 @@ class VerifiedPackage:
     authority_pinned: bool  # False: the authority key is only self-asserted by the package
 
 
+def _refuse_an_older_protocol(folder: Path) -> None:
+    """A package.json that does not parse may be from an earlier draft of the protocol: if its
+    ceremony roster says so, name that (crypto.errors.OlderProtocol) rather than the first
+    field the draft lacked."""
+    from crypto.ceremony.messages import CeremonyParameters
+
+    roster = folder / "ceremony" / "ceremony.json"
+    if not roster.is_file() or roster.is_symlink():
+        return
+    try:
+        CeremonyParameters.from_json(_read(roster))
+    except OlderProtocol as exc:
+        raise PackageError(str(exc)) from None
+    except (CryptoError, PackageError):
+        return  # the roster's own fault is reported where the roster is checked
+
+
 def _read(path: Path) -> bytes:
     if not os.path.lexists(path):
         raise PackageError(f"missing {path.name}")
@@ -520,6 +537,8 @@ def verify_package(folder: Path, authority_fingerprint: str | None = None) -> Ve
     try:
         public = PublicPackage.from_json(_read(folder / "package.json"))
     except EncodingError as exc:
+        if not isinstance(exc, OlderProtocol):  # its own version is named first
+            _refuse_an_older_protocol(folder)
         raise PackageError(str(exc)) from None
     if authority_fingerprint is not None and key_fingerprint(
         public.authority_key
