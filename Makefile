@@ -7,7 +7,8 @@
 #   make fuzz   the fuzzers of outside input, long (FUZZ_EXAMPLES per property, default 5000)
 #   make chaos  crash and fault injection, N rounds each (default 200, SEED 1): tally commands
 #               killed or failed at random calls; the booth and the poll book killed at seeded
-#               write points, storage faults injected, every restart checked
+#               write points, storage faults injected, every restart checked; trustee step
+#               and decrypt killed at random calls (TRUSTEE_N rounds, default 30)
 
 PYTHON     ?= python3
 VENV       := .venv
@@ -42,9 +43,11 @@ fuzz: $(VENV)/.installed
 
 N ?= 200
 SEED ?= 1
+TRUSTEE_N ?= 30
 chaos: $(VENV)/.installed
 	$(VENV)/bin/python -m tests.chaos.tally_chaos $(N) $(SEED)
 	$(VENV)/bin/python -m tests.chaos.booth_chaos $(N) $(SEED)
+	$(VENV)/bin/python -m tests.chaos.trustee_chaos $(TRUSTEE_N) $(SEED)
 
 apt: $(STAMPS)/apt
 

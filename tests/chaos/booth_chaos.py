@@ -60,7 +60,7 @@ from tests.chaos.privacy import Secrets, scan
 ROOT = Path(__file__).resolve().parents[2]
 BOOTH, STATION = "S1-A", "S1"
 VOTERS_PER_ROUND = 3
-ROUNDS_PER_DAY = 8  # voting rounds, then a closing round
+ROUNDS_PER_DAY = 12  # voting rounds, then a closing round
 PHASES = ("startup", "checkin", "confirm", "cast", "challenge")
 # Writes per phase in a round of VOTERS_PER_ROUND voters (a calibration run; `run` measures its
 # own unless given one: the CI test uses this table to save the three calibration children).
@@ -368,7 +368,7 @@ class Harness:
         self.figures = Figures()
         self.calibration = calibration or {}
         self.limit = 1 << 30
-        self.pollbook_writes = 30
+        self.pollbook_writes = 18  # a round of three voters makes about 20
 
     # Calibration: how many writes each phase makes in a round of this size -------------------
 
