@@ -56,6 +56,7 @@ from ballots.package import VerifiedPackage, roll_hash, verify_package
 from booth.driver import VoterModel, random_plans
 from tests.chaos.booth_child import plan_from
 from tests.chaos.privacy import Secrets, scan
+from tests.chaos.tally_chaos import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOTH, STATION = "S1-A", "S1"
@@ -208,7 +209,7 @@ class PollBook:
             "--tls-key", str(s.keys / "stations" / f"{STATION}.tls.key.pem"),
             "--listen", f"127.0.0.1:{self.port}",
         ]  # fmt: skip
-        env = {**os.environ, "CHAOS_PB_AT": str(kill_at)}
+        env = child_env(CHAOS_PB_AT=str(kill_at))
         self.process = subprocess.Popen(
             [sys.executable, "-c", self.PRELUDE, *args],
             stdout=subprocess.PIPE,
@@ -287,6 +288,7 @@ def run_child(config: dict[str, Any], path: Path) -> Child:
         cwd=ROOT,
         timeout=900,
         check=False,
+        env=child_env(),
     )
     return Child(done.returncode, done.stdout.splitlines(), done.stderr)
 
