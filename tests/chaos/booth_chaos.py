@@ -460,15 +460,18 @@ class Harness:
         f.rounds += 1
         self.absorb(day, child, before, script)
         hit = child.get("HIT")
+        died = day.pollbook.died()
         if kind == "pollbook":
-            died = day.pollbook.died()
             if died is not None:
                 f.pollbook_kills += 1
                 f.by_point[died.split(" ", 1)[1]] += 1
-            else:
+            else:  # its point never came: disarm it, so it never dies in a later round
                 f.completed += 1
+                day.pollbook.stop()
             if child.rc not in (0,):
                 raise ChaosFailure(f"booth child with the poll book killed: {child.rc}")
+        elif died is not None:
+            raise ChaosFailure(f"the poll book died outside a poll-book round: {died}")
         elif child.rc == -signal.SIGKILL:
             f.kills += 1
             f.by_point[hit[0].split(" ", 1)[1]] += 1
@@ -488,6 +491,8 @@ class Harness:
             print(f"round {f.rounds} {kind} {fault} rc={child.rc} hit={hit} "
                   f"faults={child.get('FAULT')} stop={child.get('STOP')} told={told}",
                   file=sys.stderr)  # fmt: skip
+            if f.rounds % 25 == 0:
+                print(f.line(), file=sys.stderr)
         # Clear the fault (the medium plugged back in), scan what the crash left, restart.
         pulled = day.booth / "mirror.pulled"
         if pulled.exists():
@@ -552,7 +557,7 @@ class Harness:
                     f"{where}: the poll book counts {pb['voted']} voted, the booth "
                     f"{export.counts.cast} cast"
                 )
-            if any(e != "booth-answer" for e in pb["stuck_evidence"]):
+            if snap["reported"] and any(e != "booth-answer" for e in pb["stuck_evidence"]):
                 raise ChaosFailure(
                     f"{where}: a check-in in progress lacks the booth's answer: "
                     f"{pb['stuck_evidence']}"

@@ -305,6 +305,9 @@ def snapshot(booth: Any, pollbook_db: Path, config: dict[str, Any]) -> dict[str,
         "pending": booth.store.pending() is not None,
         "outbox": len(booth.store.outbox()),
         "void_slips": booth.void_slips_owed,
+        # Whether the recovery reached the poll book with its outbox (only then may the poll
+        # book release this booth's other check-ins: their evidence is the booth's answer).
+        "reported": booth._outbox_reported,
         "export": None,
         "mirror": None,
     }
