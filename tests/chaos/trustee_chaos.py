@@ -63,8 +63,9 @@ class Figures:
             f"{self.rounds} rounds ({self.steps} trustee steps, {self.decrypts} trustee "
             f"decrypts over {self.ceremonies} ceremonies): {self.kills} children killed by "
             f"SIGKILL mid-command ({hooks}), {self.completed} finished before their kill "
-            "point; every rerun resumed, nothing written was rewritten, every ceremony "
-            "reached its joint key and every trustee's shares were accepted"
+            "point; every rerun resumed, nothing completed was rewritten (a shares file only "
+            "with the same shares D), every ceremony reached its joint key and every "
+            "trustee's shares were accepted"
         )
 
 
