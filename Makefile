@@ -5,7 +5,10 @@
 #               and a 500-voter day at one booth process (cast latency, start-up, peak RSS)
 #   make lint   ruff, and mypy --strict on crypto/ and ballots/
 #   make fuzz   the fuzzers of outside input, long (FUZZ_EXAMPLES per property, default 5000)
-#   make chaos  tally commands killed with SIGKILL at random calls, N rounds (default 200)
+#   make chaos  crash and fault injection, N rounds each (default 200, SEED 1): tally commands
+#               killed or failed at random calls; the booth and the poll book killed at seeded
+#               write points, storage faults injected, every restart checked; trustee step
+#               and decrypt killed at random calls (TRUSTEE_N rounds, default 30)
 #   make screenshots  every booth screen offscreen (zh-TW, en; normal, largest text, white on
 #               black) to docs/screenshots, a contact sheet, and the real kiosk window under Xvfb
 
@@ -41,8 +44,12 @@ fuzz: $(VENV)/.installed
 	  tests/test_ceremony.py -k "mutated or random or round_trip"
 
 N ?= 200
+SEED ?= 1
+TRUSTEE_N ?= 30
 chaos: $(VENV)/.installed
-	$(VENV)/bin/python -m tests.chaos.tally_chaos $(N)
+	$(VENV)/bin/python -m tests.chaos.tally_chaos $(N) $(SEED)
+	$(VENV)/bin/python -m tests.chaos.booth_chaos $(N) $(SEED)
+	$(VENV)/bin/python -m tests.chaos.trustee_chaos $(TRUSTEE_N) $(SEED)
 
 apt: $(STAMPS)/apt
 
