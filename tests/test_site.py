@@ -223,3 +223,19 @@ def test_hand_counted_booths_are_marked(tmp_path: Path, site: Path) -> None:
     for page in site.rglob("*.html"):  # the shared record has no hand count
         text = page.read_text()
         assert "含人工計票" not in text and "hand-counted" not in text, page
+
+
+def test_area_links_stay_in_the_page_language(site: Path) -> None:
+    """Breadcrumbs and the next level's links of an English page lead to English pages (and a
+    Chinese page's to Chinese ones); only the language switch crosses over."""
+    import posixpath
+
+    for page in sorted(site.rglob("*.html")):
+        rel = page.relative_to(site).as_posix()
+        english = rel.startswith("en/")
+        text = page.read_text()
+        text = re.sub(r'<a [^>]*id="switch-lang"[^>]*>', "", text)
+        for href in re.findall(r'href="([^"#]+\.html)"', text):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(rel), href))
+            assert target.startswith("en/") == english, (rel, href)
+            assert (site / target).is_file(), (rel, href)

@@ -400,7 +400,7 @@ def _crumbs(ctx: Ctx, area: Area) -> str:
         chain.append(a)
         a = a.parent
     chain.reverse()
-    up = ctx.up(area.path)
+    up = ctx.up(area.path) + ctx.lang_root()  # to this language's root
     items = []
     for i, a in enumerate(chain):
         name = e(ctx.area_name(a))
@@ -531,7 +531,7 @@ def _area_page(
 ) -> str:
     t = ctx.t
     d = ctx.definition
-    up = ctx.up(area.path)
+    up = ctx.up(area.path) + ctx.lang_root()  # area links stay in this language
     # Art. 29 quoted verbatim from the one source (tally.report_figures), never paraphrased.
     note = f'{e(t["art29_cite"])}<span lang="zh-TW">「{e(ARTICLE_29)}」</span>'
     if t["art29_gloss"]:
