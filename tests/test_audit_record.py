@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from fractions import Fraction
 from pathlib import Path
 
@@ -220,6 +221,13 @@ def test_cli_start_sample_enter_verify_report(
     pdf = tmp_path / "report.pdf"
     assert main(["audit", "report", str(audit_path), "--board", board_fp, "--out", str(pdf)]) == 0
     assert pdf.read_bytes().startswith(b"%PDF")
+    # Art. 29 quoted verbatim (the law's text, typed independently in tests/test_reports.py).
+    from tests.test_reports import ART29_OFFICIAL
+
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"公民投票法第29條：「{ART29_OFFICIAL}」" in "".join(text.split())
     # Entering the same round again is out of the sample's order: refused, nothing written.
     before = audit_path.read_bytes()
     assert (

@@ -56,7 +56,7 @@ FOUR = DEFINITION.replace(
     f"""[[questions]]
 question_id = "19"
 case_number = "第19案"
-short_title_zh = "公投綁大選"
+short_title_zh = "公投與大選同日"
 short_title_en = "Referendums with general elections"
 text_zh = "{Q19_ZH}"
 text_en = "{Q19_EN}"
@@ -65,8 +65,8 @@ english_unofficial = true
 [[questions]]
 question_id = "20"
 case_number = "第20案"
-short_title_zh = "珍愛藻礁"
-short_title_en = "Protect the algal reef"
+short_title_zh = "三接遷離藻礁"
+short_title_en = "Relocating the third LNG terminal"
 text_zh = "您是否同意中油第三天然氣接收站遷離桃園大潭藻礁海岸及海域？"
 text_en = "{Q20_EN}"
 english_unofficial = true

@@ -8,13 +8,22 @@ from pathlib import Path
 from crypto.hashing import group_for_reading
 from tally.audit.assertions import Kind
 from tally.audit.audit import Audit, Evaluation, findings_lines
+from tally.report_figures import (
+    ARTICLE_29,
+    ARTICLE_29_CITATION,
+    CONDITION_MAJORITY,
+    CONDITION_THRESHOLD,
+    REASON_THRESHOLD,
+)
 from tally.report_layout import FONT, PageFrame, build, register_font
 
+# Each assertion in the Act's words where the Act has them (tally.report_figures); NO_GT_YES is
+# stricter than the Act's 未多於 (a tie is confirmed only by a full count), so it says so.
 CLAIM = {
-    Kind.YES_GT_NO: ("同意票多於不同意票", "yes > no"),
-    Kind.NO_GT_YES: ("不同意票多於同意票", "no > yes"),
-    Kind.YES_REACHES: ("同意票達投票權人總額四分之一", "yes ≥ ceil(eligible / 4)"),
-    Kind.YES_BELOW: ("同意票未達投票權人總額四分之一", "yes < ceil(eligible / 4)"),
+    Kind.YES_GT_NO: (CONDITION_MAJORITY, "yes > no"),
+    Kind.NO_GT_YES: ("不同意票數多於有效同意票數", "no > yes"),
+    Kind.YES_REACHES: (CONDITION_THRESHOLD, "yes ≥ ceil(eligible / 4)"),
+    Kind.YES_BELOW: (REASON_THRESHOLD, "yes < ceil(eligible / 4)"),
 }
 CONFIRMED = ("確認", "CONFIRMED")
 ESCALATE = ("應全面人工計票", "ESCALATE TO FULL HAND COUNT")
@@ -67,6 +76,7 @@ def write_pdf(audit: Audit, evaluation: Evaluation, path: Path) -> None:
             f"已抽樣 Drawn so far {evaluation.sample_size}",
             body,
         ),
+        Paragraph(f"{ARTICLE_29_CITATION}：「{ARTICLE_29}」", body),
         Spacer(1, 10),
     ]
     for qid, outcome in audit.outcomes:
