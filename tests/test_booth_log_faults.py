@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from ballots.ballot import Choice
 from booth.core.ballot import BallotState
 from booth.core.polls import PollsState
 from booth.core.session import SessionState
@@ -72,7 +71,7 @@ def test_a_durable_cast_is_cast_for_the_voter_when_its_log_entry_fails(
     bench: Bench, monkeypatch: pytest.MonkeyPatch, code: int
 ) -> None:
     booth = bench.opened()
-    vote_until_deciding(bench, **{"17": Choice.YES})
+    vote_until_deciding(bench)
     fail_log_writes(bench, monkeypatch, code)
     booth.cast()  # the ballot is on the store and the mirror: the voter is told it counts
     view = booth.view()
@@ -110,13 +109,13 @@ def test_a_session_whose_start_cannot_be_logged_is_not_left_behind(
         booth.resume(PIN)
     monkeypatch.undo()
     assert EventCode.SESSION_STARTED not in assert_log_verifies_after_restart(bench)
-    booth = bench.booth
-    assert booth is not None
-    booth.resume(PIN)  # after the restart the booth takes voters again
+    restarted = bench.booth
+    assert restarted is not None
+    restarted.resume(PIN)  # after the restart the booth takes voters again
     bench.slot.insert(bench.election, VOTERS[0])
-    booth.card_inserted()
-    booth.enter_pin(CARD_PIN)
-    assert booth.view().state is SessionState.QUESTIONS  # type: ignore[union-attr]
+    restarted.card_inserted()
+    restarted.enter_pin(CARD_PIN)
+    assert restarted.view().state is SessionState.QUESTIONS  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("action", ["open", "pause", "close"])
