@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, NoReturn, Protocol, assert_never
@@ -57,6 +58,7 @@ from booth.errors import (
     ClosingRefused,
     ConfigurationRefused,
     CopiesDisagree,
+    EventLogFailed,
     ExportFailed,
     MirrorCorrupt,
     MirrorWriteFailed,
@@ -67,6 +69,7 @@ from booth.errors import (
 )
 from booth.eventlog import (
     EventCode,
+    LogUnavailable,
     Medium,
     MediumFault,
     OpenRefusal,
@@ -155,6 +158,22 @@ class _NoLog:
         return bytes(32)
 
 
+class _GuardedLog:
+    """The event log as the booth core writes it: a failed write (LogUnavailable) goes through
+    `guard`, which records it as the booth's storage fault and raises EventLogFailed."""
+
+    def __init__(self, sink: EventSink, guard: Callable[[], AbstractContextManager[None]]) -> None:
+        self.sink = sink
+        self._guard = guard
+
+    def append(self, code: EventCode, **details: object) -> bytes:
+        with self._guard():
+            return self.sink.append(code, **details)
+
+    def head(self) -> bytes:
+        return self.sink.head()
+
+
 class StatusPrinter(Printer, Protocol):
     def status(self) -> object: ...
 
@@ -227,7 +246,7 @@ class BoothParts:
 class Booth:
     def __init__(self, parts: BoothParts) -> None:
         self.parts = parts
-        self.log = parts.event_log
+        self.log = _GuardedLog(parts.event_log, self._log_faults)
         self.store = BallotStore(parts.store_path)
         self.mirror = Mirror(parts.mirror_folder)
         try:
@@ -486,9 +505,10 @@ class Booth:
             self.parts.rng.bytes(OPENING_NONCE_BYTES),
         )
         try:
-            self.parts.reports.print_report(
-                self._report(ReportKind.ZERO, opening), self.package.definition
-            )
+            with self._log_faults():
+                self.parts.reports.print_report(
+                    self._report(ReportKind.ZERO, opening), self.package.definition
+                )
         except PrintFailed as exc:
             self._refuse_opening(
                 OpenRefusal.ZERO_REPORT_NOT_PRINTED, f"the zero report did not print: {exc}"
@@ -559,9 +579,10 @@ class Booth:
 
     def _print_report(self, kind: ReportKind) -> None:
         try:
-            self.parts.reports.print_report(
-                self._report(kind, self.store.opening()), self.package.definition
-            )
+            with self._log_faults():
+                self.parts.reports.print_report(
+                    self._report(kind, self.store.opening()), self.package.definition
+                )
         except PrintFailed as exc:
             self.printer_fault = f"the {kind.value} report did not print: {exc}"
             self.log.append(EventCode.PRINTER_FAULT, state=_printer_state(exc))
@@ -583,7 +604,8 @@ class Booth:
     def reprint_last_report(self, pin: str) -> ReportKind:
         """Print the last polls report again, marked 補印 REPRINT (docs/booth.md, Reports)."""
         self._authenticate(pin)
-        kind = self.parts.reports.reprint_last()
+        with self._log_faults():
+            kind = self.parts.reports.reprint_last()
         if kind is None:
             raise NothingToReprint("no report was printed since the booth started")
         return kind
@@ -755,7 +777,27 @@ class Booth:
     def _storage_fault(self, exc: StorageError) -> None:
         self.storage_problem = exc
         medium, fault = _storage_fault(exc)
-        self.log.append(EventCode.MEDIUM_FAULT, medium=medium, fault=fault)
+        self._record(EventCode.MEDIUM_FAULT, medium=medium, fault=fault)
+
+    @contextmanager
+    def _log_faults(self) -> Iterator[None]:
+        """An event-log write failure is a storage fault like any other: the booth stops
+        taking voters (the first fault stays the one shown) and EventLogFailed is raised."""
+        try:
+            yield
+        except LogUnavailable as exc:
+            fault = EventLogFailed(f"{exc}: restart the booth to reopen and check the event log")
+            if self.storage_problem is None:
+                self.storage_problem = fault
+            raise fault from None
+
+    def _record(self, code: EventCode, **details: object) -> None:
+        """Log an entry whose failure must not overturn what already happened (a voter's
+        step, a fault being recorded): the failure is kept as `storage_problem`, not raised."""
+        try:
+            self.log.append(code, **details)
+        except EventLogFailed:
+            pass
 
     def printer_attended(self, pin: str) -> None:
         """A poll worker fixed the printer: check it, print the owed VOID slips."""
@@ -820,8 +862,15 @@ class Booth:
             raise SessionRefused("a voter session is already in progress")
         if self.retry_outbox():
             raise SessionRefused("the poll book cannot be reached: no session starts")
-        self.session = VoterSession(self._parts(), self._voided)
-        return self.session
+        return VoterSession(self._parts(), self._voided)
+
+    def _start(self, kind: SessionKind, action: str, *args: object) -> None:
+        """A voter session starts once its start is logged: if the log fails (EventLogFailed,
+        raised here), no session is left behind to block pause, close or the next voter."""
+        session = self._new_session()
+        self.log.append(EventCode.SESSION_STARTED, kind=kind)
+        self.session = session
+        self._step(session, action, *args)
 
     def _print_void_slip(self) -> None:
         p = self.parts
@@ -829,7 +878,7 @@ class Booth:
 
     def _voided(self, printer_ok: bool) -> None:
         reason = VoidReason.SESSION_ENDED if printer_ok else VoidReason.PRINT_FAILED
-        self.log.append(EventCode.BALLOT_VOIDED, reason=reason)
+        self._record(EventCode.BALLOT_VOIDED, reason=reason)
         self.void_slips_owed += 1
         if printer_ok:
             try:
@@ -846,30 +895,31 @@ class Booth:
         return self.session
 
     def _after(self, session: VoterSession, before: _Before) -> None:
-        """Bookkeeping after every voter step: counters, the event log, faults, the end."""
-        log = self.log
+        """Bookkeeping after every voter step: counters, the event log, faults, the end.
+        Its log entries are recorded (`_record`): a log failure never overturns the voter's
+        step, whose answer (a cast is counted) is already settled on the store and mirror."""
         if session.checked_in and not before.checked_in:
             self.store.count("checked_in")
             if session.cardless:
                 self.store.count("cardless")
         if session.warning and not before.warning:
-            log.append(EventCode.SESSION_TIMEOUT_WARNING)
+            self._record(EventCode.SESSION_TIMEOUT_WARNING)
         if session.refusal is not None and session.refusal is not before.refusal:
-            log.append(EventCode.SESSION_REFUSED, reason=session.refusal)
+            self._record(EventCode.SESSION_REFUSED, reason=session.refusal)
         if session.challenges > before.challenges:
-            log.append(EventCode.BALLOT_CHALLENGED)
+            self._record(EventCode.BALLOT_CHALLENGED)
         if session.worker_called and not before.worker_called:
-            log.append(EventCode.SESSION_ENDED, reason=SessionEnd.CHALLENGE_LIMIT)
+            self._record(EventCode.SESSION_ENDED, reason=SessionEnd.CHALLENGE_LIMIT)
         if session.storage_failure is not None:
             self._storage_fault(session.storage_failure)
         if session.state is SessionState.PRINTER_FAULT and before.state is not session.state:
             self.printer_fault = session.reason
             state = session.printer_state or PrinterState.NO_ANSWER
-            log.append(EventCode.PRINTER_FAULT, state=state)
+            self._record(EventCode.PRINTER_FAULT, state=state)
         if session.ended and not before.state.ended:
             if session.state is SessionState.CAST:
-                log.append(EventCode.BALLOT_CAST)
-            log.append(EventCode.SESSION_ENDED, reason=_SESSION_END[session.state])
+                self._record(EventCode.BALLOT_CAST)
+            self._record(EventCode.SESSION_ENDED, reason=_SESSION_END[session.state])
 
     def _step(self, session: VoterSession, action: str, *args: object) -> None:
         before = _Before(
@@ -880,9 +930,6 @@ class Booth:
             session.challenges,
             session.worker_called,
         )
-        if action in ("card_inserted", "start_with_code"):
-            kind = SessionKind.CARD if action == "card_inserted" else SessionKind.ONE_TIME_CODE
-            self.log.append(EventCode.SESSION_STARTED, kind=kind)
         try:
             getattr(session, action)(*args)
         except StorageError as exc:
@@ -892,10 +939,10 @@ class Booth:
             self._after(session, before)
 
     def card_inserted(self) -> None:
-        self._step(self._new_session(), "card_inserted")
+        self._start(SessionKind.CARD, "card_inserted")
 
     def start_with_code(self, code: str) -> None:
-        self._step(self._new_session(), "start_with_code", code)
+        self._start(SessionKind.ONE_TIME_CODE, "start_with_code", code)
 
     def enter_pin(self, pin: str) -> None:
         self._step(self._current(), "enter_pin", pin)

@@ -73,6 +73,12 @@ class CopiesDisagree(StorageError):
         self.differences = differences
 
 
+class EventLogFailed(StorageError):
+    """The event log could not be written (booth.eventlog.LogUnavailable: disk full, I/O
+    error): the booth stops taking voters until it is restarted, which reopens and checks the
+    log. A ballot already durable on the store and the mirror stays cast."""
+
+
 class RecoveryRefused(StorageError):
     """The requested recovery would lose a ballot that the other copy holds."""
 
