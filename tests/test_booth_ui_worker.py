@@ -27,9 +27,11 @@ from booth.errors import (
     ConfigurationRefused,
     CopiesDisagree,
     ExportFailed,
+    NoSession,
     NothingToReprint,
     OpeningRefused,
     RecoveryRefused,
+    SessionRefused,
     TransitionRefused,
 )
 from booth.eventlog import EventCode, OpenRefusal, ReadinessItem, ReadinessResult, read_log
@@ -559,6 +561,12 @@ ERRORS = [
     (ExportFailed("x"), "worker.err.export", {}),
     (NoReader("x"), "worker.err.no_reader", {}),
     *[(refused_opening(r), f"worker.err.open.{r.value}", {}) for r in OpenRefusal],
+    (SessionRefused("english message", NoSession.PRINTER), "worker.err.printer_not_ready", {}),
+    *[
+        (SessionRefused("english message", r), f"session.refused.{r.value}", {})
+        for r in NoSession
+        if r is not NoSession.PRINTER
+    ],
 ]
 
 
