@@ -90,7 +90,8 @@ clean:
 screenshots: $(STAMPS)/apt $(VENV)/.installed
 	rm -f docs/screenshots/booth-*.png
 	REFVOTE_SCREENSHOTS=docs/screenshots QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q \
-	  tests/test_booth_ui_screenshots.py tests/test_booth_ui_screenshots_worker.py
+	  tests/test_booth_ui_screenshots.py tests/test_booth_ui_screenshots_worker.py \
+	  tests/test_booth_ui_access.py::test_access_screenshots
 	xvfb-run -a -s "-screen 0 1920x1080x24" $(VENV)/bin/refvote booth --demo --quit-after-ready \
 	  --screenshot docs/screenshots/booth-xvfb-kiosk-zh-TW.png --out $(OUT)/booth-demo
 	$(VENV)/bin/python -m tests.contact_sheet docs/screenshots

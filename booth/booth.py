@@ -62,6 +62,7 @@ from booth.errors import (
     ExportFailed,
     MirrorCorrupt,
     MirrorWriteFailed,
+    NoSession,
     NothingToReprint,
     OpeningRefused,
     SessionRefused,
@@ -636,7 +637,7 @@ class Booth:
         d = self.package.definition
         station = d.station(self.station_id)
         identity = Identity(
-            self.parts.booth_id, station.station_id, station.name, d.title_zh, self.parts.official
+            self.parts.booth_id, station.station_id, station.name, d.title_zh, self.official
         )
         return ReadinessCheck(
             identity, self.parts.printer, self.parts.card_slot, self.log, self.parts.clock.now
@@ -803,14 +804,16 @@ class Booth:
         """A poll worker fixed the printer: check it, print the owed VOID slips."""
         self._authenticate(pin)
         if not self._printer_ready():
-            raise SessionRefused("the printer is still not ready")
+            raise SessionRefused("the printer is still not ready", NoSession.PRINTER)
         while self.void_slips_owed:
             try:
                 self.parts.printer.print_job(
                     void_slip_job(self.package.context, self.official, self.parts.printer.profile)
                 )
             except PrintFailed as exc:
-                raise SessionRefused(f"the VOID slip did not print: {exc}") from None
+                raise SessionRefused(
+                    f"the VOID slip did not print: {exc}", NoSession.PRINTER
+                ) from None
             self.void_slips_owed -= 1
         self.printer_fault = None
         self.log.append(EventCode.PRINTER_READY)
@@ -853,15 +856,21 @@ class Booth:
 
     def _new_session(self) -> VoterSession:
         if self.polls is not PollsState.OPEN:
-            raise SessionRefused(f"polls are {self.polls.value}: no voter session")
+            raise SessionRefused(f"polls are {self.polls.value}: no voter session", NoSession.POLLS)
         if self.storage_problem is not None:
-            raise SessionRefused(f"the booth stopped taking voters: {self.storage_problem}")
+            raise SessionRefused(
+                f"the booth stopped taking voters: {self.storage_problem}", NoSession.STORAGE
+            )
         if self.printer_fault is not None or self.void_slips_owed:
-            raise SessionRefused("the printer needs a poll worker before the next voter")
+            raise SessionRefused(
+                "the printer needs a poll worker before the next voter", NoSession.PRINTER
+            )
         if self.session is not None and not self.session.ended:
-            raise SessionRefused("a voter session is already in progress")
+            raise SessionRefused("a voter session is already in progress", NoSession.BUSY)
         if self.retry_outbox():
-            raise SessionRefused("the poll book cannot be reached: no session starts")
+            raise SessionRefused(
+                "the poll book cannot be reached: no session starts", NoSession.POLL_BOOK
+            )
         return VoterSession(self._parts(), self._voided)
 
     def _start(self, kind: SessionKind, action: str, *args: object) -> None:
@@ -891,7 +900,7 @@ class Booth:
 
     def _current(self) -> VoterSession:
         if self.session is None:
-            raise SessionRefused("no voter session: insert the card first")
+            raise SessionRefused("no voter session: insert the card first", NoSession.NO_SESSION)
         return self.session
 
     def _after(self, session: VoterSession, before: _Before) -> None:

@@ -6,8 +6,8 @@ the booth's TLS key `--tls-key`), the booth's signing key (`--key`), the ballot 
 event log on the internal disk (`--data`), the mirror on the second medium (`--mirror`), the
 export medium (`--export-medium`). The package folder and the authority fingerprint read
 aloud (`--package`, `--authority`) pin the poll book's link; the poll workers load the package
-again at the screen (typing the same fingerprint). Anything missing is named, in zh-TW and
-in English, before a window opens.
+again at the screen (typing the same fingerprint). Anything missing is named (the catalog
+refvote/messages.py, in the command line's language) before a window opens.
 
 Demo: a one-station election made on the spot (a two-trustee ceremony rehearsed, demo keys,
 a test eID CA and cards, the signed package), the station's poll book on loopback in this
@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from refvote.messages import h, refuse, say, t
+
 DEMO_CARD_PIN = "1234"
 DEMO_VOTERS = 8
 DEMO_READER = "Virtual PCD 00 00"
@@ -37,41 +39,32 @@ TAIWAN = datetime.timezone(datetime.timedelta(hours=8))
 
 
 class Missing(Exception):
-    """Something `refvote booth` needs is missing: zh-TW, then English, then what to do."""
+    """Something `refvote booth` needs is missing: a catalog key (refvote/messages.py) and
+    its values (data: a path, a name), worded when printed."""
 
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(f"{zh} / {en}")
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key, self.values = key, values
 
 
 def add_parser(commands: Any) -> None:
-    p = commands.add_parser(
-        "booth", help="the booth's touch screen (kiosk) on its devices, or --demo on virtual ones"
-    )
-    p.add_argument("--demo", action="store_true", help="a local demo: virtual card and printer")
-    p.add_argument("--out", default="booth-demo", help="--demo: a folder for everything (wiped)")
-    p.add_argument("--booth-id", help="this booth's ID, as in the election package")
-    p.add_argument("--key", help="the booth's signing key file (<booth>.key.json)")
-    p.add_argument("--tls-key", help="the booth's TLS key (<booth>.tls.key.pem)")
-    p.add_argument("--package", help="the election package folder")
-    p.add_argument("--authority", metavar="FINGERPRINT", help="the authority key's fingerprint")
-    p.add_argument("--pollbook", metavar="HOST:PORT", help="the station poll book's address")
-    p.add_argument("--reader", help="the card reader's name (a prefix, as pcsc_scan lists it)")
-    p.add_argument("--printer", help="the receipt printer's serial device, e.g. /dev/ttyUSB0")
-    p.add_argument("--data", help="the internal disk's folder: ballot store, event log, reports")
-    p.add_argument("--mirror", help="the second medium's folder (the mirror)")
-    p.add_argument("--export-medium", help="where closing writes the export (removable medium)")
-    p.add_argument("--official", action="store_true", help="print OFFICIAL instead of TEST")
-    p.add_argument("--windowed", action="store_true", help="a window, not the full-screen kiosk")
-    p.add_argument(
-        "--quit-after-ready",
-        action="store_true",
-        help="exit once the window shows and the card in the reader is seen (checks)",
-    )
-    p.add_argument(
-        "--screenshot",
-        metavar="PNG",
-        help="with --quit-after-ready: save the whole screen once ready (make screenshots, Xvfb)",
-    )
+    p = commands.add_parser("booth", help=h("booth"))
+    p.add_argument("--demo", action="store_true", help=h("booth.demo"))
+    p.add_argument("--out", default="booth-demo", help=h("booth.out"))
+    p.add_argument("--booth-id", help=h("booth.booth_id"))
+    p.add_argument("--key", help=h("booth.key"))
+    p.add_argument("--tls-key", help=h("booth.tls_key"))
+    p.add_argument("--package", help=h("booth.package"))
+    p.add_argument("--authority", metavar="FINGERPRINT", help=h("booth.authority"))
+    p.add_argument("--pollbook", metavar="HOST:PORT", help=h("booth.pollbook"))
+    p.add_argument("--reader", help=h("booth.reader"))
+    p.add_argument("--printer", help=h("booth.printer"))
+    p.add_argument("--data", help=h("booth.data"))
+    p.add_argument("--mirror", help=h("booth.mirror"))
+    p.add_argument("--export-medium", help=h("booth.export_medium"))
+    p.add_argument("--windowed", action="store_true", help=h("booth.windowed"))
+    p.add_argument("--quit-after-ready", action="store_true", help=h("booth.quit_after_ready"))
+    p.add_argument("--screenshot", metavar="PNG", help=h("booth.screenshot"))
     p.set_defaults(run=run)
 
 
@@ -79,8 +72,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _demo(args) if args.demo else _real(args)
     except Missing as exc:
-        print(f"refvote booth: {exc}", file=sys.stderr)
-        return 2
+        return refuse("booth", exc.key, code=2, **exc.values)
     finally:
         _end_qt()
 
@@ -103,29 +95,27 @@ def _need(args: argparse.Namespace, *names: str) -> None:
     absent = [n for n in names if not getattr(args, n.replace("-", "_"))]
     if absent:
         listed = " ".join(f"--{n}" for n in absent)
-        raise Missing(f"缺少參數 {listed}", f"missing {listed} (see refvote booth --help)")
+        raise Missing("booth.missing_options", listed=listed)
 
 
-def _folder(path: str, zh: str, en: str) -> Path:
+def _folder(path: str, what: str) -> Path:
     folder = Path(path)
     if not folder.is_dir():
-        raise Missing(f"{zh}不存在：{folder}", f"{en} not found: {folder} (mount it first)")
+        raise Missing("booth.no_folder", what=t(f"booth.what.{what}"), path=folder)
     return folder
 
 
-def _file(path: str, zh: str, en: str) -> Path:
+def _file(path: str, what: str) -> Path:
     file = Path(path)
     if not file.is_file():
-        raise Missing(f"{zh}不存在：{file}", f"{en} not found: {file}")
+        raise Missing("booth.no_file", what=t(f"booth.what.{what}"), path=file)
     return file
 
 
 def _address(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise Missing(
-            f"選舉人名冊位址格式錯誤：{text}", f"the poll book address is not HOST:PORT: {text}"
-        )
+        raise Missing("booth.bad_address", address=text)
     return host, int(port)
 
 
@@ -134,14 +124,9 @@ def _printer_device(path: str) -> str:
     try:
         mode = device.stat().st_mode
     except OSError:
-        raise Missing(
-            f"找不到印表機裝置 {device}：請檢查印表機電源與連接線",
-            f"no printer device at {device}: check the printer's power and cable",
-        ) from None
+        raise Missing("booth.no_printer", device=device) from None
     if not stat.S_ISCHR(mode):
-        raise Missing(
-            f"{device} 不是序列埠裝置", f"{device} is not a serial device (a character device)"
-        )
+        raise Missing("booth.not_serial", device=device)
     return str(device)
 
 
@@ -154,7 +139,6 @@ def _real(args: argparse.Namespace) -> int:
     from booth.pollbook.client import PollBookClient
     from booth.report_printer import ThermalAndPdfReports
     from booth.ui.app import AppOptions, run_window
-    from booth.ui.speaker import EspeakSpeaker
     from booth.ui.window import UiSettings
     from crypto.keyfile import read_signing_key
     from hardware.errors import NoReader
@@ -163,12 +147,12 @@ def _real(args: argparse.Namespace) -> int:
 
     _need(args, "booth-id", "key", "tls-key", "package", "authority", "pollbook", "reader",
           "printer", "data", "mirror", "export-medium")  # fmt: skip
-    package = _folder(args.package, "選舉資料夾", "the election package folder")
-    data = _folder(args.data, "內部資料夾", "the internal data folder")
-    mirror = _folder(args.mirror, "鏡像媒體", "the mirror medium")
-    medium = _folder(args.export_medium, "匯出媒體", "the export medium")
-    key_file = _file(args.key, "投票機金鑰檔", "the booth's key file")
-    tls_key = _file(args.tls_key, "投票機 TLS 金鑰檔", "the booth's TLS key file")
+    package = _folder(args.package, "package")
+    data = _folder(args.data, "data")
+    mirror = _folder(args.mirror, "mirror")
+    medium = _folder(args.export_medium, "medium")
+    key_file = _file(args.key, "key")
+    tls_key = _file(args.tls_key, "tls_key")
     address = _address(args.pollbook)
     device = _printer_device(args.printer)
     try:
@@ -176,17 +160,11 @@ def _real(args: argparse.Namespace) -> int:
     except NoReader:
         readers = []
     if not any(r.startswith(args.reader) for r in readers):
-        raise Missing(
-            f"找不到讀卡機「{args.reader}」（目前有：{readers or '無'}）：請檢查 USB 線與 pcscd",
-            f"no card reader named {args.reader!r} (readers: {readers or 'none'}): check the "
-            "USB cable and that pcscd runs",
-        )
+        listed = ", ".join(readers) if readers else t("booth.readers_none")
+        raise Missing("booth.no_reader", reader=args.reader, readers=listed)
     name, signing_key = read_signing_key(key_file, "booth")
     if name != args.booth_id:
-        raise Missing(
-            f"{key_file} 是投票機 {name} 的金鑰，不是 {args.booth_id}",
-            f"{key_file} is the key of booth {name}, not {args.booth_id}",
-        )
+        raise Missing("booth.wrong_key", path=key_file, name=name, booth=args.booth_id)
     verified = verify_package(package, args.authority)
     reader = PcscReader(args.reader)
     printer = ThermalPrinter(device)
@@ -202,20 +180,32 @@ def _real(args: argparse.Namespace) -> int:
             card_slot=reader,
             poll_book=PollBookClient(verified, args.booth_id, tls_key, address),
             authenticator=PollWorkerAuth,
-            reports=ThermalAndPdfReports(printer, data / "reports", args.official, log),
+            reports=ThermalAndPdfReports(printer, data / "reports", verified.public.official, log),
             clock=SystemClock(),
             event_log=log,
-            official=args.official,
         )
     )
     try:
-        settings = UiSettings(package, medium, speaker=EspeakSpeaker())
+        settings = UiSettings(package, medium)
         options = AppOptions(kiosk=not args.windowed, quit_after_ready=args.quit_after_ready)
-        return run_window(booth, settings, reader, options)
+        return run_window(booth, settings, reader, options, speaker=_speaker())
     finally:
         booth.close()  # idempotent: a shut down from the menu closed it already
         printer.close()
         log.close()
+
+
+def _speaker() -> Any:
+    """The booth's one speaker: espeak-ng to the headphones (aplay). If espeak-ng cannot
+    speak, the booth still starts: the poll workers' readiness check reports the headphones
+    as failed and the audio ballot says it is unavailable."""
+    from booth.ui.audio import EspeakSpeaker, SpeechFailed
+
+    try:
+        return EspeakSpeaker()
+    except SpeechFailed as exc:
+        refuse("booth", "booth.no_speech", exc)
+        return None
 
 
 # The demo -------------------------------------------------------------------------------------
@@ -312,14 +302,14 @@ class NextCard:
         identifier = self.voters[self.next % len(self.voters)]
         self.next += 1
         self.deck.insert(identifier)
-        print(f"refvote booth: next voter's card in the reader ({identifier})", flush=True)
+        say("booth.demo.next_card", identifier=identifier)
+        sys.stdout.flush()
 
 
 def _demo(args: argparse.Namespace) -> int:
     from ballots.package import verify_confidential, verify_package
     from booth.driver import BoothRig, VpcdCards
     from booth.ui.app import AppOptions, run_window
-    from booth.ui.speaker import EspeakSpeaker
     from booth.ui.window import UiSettings
     from hardware.errors import NoReader
     from hardware.idcard.pcscd import pcscd_with_virtual_readers
@@ -329,7 +319,7 @@ def _demo(args: argparse.Namespace) -> int:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    print("refvote booth --demo: making a one-station election (ceremony, keys, cards, package)")
+    say("booth.demo.making")
     e = make_demo_election(out)
     verified = verify_package(e.folder, e.fingerprint)
     confidential = verify_confidential((e.folder / "confidential.json").read_bytes(), verified)
@@ -342,12 +332,7 @@ def _demo(args: argparse.Namespace) -> int:
         try:
             stack.enter_context(pcscd_with_virtual_readers())
         except NoReader as exc:
-            raise Missing(
-                f"無法使用虛擬讀卡機（{exc}）："
-                "需要 pcscd 與 vsmartcard-vpcd（以 root 執行 make apt）",
-                f"the virtual card reader is unavailable ({exc}): the demo needs pcscd and "
-                "vsmartcard-vpcd (`make apt` as root installs them)",
-            ) from None
+            return refuse("booth", "booth.no_vpcd", exc, code=2)
         deck = VpcdCards(e.cards, DEMO_READER, DEMO_CARD_PIN)
         rig = BoothRig.create(
             booth_id=e.booth_id,
@@ -365,17 +350,18 @@ def _demo(args: argparse.Namespace) -> int:
         deck.insert(e.voters[0])
         stack.callback(deck.pull)
         paper = out / "booth" / "paper"
-        print(
-            f"  booth {e.booth_id} configured and open (zero report printed: {paper}/)\n"
-            f"  authority fingerprint: {e.fingerprint}\n"
-            f"  a virtual eID card is waiting in {DEMO_READER}: its PIN is {DEMO_CARD_PIN}\n"
-            f"  poll-worker PINs: chief officer {e.officer_pin}, "
-            f"chief supervisor {e.supervisor_pin}\n"
-            f"  every piece of paper is saved as PNG in {paper}/\n"
-            "  to stop: 工作人員 Poll worker → PIN → 關閉投票機 Shut down",
-            flush=True,
+        say(
+            "booth.demo.ready",
+            booth=e.booth_id,
+            paper=paper,
+            fingerprint=e.fingerprint,
+            reader=DEMO_READER,
+            pin=DEMO_CARD_PIN,
+            officer=e.officer_pin,
+            supervisor=e.supervisor_pin,
         )
-        settings = UiSettings(e.folder, out / "media", speaker=EspeakSpeaker())
+        sys.stdout.flush()
+        settings = UiSettings(e.folder, out / "media")
         options = AppOptions(
             kiosk=not args.windowed,
             quit_after_ready=args.quit_after_ready,
@@ -386,7 +372,8 @@ def _demo(args: argparse.Namespace) -> int:
             settings,
             deck.slot,
             options,
-            on_ready=lambda: print("refvote booth: ready (window shown, card seen)", flush=True),
+            on_ready=lambda: print(t("booth.demo.window_ready"), flush=True),
             after_session=NextCard(deck, e.voters),
+            speaker=_speaker(),
         )
         return code  # the booth's close is idempotent: after a shut down it was closed

@@ -1424,6 +1424,148 @@ HELP: dict[str, dict[Lang, str]] = {
 CATALOG.update(HELP)
 
 
+# `refvote booth` (refvote/cmd_booth.py) ---------------------------------------------------------
+
+BOOTH: dict[str, dict[Lang, str]] = {
+    "help.booth": {
+        Z: "投票機觸控螢幕（kiosk），在實體裝置上執行；或以 --demo 在虛擬裝置上執行",
+        E: "the booth's touch screen (kiosk) on its devices, or --demo on virtual ones",
+    },
+    "help.booth.demo": {
+        Z: "本機示範：虛擬晶片卡與虛擬印表機",
+        E: "a local demo: virtual card and printer",
+    },
+    "help.booth.out": {
+        Z: "--demo：存放一切的資料夾（會先清空）",
+        E: "--demo: a folder for everything (wiped)",
+    },
+    "help.booth.booth_id": {
+        Z: "本投票機的代號（與選務資料包相同）",
+        E: "this booth's ID, as in the election package",
+    },
+    "help.booth.key": {
+        Z: "投票機的簽章金鑰檔（<投票機>.key.json）",
+        E: "the booth's signing key file (<booth>.key.json)",
+    },
+    "help.booth.tls_key": {
+        Z: "投票機的 TLS 金鑰（<投票機>.tls.key.pem）",
+        E: "the booth's TLS key (<booth>.tls.key.pem)",
+    },
+    "help.booth.package": {Z: "選務資料包資料夾", E: "the election package folder"},
+    "help.booth.authority": {
+        Z: "主管機關金鑰的指紋（唸讀核對的那一組）",
+        E: "the authority key's fingerprint (the one read aloud)",
+    },
+    "help.booth.pollbook": {
+        Z: "本投開票所選舉人名冊機的位址",
+        E: "the station poll book's address",
+    },
+    "help.booth.reader": {
+        Z: "讀卡機名稱（開頭即可，如 pcsc_scan 所列）",
+        E: "the card reader's name (a prefix, as pcsc_scan lists it)",
+    },
+    "help.booth.printer": {
+        Z: "收據印表機的序列埠裝置，例如 /dev/ttyUSB0",
+        E: "the receipt printer's serial device, e.g. /dev/ttyUSB0",
+    },
+    "help.booth.data": {
+        Z: "內部磁碟資料夾：選票儲存、事件紀錄、報表",
+        E: "the internal disk's folder: ballot store, event log, reports",
+    },
+    "help.booth.mirror": {
+        Z: "第二媒體（鏡像）的資料夾",
+        E: "the second medium's folder (the mirror)",
+    },
+    "help.booth.export_medium": {
+        Z: "關閉投票時寫出匯出檔的位置（可移除媒體）",
+        E: "where closing writes the export (removable medium)",
+    },
+    "help.booth.windowed": {
+        Z: "以視窗執行，而非全螢幕 kiosk",
+        E: "a window, not the full-screen kiosk",
+    },
+    "help.booth.quit_after_ready": {
+        Z: "視窗出現且讀到讀卡機中的卡片後即結束（檢查用）",
+        E: "exit once the window shows and the card in the reader is seen (checks)",
+    },
+    "help.booth.screenshot": {
+        Z: "搭配 --quit-after-ready：就緒時存下整個螢幕畫面（make screenshots，Xvfb）",
+        E: "with --quit-after-ready: save the whole screen once ready (make screenshots, Xvfb)",
+    },
+    "booth.missing_options": {
+        Z: "缺少參數 {listed}（見 refvote booth --help）",
+        E: "missing {listed} (see refvote booth --help)",
+    },
+    "booth.what.package": {Z: "選舉資料夾", E: "the election package folder"},
+    "booth.what.data": {Z: "內部資料夾", E: "the internal data folder"},
+    "booth.what.mirror": {Z: "鏡像媒體", E: "the mirror medium"},
+    "booth.what.medium": {Z: "匯出媒體", E: "the export medium"},
+    "booth.what.key": {Z: "投票機金鑰檔", E: "the booth's key file"},
+    "booth.what.tls_key": {Z: "投票機 TLS 金鑰檔", E: "the booth's TLS key file"},
+    "booth.no_folder": {
+        Z: "{what}不存在：{path}（請先掛載）",
+        E: "{what} not found: {path} (mount it first)",
+    },
+    "booth.no_file": {Z: "{what}不存在：{path}", E: "{what} not found: {path}"},
+    "booth.bad_address": {
+        Z: "選舉人名冊位址格式錯誤（應為 HOST:PORT）：{address}",
+        E: "the poll book address is not HOST:PORT: {address}",
+    },
+    "booth.no_printer": {
+        Z: "找不到印表機裝置 {device}：請檢查印表機電源與連接線",
+        E: "no printer device at {device}: check the printer's power and cable",
+    },
+    "booth.not_serial": {
+        Z: "{device} 不是序列埠裝置",
+        E: "{device} is not a serial device (a character device)",
+    },
+    "booth.no_reader": {
+        Z: "找不到讀卡機「{reader}」（目前有：{readers}）：請檢查 USB 線與 pcscd",
+        E: "no card reader named '{reader}' (readers: {readers}): check the USB cable and that pcscd runs",
+    },
+    "booth.readers_none": {Z: "無", E: "none"},
+    "booth.wrong_key": {
+        Z: "{path} 是投票機 {name} 的金鑰，不是 {booth}",
+        E: "{path} is the key of booth {name}, not {booth}",
+    },
+    "booth.no_speech": {
+        Z: "語音無法使用（espeak-ng）：投票機照常啟動，整備檢查的耳機測試會顯示失敗",
+        E: "speech is unavailable (espeak-ng): the booth starts, and the readiness check's headphone test will fail",
+    },
+    "booth.no_vpcd": {
+        Z: "無法使用虛擬讀卡機：需要 pcscd 與 vsmartcard-vpcd（以 root 執行 make apt）",
+        E: "the virtual card reader is unavailable: the demo needs pcscd and vsmartcard-vpcd (`make apt` as root installs them)",
+    },
+    "booth.demo.making": {
+        Z: "refvote booth --demo：建立一個投開票所的選舉（金鑰儀式、金鑰、晶片卡、選務資料包）",
+        E: "refvote booth --demo: making a one-station election (ceremony, keys, cards, package)",
+    },
+    "booth.demo.ready": {
+        Z: "  投票機 {booth} 已設定並開始投票（零報表已列印：{paper}/）\n"
+        "  主管機關指紋：{fingerprint}\n"
+        "  一張虛擬身分證已在 {reader} 中：其 PIN 碼為 {pin}\n"
+        "  工作人員 PIN 碼：主任管理員 {officer}，主任監察員 {supervisor}\n"
+        "  每一張紙本都以 PNG 存於 {paper}/\n"
+        "  結束：工作人員 Poll worker → PIN → 關閉投票機 Shut down",
+        E: "  booth {booth} configured and open (zero report printed: {paper}/)\n"
+        "  authority fingerprint: {fingerprint}\n"
+        "  a virtual eID card is waiting in {reader}: its PIN is {pin}\n"
+        "  poll-worker PINs: chief officer {officer}, chief supervisor {supervisor}\n"
+        "  every piece of paper is saved as PNG in {paper}/\n"
+        "  to stop: 工作人員 Poll worker → PIN → 關閉投票機 Shut down",
+    },
+    "booth.demo.next_card": {
+        Z: "refvote booth：下一位選舉人的晶片卡已放入讀卡機（{identifier}）",
+        E: "refvote booth: next voter's card in the reader ({identifier})",
+    },
+    "booth.demo.window_ready": {
+        Z: "refvote booth：就緒（視窗已顯示，已讀到卡片）",
+        E: "refvote booth: ready (window shown, card seen)",
+    },
+}
+CATALOG.update(BOOTH)
+
+
 def h(key: str) -> str:
     """A help line of the parser (`help.<key>`), in the current language."""
     return t(f"help.{key}")

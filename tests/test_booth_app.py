@@ -1,4 +1,4 @@
-"""`refvote booth`: the real app names what it lacks (zh-TW and en) before a window opens, and
+"""`refvote booth`: the real app names what it lacks (zh-TW or en) before a window opens, and
 `refvote booth --demo` starts headless (offscreen) with the card waiting and the zero report
 printed (pcscd and vpcd's virtual reader, under the machine-wide lock: one test only).
 """
@@ -18,7 +18,7 @@ from refvote.cmd_booth import DEMO_CARD_PIN, NextCard
 
 def test_booth_demo_starts_headless_with_the_card_waiting(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "REFVOTE_LANG": "en"}
     done = subprocess.run(
         [sys.executable, "-m", "refvote.cli", "booth", "--demo",  # kiosk: full screen
          "--quit-after-ready", "--out", str(out)],
@@ -34,8 +34,13 @@ def test_booth_demo_starts_headless_with_the_card_waiting(tmp_path: Path) -> Non
 
 
 def run_booth(capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    assert main(["booth", *args]) == 2
-    return capsys.readouterr().err
+    """The refusal in zh-TW, then in English (the command line's language: --lang)."""
+    assert main(["--lang", "zh-TW", "booth", *args]) == 2
+    zh = capsys.readouterr().err
+    assert main(["--lang", "en", "booth", *args]) == 2
+    en = capsys.readouterr().err
+    assert zh != en
+    return zh + en
 
 
 def test_real_booth_names_what_is_missing(

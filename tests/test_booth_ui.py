@@ -23,6 +23,7 @@ from ballots.ballot import Choice
 from booth.core.ballot import BallotState
 from booth.core.polls import PollsState
 from booth.core.session import SessionState
+from booth.ui.audio import Speaker
 from booth.ui.catalog import CATALOG, MAY_BE_EMPTY, Lang, MissingText, text
 from booth.ui.screens import ScreenId
 from booth.ui.theme import FAMILY, Contrast, TextSize, Theme, contrast_ratio, mm_to_px
@@ -89,9 +90,10 @@ def bench(election: Election, tmp_path: Path):  # type: ignore[no-untyped-def]
     b.stop()
 
 
-def window(qtbot, bench: Bench, opened: bool = True) -> BoothWindow:  # type: ignore[no-untyped-def]
+def window(qtbot, bench: Bench, opened: bool = True, speaker: Speaker | None = None) -> BoothWindow:  # type: ignore[no-untyped-def]
     booth = bench.opened() if opened else bench.start()
-    ui = BoothWindow(booth, UiSettings(bench.election.folder, bench.usb, tick_ms=24 * 3600 * 1000))
+    settings = UiSettings(bench.election.folder, bench.usb, tick_ms=24 * 3600 * 1000)
+    ui = BoothWindow(booth, settings, speaker)
     qtbot.addWidget(ui)
     ui.resize(W, H)
     ui.show()

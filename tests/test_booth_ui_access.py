@@ -84,6 +84,7 @@ class Recorder:
         self.folder = folder
         self.inner = EspeakSpeaker(NullPlayer())
         self.said: list[tuple[ScreenId | None, Utterance, Path]] = []
+        self.played: list[bytes] = []  # WAVs played as they are (the headphone test)
         self.ui: BoothWindow | None = None
 
     def speak(self, utterance: Utterance) -> None:
@@ -92,6 +93,12 @@ class Recorder:
         path.write_bytes(wav)
         on = self.ui.spec.screen if self.ui is not None and self.ui.spec is not None else None
         self.said.append((on, utterance, path))
+
+    def synthesize(self, utterance: Utterance) -> bytes:
+        return self.inner.synthesize(utterance)
+
+    def play(self, wav: bytes) -> None:
+        self.played.append(wav)
 
     def stop(self) -> None:
         pass
@@ -552,7 +559,9 @@ def test_access_screen_gives_way_to_a_refusal_before_any_session(qtbot, bench: B
     bench.slot.insert(bench.election, VOTERS[0])
     ui.card_inserted()  # the core refuses: polls are paused
     assert screen(ui) is ScreenId.FAULT and ui.access.screen is None
-    assert ui.fault_text is not None and ui.fault_text in shown_text(ui)
+    reason = text("session.refused.polls", Lang.ZH)  # the catalog's words, not the core's
+    assert ui.fault is not None and reason in shown_text(ui)
+    assert "paused" not in shown_text(ui)
 
 
 # Fault screens, read aloud ----------------------------------------------------------------

@@ -16,8 +16,8 @@ from tests.booth_core_helpers import VOTERS, WORKER_PINS, Bench
 from tests.test_booth_ui import H, W, bench, election, screen, tap, window, worker_login
 from tests.test_booth_ui_screenshots import shooter
 from tests.test_booth_ui_worker import (
-    KEYPAD_KEYS,
-    SWITCH_KEYS,
+    VOTER_KEYPAD,
+    VOTER_SWITCHES,
     RecordingSpeaker,
     cast_through_the_core,
     type_pin,
@@ -31,11 +31,7 @@ def test_worker_screenshots(qtbot, bench: Bench, tmp_path: Path) -> None:  # typ
     folder = Path(os.environ.get("REFVOTE_SCREENSHOTS", tmp_path))
     folder.mkdir(parents=True, exist_ok=True)
     bench.configured()
-    ui = window(qtbot, bench, opened=False)
-    ui.settings = type(ui.settings)(
-        ui.settings.package_folder, ui.settings.export_medium, ui.settings.tick_ms,
-        RecordingSpeaker(),
-    )  # fmt: skip
+    ui = window(qtbot, bench, opened=False, speaker=RecordingSpeaker())
     shoot = shooter(ui, folder)
     tap(qtbot, ui, "worker")
     type_pin(qtbot, ui, "worker", "000000")
@@ -50,10 +46,10 @@ def test_worker_screenshots(qtbot, bench: Bench, tmp_path: Path) -> None:  # typ
     shoot("worker-speaker")
     tap(qtbot, ui, "speaker-heard")
     tap(qtbot, ui, "ready-walk")
-    for _, key in (*KEYPAD_KEYS[:5], SWITCH_KEYS[0]):
+    for key in (*VOTER_KEYPAD[:5], VOTER_SWITCHES[0]):
         qtbot.keyClick(ui.focusWidget() or ui, key)
     shoot("worker-walk")
-    for _, key in (*KEYPAD_KEYS, *SWITCH_KEYS):
+    for key in (*VOTER_KEYPAD, *VOTER_SWITCHES):
         qtbot.keyClick(ui.focusWidget() or ui, key)
     tap(qtbot, ui, "walk-done")
     bench.slot.insert(bench.election, VOTERS[9])

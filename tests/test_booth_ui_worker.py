@@ -7,6 +7,7 @@ screen's language from the catalog.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -26,19 +27,31 @@ from booth.errors import (
     ConfigurationRefused,
     CopiesDisagree,
     ExportFailed,
+    NoSession,
     NothingToReprint,
     OpeningRefused,
     RecoveryRefused,
+    SessionRefused,
     TransitionRefused,
 )
 from booth.eventlog import EventCode, OpenRefusal, ReadinessItem, ReadinessResult, read_log
 from booth.readiness import Identity, ReaderState, ReadinessCheck, reader_state
 from booth.store import MIRROR_NAME
+from booth.ui.access import KEYPAD, SWITCHES
+from booth.ui.audio import (
+    RATES,
+    VOLUMES,
+    EspeakSpeaker,
+    NullPlayer,
+    SpeechFailed,
+    Utterance,
+    samples,
+)
 from booth.ui.catalog import Lang, text
 from booth.ui.screens import ScreenId, Texts
 from booth.ui.theme import TextSize, Theme
 from booth.ui.window import BoothWindow
-from booth.ui.worker_screens import KEYPAD_KEYS, SWITCH_KEYS, describe_error
+from booth.ui.worker_screens import KEYPAD_KEYS, SWITCH_KEYS, WALK, describe_error
 from hardware.errors import NoReader, PrintFailed
 from hardware.printer.job import PrinterProfile
 from tests.booth_core_helpers import CARD_PIN, VOTERS, WORKER_PINS, Bench, Election
@@ -61,12 +74,45 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 OFFICER, SUPERVISOR = WORKER_PINS
 
 
-class RecordingSpeaker:
-    def __init__(self) -> None:
-        self.said: list[tuple[str, Lang]] = []
+class RecordingPlayer:
+    """The headphones' player for the tests: keeps each WAV it is given, plays nothing."""
 
-    def say(self, phrase: str, lang: Lang) -> None:
-        self.said.append((phrase, lang))
+    def __init__(self) -> None:
+        self.wavs: list[bytes] = []
+
+    def play(self, wav: bytes) -> None:
+        self.wavs.append(wav)
+
+    def stop(self) -> None:
+        pass
+
+
+class RecordingSpeaker(EspeakSpeaker):
+    """The booth's speaker (espeak-ng for real) on a recording player."""
+
+    def __init__(self) -> None:
+        super().__init__(RecordingPlayer())
+
+    @property
+    def played(self) -> list[bytes]:
+        assert isinstance(self.player, RecordingPlayer)
+        return self.player.wavs
+
+
+# The keys a voter uses, written out here (booth/ui/access.py's docstring and docs/booth.md),
+# not taken from the code under test: the readiness walk must check these.
+VOTER_KEYPAD = (
+    Qt.Key.Key_Up,
+    Qt.Key.Key_Down,
+    Qt.Key.Key_Left,
+    Qt.Key.Key_Right,
+    Qt.Key.Key_Return,  # select
+    Qt.Key.Key_VolumeDown,
+    Qt.Key.Key_VolumeUp,
+    Qt.Key.Key_Asterisk,  # rate +
+    Qt.Key.Key_Slash,  # rate -
+)
+VOTER_SWITCHES = (Qt.Key.Key_Tab, Qt.Key.Key_Space)  # move, select
 
 
 def cast_through_the_core(bench: Bench, voter: str) -> None:
@@ -291,11 +337,8 @@ def press(qtbot, ui: BoothWindow, key: Qt.Key) -> None:  # type: ignore[no-untyp
 
 def test_readiness_check_logged_and_printed(qtbot, bench: Bench) -> None:  # type: ignore[no-untyped-def]
     bench.configured()
-    ui = window(qtbot, bench, opened=False)
     speaker = RecordingSpeaker()
-    ui.settings = type(ui.settings)(
-        ui.settings.package_folder, ui.settings.export_medium, ui.settings.tick_ms, speaker
-    )
+    ui = window(qtbot, bench, opened=False, speaker=speaker)
     ui.booth = bench.booth  # type: ignore[assignment]
     virtual = bench.virtual
     assert virtual is not None
@@ -317,27 +360,37 @@ def test_readiness_check_logged_and_printed(qtbot, bench: Bench) -> None:  # typ
     bench.slot.pull()
     tap(qtbot, ui, "ready-speaker")
     assert screen(ui) is ScreenId.WORKER_SPEAKER
-    assert speaker.said == [
-        (text("readiness.speaker.phrase", Lang.ZH), Lang.ZH),
-        (text("readiness.speaker.phrase", Lang.EN), Lang.EN),
+    # The phrase in both languages, through the voter's speaker and player, as one sound.
+    assert text("worker.err.speaker", Lang.ZH) not in shown_text(ui)
+    assert len(speaker.played) == 1
+    fresh = EspeakSpeaker(NullPlayer())
+    alone = [
+        fresh.synthesize(
+            Utterance(text("readiness.speaker.phrase", lang), lang, VOLUMES[2], RATES[2])
+        )
+        for lang in (Lang.ZH, Lang.EN)
     ]
+    played = samples(speaker.played[0])
+    assert len(played) == sum(len(samples(w)) for w in alone)  # both phrases, nothing else
+    assert max(abs(x) for x in played) > 2000  # not silence
     tap(qtbot, ui, "speaker-heard")
-    # The walk: every keypad key but one, and both switches.
+    # The walk: the voter's keypad keys but rate -, and Return for a switch (it is the
+    # keypad's select: the switch select is Space).
     tap(qtbot, ui, "ready-walk")
     assert screen(ui) is ScreenId.WORKER_WALK
-    for _, key in KEYPAD_KEYS[:-1]:
-        press(qtbot, ui, key)
-    for _, key in SWITCH_KEYS:
+    for key in (*VOTER_KEYPAD[:-1], Qt.Key.Key_Tab, Qt.Key.Key_Return):
         press(qtbot, ui, key)
     assert screen(ui) is ScreenId.WORKER_WALK  # no key acted on anything
     assert "○" + text("walk.keypad.rate-down", Lang.ZH) in shown_text(ui)
+    assert "○" + text("switch.select", Lang.ZH) in shown_text(ui)
+    assert "✓" + text("switch.move", Lang.ZH) in shown_text(ui)
     tap(qtbot, ui, "walk-done")
     check = ui.readiness
     assert check is not None
     assert check.results[ReadinessItem.KEYPAD] is ReadinessResult.FAILED
-    assert check.results[ReadinessItem.SWITCHES] is ReadinessResult.PASSED
+    assert check.results[ReadinessItem.SWITCHES] is ReadinessResult.FAILED
     tap(qtbot, ui, "ready-walk")
-    for _, key in (*KEYPAD_KEYS, *SWITCH_KEYS):
+    for key in (*VOTER_KEYPAD, *VOTER_SWITCHES):
         press(qtbot, ui, key)
     tap(qtbot, ui, "walk-done")
     assert check.all_passed
@@ -353,7 +406,7 @@ def test_readiness_check_logged_and_printed(qtbot, bench: Bench) -> None:  # typ
         (ReadinessItem.CARD_READER, ReadinessResult.PASSED),
         (ReadinessItem.SPEAKER, ReadinessResult.PASSED),
         (ReadinessItem.KEYPAD, ReadinessResult.FAILED),
-        (ReadinessItem.SWITCHES, ReadinessResult.PASSED),
+        (ReadinessItem.SWITCHES, ReadinessResult.FAILED),
         (ReadinessItem.KEYPAD, ReadinessResult.PASSED),
         (ReadinessItem.SWITCHES, ReadinessResult.PASSED),
         (None, None),
@@ -364,14 +417,38 @@ def test_readiness_check_logged_and_printed(qtbot, bench: Bench) -> None:  # typ
     assert sum(e.code is EventCode.READINESS_CHECKED for e in logged) == 8
 
 
-def test_readiness_without_a_speaker_and_after_opening(qtbot, bench: Bench) -> None:  # type: ignore[no-untyped-def]
+def test_walk_checks_the_voters_keys() -> None:
+    """The walk's keys are the voter screens' keys, no more, no fewer: nine keypad
+    functions and two switches, each reached by every code the voter screens read."""
+    assert set(WALK) == set(KEYPAD) | set(SWITCHES)
+    assert len(KEYPAD_KEYS) == len(VOTER_KEYPAD) and len(SWITCH_KEYS) == 2
+    assert {WALK[k][1] for k in VOTER_KEYPAD} == set(KEYPAD_KEYS)
+    assert [WALK[k] for k in VOTER_SWITCHES] == [("switch", k) for k in SWITCH_KEYS]
+
+
+class BrokenSpeaker(RecordingSpeaker):
+    """espeak-ng gone after the booth started (removed, or its voice data damaged)."""
+
+    def __init__(self) -> None:
+        super().__init__()  # espeak-ng worked when the booth started
+        self.broken = True
+
+    def synthesize(self, u: Utterance, wanted: Callable[[], bool] = lambda: True) -> bytes:
+        if getattr(self, "broken", False):
+            raise SpeechFailed("espeak-ng failed (exit 1)")
+        return super().synthesize(u, wanted)
+
+
+def test_readiness_with_a_broken_speaker_and_after_opening(qtbot, bench: Bench) -> None:  # type: ignore[no-untyped-def]
     bench.configured()
-    ui = window(qtbot, bench, opened=False)
+    speaker = BrokenSpeaker()
+    ui = window(qtbot, bench, opened=False, speaker=speaker)
     ui.booth = bench.booth  # type: ignore[assignment]
     worker_login(qtbot, ui)
     tap(qtbot, ui, "worker-readiness")
     tap(qtbot, ui, "ready-speaker")
-    assert text("worker.err.speaker", Lang.ZH) in shown_text(ui)  # no audio device configured
+    assert text("worker.err.speaker", Lang.ZH) in shown_text(ui)  # the failure, in words
+    assert speaker.played == []
     tap(qtbot, ui, "speaker-silent")
     assert ui.readiness is not None
     assert ui.readiness.results[ReadinessItem.SPEAKER] is ReadinessResult.FAILED
@@ -484,6 +561,12 @@ ERRORS = [
     (ExportFailed("x"), "worker.err.export", {}),
     (NoReader("x"), "worker.err.no_reader", {}),
     *[(refused_opening(r), f"worker.err.open.{r.value}", {}) for r in OpenRefusal],
+    (SessionRefused("english message", NoSession.PRINTER), "worker.err.printer_not_ready", {}),
+    *[
+        (SessionRefused("english message", r), f"session.refused.{r.value}", {})
+        for r in NoSession
+        if r is not NoSession.PRINTER
+    ],
 ]
 
 

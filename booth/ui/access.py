@@ -127,7 +127,7 @@ CALIBRATION = Transitions[Calibration](
     },
 )
 _WAITING = {Calibration.WAIT_MOVE: Key.MOVE, Calibration.WAIT_SELECT: Key.SWITCH_SELECT}
-_SWITCH_WORD = {Key.MOVE: "switch.move", Key.SWITCH_SELECT: "switch.select"}
+SWITCH_WORD = {Key.MOVE: "switch.move", Key.SWITCH_SELECT: "switch.select"}
 
 
 def _sayable(value: str) -> bool:
@@ -206,10 +206,18 @@ class VoterAccess(QObject):
                 self.speaker.stop()
         self.window.refresh()
 
+    def voice(self) -> Speaker:
+        """The booth's one speaker: the one the window was given, else espeak-ng on the
+        default player, made the first time it is needed (raises SpeechFailed if it cannot
+        speak). The audio ballot and the poll workers' headphone test both use it."""
+        if self.speaker is None:
+            self.speaker = EspeakSpeaker()
+        return self.speaker
+
     def set_audio(self, on: bool) -> None:
-        if on and self.speaker is None:
+        if on:
             try:
-                self.speaker = EspeakSpeaker()
+                self.voice()
             except SpeechFailed:
                 self.unavailable = True
                 on = False
@@ -246,7 +254,7 @@ class VoterAccess(QObject):
         if self.screen is None:
             return None
         now = None if view is None else (view.state, view.warning)
-        if now != self._opened_on or self.window.fault_text is not None:
+        if now != self._opened_on or self.window.fault is not None:
             self.screen = None
             return None
         if self.screen is ScreenId.CALIBRATE:
@@ -357,8 +365,8 @@ class VoterAccess(QObject):
         else:
             self.calibration_notice = "calibrate.wrong"
             self.calibration_values = {
-                "got": t(_SWITCH_WORD[key]),
-                "want": t(_SWITCH_WORD[want]),
+                "got": t(SWITCH_WORD[key]),
+                "want": t(SWITCH_WORD[want]),
             }
         self.window.refresh()
 

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from booth.booth import Booth
+from booth.ui.audio import Speaker
 from booth.ui.screens import ScreenId, Spec
 from booth.ui.window import BoothWindow, UiSettings
 
@@ -47,18 +48,20 @@ def run_window(
     options: AppOptions,
     on_ready: Callable[[], None] | None = None,
     after_session: Callable[[BoothWindow], None] | None = None,
+    speaker: Speaker | None = None,
 ) -> int:
     """Show the booth and run until shut down (0), or until ready (`quit_after_ready`: 0 if
     the window showed and the card was seen, 1 if not within READY_TIMEOUT_MS).
 
     `reader` is a `hardware.idcard.reader.PcscReader` (None: no card events, as in tests).
     `after_session` is called, deferred, on the welcome screen after a session ended (the
-    demo uses it to put the next voter's virtual card in)."""
+    demo uses it to put the next voter's virtual card in). `speaker` is the booth's one speaker
+    (None: espeak-ng on the default player, made when first needed)."""
     from hardware.idcard.reader import CardEvents
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
-    ui = BoothWindow(booth, settings)
+    ui = BoothWindow(booth, settings, speaker)
     result = {"code": 0}
     card = _CardSignal()
     card.changed.connect(lambda present: ui.card_inserted() if present else ui.card_removed())

@@ -9,6 +9,11 @@ The WAV is handed to a `Player`: `AplayPlayer` pipes it to ALSA's aplay on the
 headphones (the kiosk image installs alsa-utils); without aplay, `NullPlayer` plays nothing
 and the readiness check's headphone test is what catches it.
 
+This is the booth's one speaker: the voter's audio ballot (booth/ui/access.py) calls `speak`;
+the poll workers' headphone test (booth/ui/worker_screens.py) calls `synthesize` on the
+caller's thread (a failure is shown to the worker at once, worded from the catalog) and
+`play` (the same player the voter will hear).
+
 Text in one language is spoken with that language's voice; a run of Chinese characters in
 English text (an official question, 同意 on an English button) is spoken with the Mandarin
 voice, so an English voter hears the official wording as it is written.
@@ -65,10 +70,15 @@ class Player(Protocol):
 
 
 class Speaker(Protocol):
-    """`speak` returns at once (the sound follows); a newer `speak` or `stop` ends the older
-    utterance, playing or still being synthesized."""
+    """`speak` returns at once (the sound follows); a newer `speak`, `play` or `stop` ends
+    the older utterance, playing or still being synthesized. `synthesize` returns the WAV or
+    raises SpeechFailed; `play` plays a WAV already made."""
 
     def speak(self, utterance: Utterance) -> None: ...
+
+    def synthesize(self, utterance: Utterance) -> bytes: ...
+
+    def play(self, wav: bytes) -> None: ...
 
     def stop(self) -> None: ...
 
@@ -168,6 +178,30 @@ def _pcm(wav: bytes) -> tuple[tuple[int, int, int], bytes]:
         return params, r.readframes(2**31 - 1)
 
 
+def _wav(params: tuple[int, int, int], pcm: bytes) -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(params[0])
+        w.setsampwidth(params[1])
+        w.setframerate(params[2])
+        w.writeframes(pcm)
+    return out.getvalue()
+
+
+def joined(wavs: list[bytes]) -> bytes:
+    """WAVs of one format (espeak-ng's) one after the other, as one WAV: played as one, the
+    second is not cut off by the first's end."""
+    if not wavs:
+        raise SpeechFailed("nothing to say")
+    params, pcm = _pcm(wavs[0])
+    for wav in wavs[1:]:
+        p, more = _pcm(wav)
+        if p != params:
+            raise SpeechFailed(f"WAV formats differ: {p} and {params}")
+        pcm += more
+    return _wav(params, pcm)
+
+
 def samples(wav: bytes) -> list[int]:
     """A WAV's 16-bit mono samples (for the loudness checks)."""
     _params, pcm = _pcm(wav)
@@ -223,13 +257,18 @@ class EspeakSpeaker:
             pcm += frames
         if params is None:
             raise SpeechFailed("nothing to say")
-        out = io.BytesIO()
-        with wave.open(out, "wb") as w:
-            w.setnchannels(params[0])
-            w.setsampwidth(params[1])
-            w.setframerate(params[2])
-            w.writeframes(bytes(pcm))
-        return out.getvalue()
+        return _wav(params, bytes(pcm))
+
+    def play(self, wav: bytes) -> None:
+        """Play a WAV already synthesized (the readiness check's phrase), ending whatever
+        utterance was playing or being synthesized."""
+        with self._lock:
+            self._generation += 1
+            self.player.stop()
+            try:
+                self.player.play(wav)
+            except OSError as exc:
+                raise SpeechFailed(f"the headphones' player did not run: {exc}") from None
 
     def speak(self, u: Utterance) -> None:
         """Synthesize and play off the screen's thread (a long English screen takes espeak-ng
@@ -253,7 +292,10 @@ class EspeakSpeaker:
             return
         with self._lock:
             if generation == self._generation:
-                self.player.play(wav)
+                try:
+                    self.player.play(wav)
+                except OSError as exc:
+                    self.failure = SpeechFailed(f"the headphones' player did not run: {exc}")
 
     def stop(self) -> None:
         with self._lock:

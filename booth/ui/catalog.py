@@ -609,8 +609,6 @@ CATALOG: dict[str, dict[Lang, str]] = {
     "walk.keypad.volume-down": {Z: "音量−", E: "volume−"},
     "walk.keypad.rate-up": {Z: "語速+", E: "rate+"},
     "walk.keypad.rate-down": {Z: "語速−", E: "rate−"},
-    "walk.switch.move": {Z: "移動", E: "move"},
-    "walk.switch.select": {Z: "選擇", E: "select"},
     "walk.done": {Z: "完成", E: "Done"},
     "worker.readiness.printed.title": {Z: "整備檢查通過", E: "Readiness check passed"},
     "worker.readiness.printed.body": {
@@ -719,6 +717,30 @@ CATALOG: dict[str, dict[Lang, str]] = {
         Z: "匯出檔無法寫入或讀回不符：請換一個儲存媒體，再選「再寫一份匯出檔」",
         E: "The export could not be written and read back: insert another medium and "
         "choose Write another copy of the export",
+    },
+    "session.refused.polls": {
+        Z: "投票目前沒有開放（尚未開始、暫停中或已結束）",
+        E: "voting is not open at this booth now (not yet, paused, or closed)",
+    },
+    "session.refused.storage": {
+        Z: "投票機的儲存媒體需要工作人員處理",
+        E: "the booth's storage needs a poll worker",
+    },
+    "session.refused.printer": {
+        Z: "印表機需要工作人員處理",
+        E: "the printer needs a poll worker",
+    },
+    "session.refused.busy": {
+        Z: "另一位選舉人正在使用投票機",
+        E: "another voter's session is still in progress",
+    },
+    "session.refused.poll-book": {
+        Z: "無法連線到選舉人名冊",
+        E: "the poll book cannot be reached",
+    },
+    "session.refused.no-session": {
+        Z: "還沒有開始投票：請先插入身分證",
+        E: "no session has started: insert your ID card first",
     },
     "worker.err.printer_not_ready": {
         Z: "印表機仍未就緒，或作廢單沒有印出：請檢查紙捲、上蓋與連接線後再試",

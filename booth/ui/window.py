@@ -34,9 +34,8 @@ from booth.ui.access import VoterAccess
 from booth.ui.audio import Speaker
 from booth.ui.catalog import Lang
 from booth.ui.screens import Button, Entry, Label, Row, ScreenId, Spec, Texts
-from booth.ui.speaker import Speaker as HeadphoneSpeaker
 from booth.ui.theme import FAMILY, Contrast, TextSize, Theme
-from booth.ui.worker_screens import WorkerScreens, error_value, rendered
+from booth.ui.worker_screens import Worded, WorkerScreens, error_value, rendered
 from hardware.errors import HardwareError
 
 PIN_MAX = 12
@@ -68,7 +67,6 @@ class UiSettings:
     package_folder: Path  # where the election package medium is mounted
     export_medium: Path  # where closing writes the export
     tick_ms: int = 1000  # how often the session clock is checked
-    speaker: Speaker | None = None  # the headphones (None: no audio device configured)
 
 
 @dataclass(frozen=True)
@@ -82,7 +80,10 @@ class WorkerResult:
 
 
 class BoothWindow(WorkerScreens, QWidget):
-    """One window, one booth. `card_inserted`/`card_removed` are the reader's events."""
+    """One window, one booth. `card_inserted`/`card_removed` are the reader's events.
+    `speaker` is the booth's one speaker (booth/ui/audio.py), for the audio ballot and the
+    readiness check's headphone test; None: espeak-ng on the default player, made when first
+    needed."""
 
     rendered = Signal(object)  # the Spec just drawn
     booth_stopped = Signal()  # a poll worker shut the booth down: the app may quit
@@ -103,7 +104,9 @@ class BoothWindow(WorkerScreens, QWidget):
         self.printing = False
         self.challenges_seen = 0
         self.dismissed: object = None  # the ended session the voter already left
-        self.fault_text: str | None = None  # a refusal raised by the core before a session
+        # A refusal raised by the core before a session, worded when drawn (the language of
+        # the moment, from the catalog: never the core's English).
+        self.fault: Worded | None = None
         self.spec: Spec | None = None
         self.setWindowTitle("refvote")
         self.setObjectName("booth-window")
@@ -126,7 +129,7 @@ class BoothWindow(WorkerScreens, QWidget):
         view = self.booth.view()
         if view is not None and view.state.ended and self.booth.session is not self.dismissed:
             self._leave_ended()  # the last voter walked away without pressing Done
-        self.fault_text = None
+        self.fault = None
         self._call(self.booth.card_inserted)
 
     def card_removed(self) -> None:
@@ -153,7 +156,7 @@ class BoothWindow(WorkerScreens, QWidget):
         except ChallengeLimit:
             pass  # the view says a poll worker is called; the voter may still cast
         except (BoothError, HardwareError) as exc:
-            self.fault_text = str(exc)
+            self.fault = error_value(exc)
         self.refresh()
 
     def _digit(self, target: bytearray) -> Callable[[str], Callable[[], None]]:
@@ -239,7 +242,7 @@ class BoothWindow(WorkerScreens, QWidget):
     def _leave_ended(self) -> None:
         """The voter left an ended session: every setting goes back to its default."""
         self.dismissed = self.booth.session
-        self.fault_text = None
+        self.fault = None
         self.lang, self.theme = Lang.ZH, Theme()
         self.access.reset()
         self.question_index = self.page = self.challenges_seen = 0
@@ -290,7 +293,7 @@ class BoothWindow(WorkerScreens, QWidget):
         self.worker_result = None
         self.worker_notice = None
         self.readiness = None
-        self.fault_text = None
+        self.fault = None
         self.refresh()
 
     def _worker(self, action: Callable[[str], WorkerResult]) -> Callable[[], None]:
@@ -357,12 +360,12 @@ class BoothWindow(WorkerScreens, QWidget):
         if access is not None:
             return access
         worker = Button(t("worker.enter"), t("worker.enter.name"), self.open_worker, "worker")
-        if self.fault_text is not None and (view is None or session is self.dismissed):
+        if self.fault is not None and (view is None or session is self.dismissed):
             return screens.message(
                 ScreenId.FAULT,
                 t,
                 t("fault.title"),
-                t("fault.session_refused", reason=self.fault_text),
+                t("fault.session_refused", reason=self.fault(t)),
                 (Button(t("done"), t("done.name"), self._done, "done"), worker),
             )
         if view is None or session is self.dismissed:

@@ -34,6 +34,7 @@ from booth.errors import (
     ClosingRefused,
     ConfigurationRefused,
     ExportFailed,
+    NoSession,
     NothingToReprint,
     OpeningRefused,
     RecoveryRefused,
@@ -44,9 +45,10 @@ from booth.errors import (
 from booth.eventlog import OpenRefusal, ReadinessItem, ReadinessResult
 from booth.readiness import ReadinessCheck, reader_state
 from booth.store import Side
+from booth.ui.access import KEYPAD, SWITCH_WORD, SWITCHES, Key
+from booth.ui.audio import DEFAULT_STEP, RATES, VOLUMES, SpeechFailed, Utterance, joined
 from booth.ui.catalog import Lang, has, text
 from booth.ui.screens import Block, Button, Label, Row, ScreenId, Spec, Texts, pin_pad
-from booth.ui.speaker import NoSpeaker, Speaker, SpeakerError
 from hardware.errors import HardwareError, MediaError, NoReader, PrintFailed
 
 if TYPE_CHECKING:
@@ -54,36 +56,32 @@ if TYPE_CHECKING:
 
 TAIWAN = datetime.timezone(datetime.timedelta(hours=8))
 
-# The keys the readiness walk expects: the tactile keypad's nine and the two switches. The
-# mapping from device to key code is the deployment's (a keypad or switch interface is set to
-# send these); the voter screens read the same keys.
-KEYPAD_KEYS: tuple[tuple[str, Qt.Key], ...] = (
-    ("up", Qt.Key.Key_Up),
-    ("down", Qt.Key.Key_Down),
-    ("left", Qt.Key.Key_Left),
-    ("right", Qt.Key.Key_Right),
-    ("select", Qt.Key.Key_Select),
-    ("volume-up", Qt.Key.Key_VolumeUp),
-    ("volume-down", Qt.Key.Key_VolumeDown),
-    ("rate-up", Qt.Key.Key_Plus),
-    ("rate-down", Qt.Key.Key_Minus),
-)
-SWITCH_KEYS: tuple[tuple[str, Qt.Key], ...] = (
-    ("move", Qt.Key.Key_Space),
-    ("select", Qt.Key.Key_Return),
-)
-WALK: dict[Qt.Key, tuple[str, str]] = {
-    **{key: ("keypad", name) for name, key in KEYPAD_KEYS},
-    **{key: ("switch", name) for name, key in SWITCH_KEYS},
+# The keys the readiness walk expects: exactly the voter's (booth/ui/access.py's KEYPAD and
+# SWITCHES), so the walk proves the keys the voter will use. Each function of the keypad (up,
+# down, ..., rate+) and each switch is seen once any key code the voter screens read for it
+# arrives (up: the arrow or numpad 8). The mapping from device to key code is the
+# deployment's (a keypad or switch interface is set to send these).
+KEYPAD_KEYS: tuple[Key, ...] = tuple(dict.fromkeys(KEYPAD.values()))
+SWITCH_KEYS: tuple[Key, ...] = tuple(dict.fromkeys(SWITCHES.values()))
+WALK: dict[int, tuple[str, Key]] = {
+    **{code: ("keypad", key) for code, key in KEYPAD.items()},
+    **{code: ("switch", key) for code, key in SWITCHES.items()},
 }
+
+
+def walk_word(key: Key) -> str:
+    """The catalog key naming a key on the walk screen (a switch: the voter's own word)."""
+    return SWITCH_WORD[key] if key in SWITCH_WORD else f"walk.keypad.{key.value}"
+
 
 # Two-person actions: which, and what it needs.
 TWO_PERSON = ("reset", "recover-store", "recover-mirror")
 
 
 def describe_error(t: Texts, exc: Exception) -> str:
-    """The core's error as the poll worker reads it: its type picks a catalog key (the core
-    never translates); values are data from the error (tries left, a time, a state)."""
+    """The core's error as the poll worker or the voter reads it: its type (and reason) picks
+    a catalog key (the core never translates); values are data from the error (tries left, a
+    time, a state). The voter's fault screen uses it too (`fault.session_refused`)."""
     match exc:
         case WrongPin():
             return t("worker.err.pin_wrong", n=exc.tries_left)
@@ -119,8 +117,10 @@ def describe_error(t: Texts, exc: Exception) -> str:
             return t("worker.err.storage")
         case ExportFailed():
             return t("worker.err.export")
-        case SessionRefused():
+        case SessionRefused() if exc.reason is NoSession.PRINTER:
             return t("worker.err.printer_not_ready")
+        case SessionRefused():
+            return t(f"session.refused.{exc.reason.value}")
         case PrintFailed():
             key = f"printer.{exc.state}"
             return t("worker.err.print_failed", state=t(key) if has(key) else exc.state)
@@ -128,7 +128,7 @@ def describe_error(t: Texts, exc: Exception) -> str:
             return t("worker.err.medium")
         case NoReader():
             return t("worker.err.no_reader")
-        case SpeakerError():
+        case SpeechFailed():
             return t("worker.err.speaker")
         case HardwareError():
             return t("worker.err.device")
@@ -155,15 +155,11 @@ class WorkerScreens:
         self.second_pin = bytearray()  # the chief supervisor's
         self.two_person: str | None = None  # which two-person action is being authorised
         self.readiness: ReadinessCheck | None = None
-        self.walk_seen: set[tuple[str, str]] = set()
+        self.walk_seen: set[tuple[str, Key]] = set()
         self.worker_notice: Worded | None = None  # a refusal shown on the worker PIN screen
         self.stopped = False  # the booth software was shut down
         self.kiosk = False
         self.may_close = False  # kiosk: the window closes only after a shut down
-
-    @property
-    def speaker(self: BoothWindow) -> Speaker:
-        return self.settings.speaker or NoSpeaker()
 
     # The PIN, checked before the menu -------------------------------------------------------
 
@@ -304,11 +300,25 @@ class WorkerScreens:
         return act
 
     def _speak_test(self: BoothWindow) -> None:
+        """The phrase in both languages, synthesized here (a failure is shown at once) and
+        played through the voter's speaker and player, at the voter's default volume and
+        rate."""
         self.worker_notice = None
         try:
-            for lang in Lang:
-                self.speaker.say(text("readiness.speaker.phrase", lang), lang)
-        except SpeakerError as exc:
+            speaker = self.access.voice()
+            wavs = [
+                speaker.synthesize(
+                    Utterance(
+                        text("readiness.speaker.phrase", lang),
+                        lang,
+                        VOLUMES[DEFAULT_STEP],
+                        RATES[DEFAULT_STEP],
+                    )
+                )
+                for lang in Lang
+            ]
+            speaker.play(joined(wavs))
+        except SpeechFailed as exc:
             self.worker_notice = error_value(exc)
         self.worker_screen = ScreenId.WORKER_SPEAKER
         self.refresh()
@@ -330,15 +340,15 @@ class WorkerScreens:
 
     def walk_key(self: BoothWindow, key: int) -> None:
         """A key press during the walk: marked seen if it is one of the walk's keys."""
-        seen = WALK.get(Qt.Key(key))
+        seen = WALK.get(key)
         if seen is not None and seen not in self.walk_seen:
             self.walk_seen.add(seen)
             self.refresh()
 
     def _walk_done(self: BoothWindow) -> None:
         assert self.readiness is not None
-        keypad = all(("keypad", n) in self.walk_seen for n, _ in KEYPAD_KEYS)
-        switches = all(("switch", n) in self.walk_seen for n, _ in SWITCH_KEYS)
+        keypad = all(("keypad", k) in self.walk_seen for k in KEYPAD_KEYS)
+        switches = all(("switch", k) in self.walk_seen for k in SWITCH_KEYS)
         self.readiness.observed(ReadinessItem.KEYPAD, keypad)
         self.readiness.observed(ReadinessItem.SWITCHES, switches)
         self.worker_screen = ScreenId.WORKER_READINESS
@@ -498,19 +508,19 @@ class WorkerScreens:
                 for group, keys in (("keypad", KEYPAD_KEYS), ("switch", SWITCH_KEYS)):
                     marks = [
                         t(
-                            "walk.seen" if (group, n) in self.walk_seen else "walk.not_seen",
-                            name=t(f"walk.{group}.{n}"),
+                            "walk.seen" if (group, k) in self.walk_seen else "walk.not_seen",
+                            name=t(walk_word(k)),
                         )
-                        for n, _ in keys
+                        for k in keys
                     ]
                     lines.append(Label(t(f"walk.{group}") + "　" + "　".join(marks)))
-                done = Button(t("walk.done"), t("walk.done"), self._walk_done, "walk-done")
+                finish = Button(t("walk.done"), t("walk.done"), self._walk_done, "walk-done")
                 spec = _spec(
                     ScreenId.WORKER_WALK,
                     t("walk.title"),
                     Label(t("walk.body")),
                     *lines,
-                    Row((done,)),
+                    Row((finish,)),
                 )
                 return Spec(spec.screen, spec.title, spec.blocks, voter=False, focus_first=False)
             case ScreenId.WORKER_SHUTDOWN:
@@ -577,6 +587,7 @@ __all__ = [
     "KEYPAD_KEYS",
     "SWITCH_KEYS",
     "TWO_PERSON",
+    "WALK",
     "ReadinessResult",
     "WorkerScreens",
     "describe_error",
