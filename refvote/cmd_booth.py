@@ -62,6 +62,7 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--data", help=h("booth.data"))
     p.add_argument("--mirror", help=h("booth.mirror"))
     p.add_argument("--export-medium", help=h("booth.export_medium"))
+    p.add_argument("--shuffle-pin-pad", action="store_true", help=h("booth.shuffle_pin_pad"))
     p.add_argument("--windowed", action="store_true", help=h("booth.windowed"))
     p.add_argument("--quit-after-ready", action="store_true", help=h("booth.quit_after_ready"))
     p.add_argument("--screenshot", metavar="PNG", help=h("booth.screenshot"))
@@ -186,7 +187,7 @@ def _real(args: argparse.Namespace) -> int:
         )
     )
     try:
-        settings = UiSettings(package, medium)
+        settings = UiSettings(package, medium, shuffle_pin_pad=args.shuffle_pin_pad)
         options = AppOptions(kiosk=not args.windowed, quit_after_ready=args.quit_after_ready)
         return run_window(booth, settings, reader, options, speaker=_speaker())
     finally:
@@ -361,7 +362,7 @@ def _demo(args: argparse.Namespace) -> int:
             supervisor=e.supervisor_pin,
         )
         sys.stdout.flush()
-        settings = UiSettings(e.folder, out / "media")
+        settings = UiSettings(e.folder, out / "media", shuffle_pin_pad=args.shuffle_pin_pad)
         options = AppOptions(
             kiosk=not args.windowed,
             quit_after_ready=args.quit_after_ready,

@@ -1480,6 +1480,10 @@ BOOTH: dict[str, dict[Lang, str]] = {
         Z: "關閉投票時寫出匯出檔的位置（可移除媒體）",
         E: "where closing writes the export (removable medium)",
     },
+    "help.booth.shuffle_pin_pad": {
+        Z: "選舉人之密碼鍵盤每位選舉人重新隨機排列數字（預設為固定順序）",
+        E: "the voter's PIN pad in a new random digit order for each voter (default: fixed order)",
+    },
     "help.booth.windowed": {
         Z: "以視窗執行，而非全螢幕 kiosk",
         E: "a window, not the full-screen kiosk",

@@ -8,6 +8,7 @@ poll-worker screen is open. A tap acts on release inside its target (QPushButton
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,7 @@ class UiSettings:
     package_folder: Path  # where the election package medium is mounted
     export_medium: Path  # where closing writes the export
     tick_ms: int = 1000  # how often the session clock is checked
+    shuffle_pin_pad: bool = False  # the voter's PIN pad in a new random order for each voter
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class BoothWindow(WorkerScreens, QWidget):
         self.page = 0  # which page of a screen with a More button
         self._page_key: object = None
         self.pin = bytearray()
+        self.pin_order = screens.FIXED_PIN_ORDER  # the voter pad's digit places
         self.worker_pin = bytearray()
         self.worker_screen: ScreenId | None = None
         self.worker_result: WorkerResult | None = None
@@ -130,6 +133,7 @@ class BoothWindow(WorkerScreens, QWidget):
         if view is not None and view.state.ended and self.booth.session is not self.dismissed:
             self._leave_ended()  # the last voter walked away without pressing Done
         self.fault = None
+        self.pin_order = self._draw_pin_order()  # one order per voter: it stays while they type
         self._call(self.booth.card_inserted)
 
     def card_removed(self) -> None:
@@ -182,6 +186,7 @@ class BoothWindow(WorkerScreens, QWidget):
         pin = self.pin.decode()
         self.pin[:] = bytes(len(self.pin))
         self.pin.clear()
+        self.pin_order = screens.FIXED_PIN_ORDER
         self._call(lambda: self.booth.enter_pin(pin))
 
     def _choose(self, choice: Choice | None) -> Callable[[], None]:
@@ -238,6 +243,11 @@ class BoothWindow(WorkerScreens, QWidget):
         self.challenges_seen = 0 if view is None else view.challenges
         self.question_index = 0
         self.refresh()
+
+    def _draw_pin_order(self) -> str:
+        if not self.settings.shuffle_pin_pad:
+            return screens.FIXED_PIN_ORDER
+        return "".join(secrets.SystemRandom().sample(screens.FIXED_PIN_ORDER, 10))
 
     def _leave_ended(self) -> None:
         """The voter left an ended session: every setting goes back to its default."""
@@ -492,7 +502,14 @@ class BoothWindow(WorkerScreens, QWidget):
             blocks.append(Label(t("pin.tries", n=tries_left), "notice"))
         blocks.append(Label("● " * len(self.pin) or " ", "code"))
         blocks.append(
-            screens.pin_pad(t, "pin", self._digit(self.pin), self._erase(self.pin), self._send_pin)
+            screens.pin_pad(
+                t,
+                "pin",
+                self._digit(self.pin),
+                self._erase(self.pin),
+                self._send_pin,
+                self.pin_order,
+            )
         )
         return Spec(ScreenId.PIN, t("pin.title"), tuple(blocks))
 
