@@ -8,14 +8,19 @@
 #               into benchmarks/results.md (long: tens of minutes on 2 cores)
 #   make lint   ruff, and mypy --strict on crypto/ and ballots/
 #   make fuzz   the fuzzers of outside input, long (FUZZ_EXAMPLES per property, default 5000)
-#   make chaos  tally commands killed with SIGKILL at random calls, N rounds (default 200)
+#   make chaos  crash and fault injection, N rounds each (default 200, SEED 1): tally commands
+#               killed or failed at random calls; the booth and the poll book killed at seeded
+#               write points, storage faults injected, every restart checked; trustee step
+#               and decrypt killed at random calls (TRUSTEE_N rounds, default 30)
+#   make screenshots  every booth screen offscreen (zh-TW, en; normal, largest text, white on
+#               black) to docs/screenshots, a contact sheet, and the real kiosk window under Xvfb
 
 PYTHON     ?= python3
 VENV       := .venv
 EG_VENV    := .venv-eg
 STAMPS     := .stamps
 APT_PKGS   := pcscd vsmartcard-vpcd libpcsclite-dev fonts-noto-cjk fonts-arphic-uming poppler-utils chromium chromium-driver \
-              espeak-ng softhsm2 opensc xvfb xauth libsodium23
+              espeak-ng softhsm2 opensc xvfb xauth libsodium23 libxcb-icccm4 libxcb-keysyms1
 OUT        ?= demo-out
 
 .PHONY: demo test bench bench-scale lint clean apt fuzz chaos
@@ -46,8 +51,12 @@ fuzz: $(VENV)/.installed
 	  tests/test_ceremony.py -k "mutated or random or round_trip"
 
 N ?= 200
+SEED ?= 1
+TRUSTEE_N ?= 30
 chaos: $(VENV)/.installed
-	$(VENV)/bin/python -m tests.chaos.tally_chaos $(N)
+	$(VENV)/bin/python -m tests.chaos.tally_chaos $(N) $(SEED)
+	$(VENV)/bin/python -m tests.chaos.booth_chaos $(N) $(SEED)
+	$(VENV)/bin/python -m tests.chaos.trustee_chaos $(TRUSTEE_N) $(SEED)
 
 apt: $(STAMPS)/apt
 
@@ -81,3 +90,15 @@ $(EG_VENV)/.installed:
 
 clean:
 	rm -rf $(VENV) $(EG_VENV) $(STAMPS) $(OUT) *.egg-info .pytest_cache .hypothesis .mypy_cache .ruff_cache
+
+# The booth's screens for docs/booth.md; the real window: `refvote booth --demo` under Xvfb
+# (Qt's xcb plugin needs libxcb-icccm4 and libxcb-keysyms1; the demo takes pcscd's vpcd lock).
+.PHONY: screenshots
+screenshots: $(STAMPS)/apt $(VENV)/.installed
+	rm -f docs/screenshots/booth-*.png
+	REFVOTE_SCREENSHOTS=docs/screenshots QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -q \
+	  tests/test_booth_ui_screenshots.py tests/test_booth_ui_screenshots_worker.py \
+	  tests/test_booth_ui_access.py::test_access_screenshots
+	xvfb-run -a -s "-screen 0 1920x1080x24" $(VENV)/bin/refvote booth --demo --quit-after-ready \
+	  --screenshot docs/screenshots/booth-xvfb-kiosk-zh-TW.png --out $(OUT)/booth-demo
+	$(VENV)/bin/python -m tests.contact_sheet docs/screenshots

@@ -5,7 +5,8 @@ A package folder:
     package/
       package.json        the public part, signed: fingerprints of everything below, the
                           authority, tally and booth public keys, the trusted eID CA roots,
-                          the poll books' keys and the station link's certificates
+                          the poll books' keys and the station link's certificates, and
+                          `official` (true: an election; false: a TEST package)
       definition.json     the canonical referendum definition
       ceremony/…          the key ceremony's public folder
       confidential.json   for booths and poll books only, never published, signed: the roll
@@ -48,7 +49,7 @@ from ballots.station_link import (
 from crypto.ceremony.folder import CeremonyFiles, verify_ceremony
 from crypto.ceremony.public import JointKey
 from crypto.encoding import PROTOCOL_VERSION, from_hex, to_hex
-from crypto.errors import CryptoError, EncodingError
+from crypto.errors import CryptoError, EncodingError, OlderProtocol
 from crypto.fields import Fields, open_document
 from crypto.files import FileError, read_file, regular_files, staged_folder, write_atomic
 from crypto.hashing import file_fingerprint, read_aloud
@@ -112,6 +113,7 @@ class PublicPackage:
     station_keys: tuple[tuple[str, VerifyKey], ...]  # (station_id, poll-book key), definition order
     link: LinkCertificates  # the station link's CA and device certificates
     confidential: bytes  # fingerprint of confidential.json
+    official: bool  # OFFICIAL (an election) or TEST: signed, so no later flag can change it
     signature: bytes
 
     def body(self) -> dict[str, Any]:
@@ -133,6 +135,7 @@ class PublicPackage:
             ],
             "booth_certificates": [{"booth_id": b, "der": to_hex(d)} for b, d in self.link.booths],
             "confidential": to_hex(self.confidential),
+            "official": self.official,
         }
 
     def payload(self) -> tuple[bytes, bytes, bytes]:
@@ -201,6 +204,7 @@ class PublicPackage:
                 f.hex("link_ca"), tuple(link_certs["station_id"]), tuple(link_certs["booth_id"])
             ),
             f.hex("confidential", 32),
+            _boolean(f, "official"),
             f.hex("signature", SIGNATURE_BYTES),
         )
         f.finish()
@@ -288,6 +292,13 @@ class ConfidentialPackage:
         f.finish()
         check_signed_as_read(data, package.body(), what)
         return package
+
+
+def _boolean(f: Fields, name: str) -> bool:
+    value = f.raw(name)
+    if not isinstance(value, bool):
+        raise f.error(name, "must be true or false")
+    return value
 
 
 def _key(f: Fields, name: str) -> VerifyKey:
@@ -378,8 +389,14 @@ def build_package(
     revocation: Sequence[tuple[str, bytes]],
     setup: StationSetup,
     rng: RandomSource = SYSTEM,
+    *,
+    official: bool = False,
 ) -> tuple[PublicPackage, ConfidentialPackage]:
     """Check the ceremony, then write and sign package/ (public and confidential parts).
+
+    `official` is signed into the public part: booths print OFFICIAL and the tally's reports
+    say so only from it. The caller vouches that no key given is a demo key
+    (`refvote package build --official` refuses demo key files).
 
     `voter_roll` maps station_id to card identifiers; only their keyed hashes are written.
     `setup` gives the poll books' keys, the devices' TLS keys (certified here by a one-time
@@ -447,6 +464,7 @@ def build_package(
             tuple((s, setup.pollbook_keys[s]) for s in station_ids),
             link,
             file_fingerprint(confidential.to_json()),
+            official,
             b"",
         )
         _check_station_link(definition, unsigned)
@@ -484,6 +502,23 @@ class VerifiedPackage:
     authority_pinned: bool  # False: the authority key is only self-asserted by the package
 
 
+def _refuse_an_older_protocol(folder: Path) -> None:
+    """A package.json that does not parse may be from an earlier draft of the protocol: if its
+    ceremony roster says so, name that (crypto.errors.OlderProtocol) rather than the first
+    field the draft lacked."""
+    from crypto.ceremony.messages import CeremonyParameters
+
+    roster = folder / "ceremony" / "ceremony.json"
+    if not roster.is_file() or roster.is_symlink():
+        return
+    try:
+        CeremonyParameters.from_json(_read(roster))
+    except OlderProtocol as exc:
+        raise PackageError(str(exc)) from None
+    except (CryptoError, PackageError):
+        return  # the roster's own fault is reported where the roster is checked
+
+
 def _read(path: Path) -> bytes:
     if not os.path.lexists(path):
         raise PackageError(f"missing {path.name}")
@@ -502,6 +537,8 @@ def verify_package(folder: Path, authority_fingerprint: str | None = None) -> Ve
     try:
         public = PublicPackage.from_json(_read(folder / "package.json"))
     except EncodingError as exc:
+        if not isinstance(exc, OlderProtocol):  # its own version is named first
+            _refuse_an_older_protocol(folder)
         raise PackageError(str(exc)) from None
     if authority_fingerprint is not None and key_fingerprint(
         public.authority_key

@@ -10,6 +10,7 @@ docs/election-record.md is the specification; this module is one implementation 
       package/ceremony/…             the key ceremony's public folder (the files package.json lists)
       booths/<booth_id>.json         each booth's signed export
       pollbook/<station_id>.json     each station's signed poll-book count (optional for now)
+      manual/<booth_id>.json         a lost booth's hand count, signed by the authority
       tally/sums.json                the ordered list of sums to decrypt
       tally/shares/trustee-NN.json   each trustee's signed decryption shares   (final only)
       tally/results.json             decrypted sums, totals, Art. 29 outcomes  (final only)
@@ -30,6 +31,7 @@ from typing import Any
 
 from ballots.errors import RecordError
 from ballots.export import BoothExport
+from ballots.manual_count import ManualCount
 from ballots.package import PublicPackage
 from ballots.pollbook_count import PollBookCount
 from ballots.results import Count, SumSpec, Total
@@ -82,6 +84,11 @@ def pollbook_path(station_id: str) -> str:
     return f"pollbook/{station_id}.json"
 
 
+def manual_path(booth_id: str) -> str:
+    """A lost booth's hand count (ballots.manual_count), in place of its export (V16)."""
+    return f"manual/{booth_id}.json"
+
+
 def allowed_paths(
     booth_ids: Iterable[str],
     station_ids: Iterable[str],
@@ -92,7 +99,9 @@ def allowed_paths(
     """Every path index.json may list (docs/election-record.md §1), for a record in `state`."""
     paths = {"package/package.json", "package/definition.json", SUMS_PATH}
     paths |= {f"package/ceremony/{p}" for p in ceremony_paths}
+    booth_ids = list(booth_ids)
     paths |= {booth_path(b) for b in booth_ids}
+    paths |= {manual_path(b) for b in booth_ids}  # a booth's export or its hand count (V16)
     paths |= {pollbook_path(s) for s in station_ids}  # optional (V15)
     if state == FINAL:
         paths |= {shares_path(t, n) for t in range(1, n + 1)}
@@ -368,6 +377,8 @@ class Results:
     decrypted: tuple[DecryptedCount, ...]  # in sums.json order
     totals: tuple[Total, ...]
     outcomes: tuple[tuple[str, Article29], ...]
+    # Booths counted by hand (manual/<booth_id>.json, added to the totals), in definition order.
+    manual_counts: tuple[str, ...] = ()
 
     def to_json(self) -> bytes:
         return canonical_json(
@@ -402,6 +413,7 @@ class Results:
                     for t in self.totals
                 ],
                 "outcomes": [{"question_id": qid, **o.to_obj()} for qid, o in self.outcomes],
+                "manual_counts": list(self.manual_counts),
             }
         )
 
@@ -455,8 +467,13 @@ class Results:
                 )
             )
             o.finish()
+        manual = []
+        for n, item in enumerate(f.array("manual_counts")):
+            if not isinstance(item, str) or not 0 < len(item) <= 64:
+                raise EncodingError(f"{what}: manual_counts {n}: expected a booth ID")
+            manual.append(item)
         f.finish()
-        return cls(base, quorum, tuple(decrypted), tuple(all_totals), tuple(outs))
+        return cls(base, quorum, tuple(decrypted), tuple(all_totals), tuple(outs), tuple(manual))
 
 
 def _int(value: object, what: str) -> int:
@@ -493,6 +510,7 @@ def write_record(
     shares: Sequence[SharesFile] = (),
     results: Results | None = None,
     pollbook: Sequence[PollBookCount] = (),
+    manual: Sequence[ManualCount] = (),
     synthetic: bool = False,
 ) -> RecordIndex:
     """Write a complete record (pre-decryption without shares and results) and sign its index.
@@ -516,6 +534,8 @@ def write_record(
         files[booth_path(export.booth_id)] = export.to_json()
     for count in pollbook:
         files[pollbook_path(count.station_id)] = count.to_json()
+    for hand in manual:
+        files[manual_path(hand.booth_id)] = hand.to_json()
     package = PublicPackage.from_json(files["package/package.json"])
     base = package.base
     files[SUMS_PATH] = sums_to_json(base, sums)

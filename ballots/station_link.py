@@ -298,7 +298,9 @@ class DevStationKeys:
 
         for s, key in self.pollbook_keys.items():
             write_signing_key(folder / "stations" / f"{s}.key.json", "pollbook", s, key)
-            write_public_key(folder / "stations" / f"{s}.pub.json", "pollbook", s, key.verify_key)
+            write_public_key(
+                folder / "stations" / f"{s}.pub.json", "pollbook", s, key.verify_key, demo=True
+            )
         for sub, keys in (("stations", self.pollbook_tls), ("booths", self.booth_tls)):
             for name, tls in keys.items():
                 _write_private(folder / sub / f"{name}.tls.key.pem", tls_private_pem(tls))

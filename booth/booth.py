@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, NoReturn, Protocol, assert_never
@@ -57,15 +58,19 @@ from booth.errors import (
     ClosingRefused,
     ConfigurationRefused,
     CopiesDisagree,
+    EventLogFailed,
     ExportFailed,
     MirrorCorrupt,
     MirrorWriteFailed,
+    NoSession,
+    NothingToReprint,
     OpeningRefused,
     SessionRefused,
     StorageError,
 )
 from booth.eventlog import (
     EventCode,
+    LogUnavailable,
     Medium,
     MediumFault,
     OpenRefusal,
@@ -76,6 +81,7 @@ from booth.eventlog import (
     VoidReason,
     encode_details,
 )
+from booth.readiness import Identity, ReadinessCheck
 from booth.store import (
     Agreement,
     BallotStore,
@@ -127,6 +133,11 @@ class ReportPrinter(Protocol):
 
     def print_report(self, report: PollsReport, definition: Definition) -> None: ...
 
+    def reprint_last(self) -> ReportKind | None:
+        """Print the last report again, marked REPRINT; None if none was printed since the
+        booth started. Raises PrintFailed like print_report."""
+        ...
+
 
 class EventSink(Protocol):
     """The booth's event log (booth.eventlog.EventLog): hash-chained, every code and detail
@@ -148,6 +159,22 @@ class _NoLog:
         return bytes(32)
 
 
+class _GuardedLog:
+    """The event log as the booth core writes it: a failed write (LogUnavailable) goes through
+    `guard`, which records it as the booth's storage fault and raises EventLogFailed."""
+
+    def __init__(self, sink: EventSink, guard: Callable[[], AbstractContextManager[None]]) -> None:
+        self.sink = sink
+        self._guard = guard
+
+    def append(self, code: EventCode, **details: object) -> bytes:
+        with self._guard():
+            return self.sink.append(code, **details)
+
+    def head(self) -> bytes:
+        return self.sink.head()
+
+
 class StatusPrinter(Printer, Protocol):
     def status(self) -> object: ...
 
@@ -164,6 +191,18 @@ class SessionView:
     worker_called: bool
     short_code: str | None
     reason: str
+    refusal: Refusal | None = None  # why the card or the poll book refused (state refused)
+    printer_state: PrinterState | None = None  # the printer's state at a printer fault
+
+
+@dataclass(frozen=True)
+class OutboxReport:
+    """`report_stuck_sessions`: completions the poll book has still not acknowledged
+    (`pending`; the link is down), else how many check-ins of this booth the poll book holds
+    in progress and may now release (`stuck`; None if the poll book could not be told)."""
+
+    pending: int
+    stuck: int | None
 
 
 @dataclass(frozen=True)
@@ -202,14 +241,13 @@ class BoothParts:
     clock: Clock
     event_log: EventSink = field(default_factory=_NoLog)
     timeouts: Timeouts = field(default_factory=Timeouts)
-    official: bool = False
     rng: RandomSource = SYSTEM
 
 
 class Booth:
     def __init__(self, parts: BoothParts) -> None:
         self.parts = parts
-        self.log = parts.event_log
+        self.log = _GuardedLog(parts.event_log, self._log_faults)
         self.store = BallotStore(parts.store_path)
         self.mirror = Mirror(parts.mirror_folder)
         try:
@@ -231,6 +269,11 @@ class Booth:
             folder, authority = Path(self._setting("package")), self._setting("authority")
             self._adopt(self._load_package(folder, authority))
         self._start_up()
+
+    @property
+    def official(self) -> bool:
+        """OFFICIAL or TEST on every paper: the election package's signed field, never a flag."""
+        return self.package.public.official
 
     # Start-up -------------------------------------------------------------------------------
 
@@ -463,9 +506,10 @@ class Booth:
             self.parts.rng.bytes(OPENING_NONCE_BYTES),
         )
         try:
-            self.parts.reports.print_report(
-                self._report(ReportKind.ZERO, opening), self.package.definition
-            )
+            with self._log_faults():
+                self.parts.reports.print_report(
+                    self._report(ReportKind.ZERO, opening), self.package.definition
+                )
         except PrintFailed as exc:
             self._refuse_opening(
                 OpenRefusal.ZERO_REPORT_NOT_PRINTED, f"the zero report did not print: {exc}"
@@ -481,7 +525,9 @@ class Booth:
 
     def _refuse_opening(self, reason: OpenRefusal, message: str) -> NoReturn:
         self.log.append(EventCode.POLLS_OPEN_REFUSED, reason=reason)
-        raise OpeningRefused(message)
+        refused = OpeningRefused(message)
+        refused.reason = reason
+        raise refused
 
     def pause(self, pin: str) -> None:
         self._no_session("pause")
@@ -534,9 +580,10 @@ class Booth:
 
     def _print_report(self, kind: ReportKind) -> None:
         try:
-            self.parts.reports.print_report(
-                self._report(kind, self.store.opening()), self.package.definition
-            )
+            with self._log_faults():
+                self.parts.reports.print_report(
+                    self._report(kind, self.store.opening()), self.package.definition
+                )
         except PrintFailed as exc:
             self.printer_fault = f"the {kind.value} report did not print: {exc}"
             self.log.append(EventCode.PRINTER_FAULT, state=_printer_state(exc))
@@ -544,6 +591,66 @@ class Booth:
     def _no_session(self, what: str) -> None:
         if self.session is not None and not self.session.ended:
             raise ClosingRefused(f"a voter session is in progress: cannot {what} now")
+
+    # Poll-worker calls of the touch screen (issue 15) -----------------------------------------
+
+    def check_worker(self, pin: str) -> Authorization | None:
+        """A poll worker's PIN checked (and the try logged) before the screen shows the menu;
+        every action checks it again. None while no package is loaded: `configure` checks the
+        PIN against the package it loads, and there is no other check to make."""
+        if self._auth is None:
+            return None
+        return self._authenticate(pin)
+
+    def reprint_last_report(self, pin: str) -> ReportKind:
+        """Print the last polls report again, marked 補印 REPRINT (docs/booth.md, Reports)."""
+        self._authenticate(pin)
+        with self._log_faults():
+            kind = self.parts.reports.reprint_last()
+        if kind is None:
+            raise NothingToReprint("no report was printed since the booth started")
+        return kind
+
+    def report_stuck_sessions(self, pin: str) -> OutboxReport:
+        """Release rule 1 (docs/booth.md): resend every unacknowledged completion, then tell
+        the poll book which sessions this booth still owes, so that a poll worker at the
+        station console may release this booth's other check-ins left in progress."""
+        self._authenticate(pin)
+        self._no_session("report stuck sessions")
+        pending = self.retry_outbox()
+        if pending:
+            return OutboxReport(pending, None)
+        try:
+            stuck = self.parts.poll_book.report_outbox(self.store.outbox())
+        except PollBookError:
+            return OutboxReport(0, None)
+        self._outbox_reported = True
+        return OutboxReport(0, stuck)
+
+    def readiness_check(self, pin: str) -> ReadinessCheck:
+        """The poll workers' readiness check: after configuring, before opening."""
+        self._authenticate(pin)
+        if self.polls is not PollsState.CONFIGURED:
+            raise ConfigurationRefused(
+                "the readiness check runs after the package is loaded and before polls open"
+            )
+        d = self.package.definition
+        station = d.station(self.station_id)
+        identity = Identity(
+            self.parts.booth_id, station.station_id, station.name, d.title_zh, self.official
+        )
+        return ReadinessCheck(
+            identity, self.parts.printer, self.parts.card_slot, self.log, self.parts.clock.now
+        )
+
+    def shut_down(self, pin: str) -> None:
+        """A poll worker stops the booth software (logged; no voter session in progress).
+        Before a package is loaded there is no PIN to check."""
+        self._no_session("shut down")
+        if self._auth is not None:
+            self._authenticate(pin)
+        self.log.append(EventCode.BOOTH_STOPPED)
+        self.close()
 
     # The export -----------------------------------------------------------------------------
 
@@ -671,22 +778,42 @@ class Booth:
     def _storage_fault(self, exc: StorageError) -> None:
         self.storage_problem = exc
         medium, fault = _storage_fault(exc)
-        self.log.append(EventCode.MEDIUM_FAULT, medium=medium, fault=fault)
+        self._record(EventCode.MEDIUM_FAULT, medium=medium, fault=fault)
+
+    @contextmanager
+    def _log_faults(self) -> Iterator[None]:
+        """An event-log write failure is a storage fault like any other: the booth stops
+        taking voters (the first fault stays the one shown) and EventLogFailed is raised."""
+        try:
+            yield
+        except LogUnavailable as exc:
+            fault = EventLogFailed(f"{exc}: restart the booth to reopen and check the event log")
+            if self.storage_problem is None:
+                self.storage_problem = fault
+            raise fault from None
+
+    def _record(self, code: EventCode, **details: object) -> None:
+        """Log an entry whose failure must not overturn what already happened (a voter's
+        step, a fault being recorded): the failure is kept as `storage_problem`, not raised."""
+        try:
+            self.log.append(code, **details)
+        except EventLogFailed:
+            pass
 
     def printer_attended(self, pin: str) -> None:
         """A poll worker fixed the printer: check it, print the owed VOID slips."""
         self._authenticate(pin)
         if not self._printer_ready():
-            raise SessionRefused("the printer is still not ready")
+            raise SessionRefused("the printer is still not ready", NoSession.PRINTER)
         while self.void_slips_owed:
             try:
                 self.parts.printer.print_job(
-                    void_slip_job(
-                        self.package.context, self.parts.official, self.parts.printer.profile
-                    )
+                    void_slip_job(self.package.context, self.official, self.parts.printer.profile)
                 )
             except PrintFailed as exc:
-                raise SessionRefused(f"the VOID slip did not print: {exc}") from None
+                raise SessionRefused(
+                    f"the VOID slip did not print: {exc}", NoSession.PRINTER
+                ) from None
             self.void_slips_owed -= 1
         self.printer_fault = None
         self.log.append(EventCode.PRINTER_READY)
@@ -714,7 +841,7 @@ class Booth:
             self.package.context,
             self.station_id,
             self.parts.booth_id,
-            self.parts.official,
+            self.official,
             self.store,
             self.mirror,
             self.mirror_outbox,
@@ -729,32 +856,43 @@ class Booth:
 
     def _new_session(self) -> VoterSession:
         if self.polls is not PollsState.OPEN:
-            raise SessionRefused(f"polls are {self.polls.value}: no voter session")
+            raise SessionRefused(f"polls are {self.polls.value}: no voter session", NoSession.POLLS)
         if self.storage_problem is not None:
-            raise SessionRefused(f"the booth stopped taking voters: {self.storage_problem}")
+            raise SessionRefused(
+                f"the booth stopped taking voters: {self.storage_problem}", NoSession.STORAGE
+            )
         if self.printer_fault is not None or self.void_slips_owed:
-            raise SessionRefused("the printer needs a poll worker before the next voter")
+            raise SessionRefused(
+                "the printer needs a poll worker before the next voter", NoSession.PRINTER
+            )
         if self.session is not None and not self.session.ended:
-            raise SessionRefused("a voter session is already in progress")
+            raise SessionRefused("a voter session is already in progress", NoSession.BUSY)
         if self.retry_outbox():
-            raise SessionRefused("the poll book cannot be reached: no session starts")
-        self.session = VoterSession(self._parts(), self._voided)
-        return self.session
+            raise SessionRefused(
+                "the poll book cannot be reached: no session starts", NoSession.POLL_BOOK
+            )
+        return VoterSession(self._parts(), self._voided)
+
+    def _start(self, kind: SessionKind, action: str, *args: object) -> None:
+        """A voter session starts once its start is logged: if the log fails (EventLogFailed,
+        raised here), no session is left behind to block pause, close or the next voter."""
+        session = self._new_session()
+        self.log.append(EventCode.SESSION_STARTED, kind=kind)
+        self.session = session
+        self._step(session, action, *args)
 
     def _print_void_slip(self) -> None:
         p = self.parts
-        p.printer.print_job(void_slip_job(self.package.context, p.official, p.printer.profile))
+        p.printer.print_job(void_slip_job(self.package.context, self.official, p.printer.profile))
 
     def _voided(self, printer_ok: bool) -> None:
         reason = VoidReason.SESSION_ENDED if printer_ok else VoidReason.PRINT_FAILED
-        self.log.append(EventCode.BALLOT_VOIDED, reason=reason)
+        self._record(EventCode.BALLOT_VOIDED, reason=reason)
         self.void_slips_owed += 1
         if printer_ok:
             try:
                 self.parts.printer.print_job(
-                    void_slip_job(
-                        self.package.context, self.parts.official, self.parts.printer.profile
-                    )
+                    void_slip_job(self.package.context, self.official, self.parts.printer.profile)
                 )
                 self.void_slips_owed -= 1
             except PrintFailed as exc:
@@ -762,34 +900,35 @@ class Booth:
 
     def _current(self) -> VoterSession:
         if self.session is None:
-            raise SessionRefused("no voter session: insert the card first")
+            raise SessionRefused("no voter session: insert the card first", NoSession.NO_SESSION)
         return self.session
 
     def _after(self, session: VoterSession, before: _Before) -> None:
-        """Bookkeeping after every voter step: counters, the event log, faults, the end."""
-        log = self.log
+        """Bookkeeping after every voter step: counters, the event log, faults, the end.
+        Its log entries are recorded (`_record`): a log failure never overturns the voter's
+        step, whose answer (a cast is counted) is already settled on the store and mirror."""
         if session.checked_in and not before.checked_in:
             self.store.count("checked_in")
             if session.cardless:
                 self.store.count("cardless")
         if session.warning and not before.warning:
-            log.append(EventCode.SESSION_TIMEOUT_WARNING)
+            self._record(EventCode.SESSION_TIMEOUT_WARNING)
         if session.refusal is not None and session.refusal is not before.refusal:
-            log.append(EventCode.SESSION_REFUSED, reason=session.refusal)
+            self._record(EventCode.SESSION_REFUSED, reason=session.refusal)
         if session.challenges > before.challenges:
-            log.append(EventCode.BALLOT_CHALLENGED)
+            self._record(EventCode.BALLOT_CHALLENGED)
         if session.worker_called and not before.worker_called:
-            log.append(EventCode.SESSION_ENDED, reason=SessionEnd.CHALLENGE_LIMIT)
+            self._record(EventCode.SESSION_ENDED, reason=SessionEnd.CHALLENGE_LIMIT)
         if session.storage_failure is not None:
             self._storage_fault(session.storage_failure)
         if session.state is SessionState.PRINTER_FAULT and before.state is not session.state:
             self.printer_fault = session.reason
             state = session.printer_state or PrinterState.NO_ANSWER
-            log.append(EventCode.PRINTER_FAULT, state=state)
+            self._record(EventCode.PRINTER_FAULT, state=state)
         if session.ended and not before.state.ended:
             if session.state is SessionState.CAST:
-                log.append(EventCode.BALLOT_CAST)
-            log.append(EventCode.SESSION_ENDED, reason=_SESSION_END[session.state])
+                self._record(EventCode.BALLOT_CAST)
+            self._record(EventCode.SESSION_ENDED, reason=_SESSION_END[session.state])
 
     def _step(self, session: VoterSession, action: str, *args: object) -> None:
         before = _Before(
@@ -800,9 +939,6 @@ class Booth:
             session.challenges,
             session.worker_called,
         )
-        if action in ("card_inserted", "start_with_code"):
-            kind = SessionKind.CARD if action == "card_inserted" else SessionKind.ONE_TIME_CODE
-            self.log.append(EventCode.SESSION_STARTED, kind=kind)
         try:
             getattr(session, action)(*args)
         except StorageError as exc:
@@ -812,10 +948,10 @@ class Booth:
             self._after(session, before)
 
     def card_inserted(self) -> None:
-        self._step(self._new_session(), "card_inserted")
+        self._start(SessionKind.CARD, "card_inserted")
 
     def start_with_code(self, code: str) -> None:
-        self._step(self._new_session(), "start_with_code", code)
+        self._start(SessionKind.ONE_TIME_CODE, "start_with_code", code)
 
     def enter_pin(self, pin: str) -> None:
         self._step(self._current(), "enter_pin", pin)
@@ -862,6 +998,8 @@ class Booth:
             s.worker_called,
             s.short_code,
             s.reason,
+            s.refusal,
+            s.printer_state,
         )
 
     def close(self) -> None:
@@ -937,6 +1075,7 @@ __all__ = [
     "CopiesDisagree",
     "EventSink",
     "ExportWritten",
+    "OutboxReport",
     "ReportPrinter",
     "SessionView",
     "Side",

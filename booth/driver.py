@@ -26,8 +26,8 @@ from booth.auth import PollWorkerAuth
 from booth.booth import Booth, BoothParts
 from booth.core.session import CardSlot, SessionState
 from crypto.signing import SigningKey
-from hardware.printer.driver import ThermalPrinter
-from hardware.printer.job import PrinterProfile
+from hardware.printer.driver import PrinterStatus, ThermalPrinter
+from hardware.printer.job import Job, PrinterProfile
 from hardware.printer.virtual_printer import VirtualPrinter
 
 if TYPE_CHECKING:
@@ -254,6 +254,20 @@ class Tally:
         self.cast += 1
 
 
+class LabellingPrinter(ThermalPrinter):
+    """The rig's ESC/POS driver to its virtual printer: before each job it tells the virtual
+    printer the job's label, which it writes next to the piece's PNG (the poll worker sorting
+    the paper: paper records of cast ballots into the box, receipts to the voter, ...)."""
+
+    def __init__(self, virtual: VirtualPrinter, profile: PrinterProfile) -> None:
+        super().__init__(virtual.port, profile)
+        self.virtual = virtual
+
+    def print_job(self, job: Job) -> PrinterStatus:
+        self.virtual.label(job.label)
+        return super().print_job(job)
+
+
 @dataclass
 class BoothRig:
     """One booth with its real devices: `BoothRig.create` is the demo's factory."""
@@ -268,7 +282,7 @@ class BoothRig:
     @staticmethod
     def virtual_printer(paper: Path) -> tuple[VirtualPrinter, ThermalPrinter]:
         virtual = VirtualPrinter(paper)
-        return virtual, ThermalPrinter(virtual.port, PrinterProfile(job_timeout=10.0))
+        return virtual, LabellingPrinter(virtual, PrinterProfile(job_timeout=10.0))
 
     @classmethod
     def create(
@@ -282,12 +296,12 @@ class BoothRig:
         pollbook_address: tuple[str, int],
         cards: CardDeck,
         worker_pin: str,
-        official: bool = False,
     ) -> BoothRig:
         """A booth in `folder` (internal/ for the store and log; mirror/ standing in for the
         second medium; paper/ for the virtual printer's pieces as PNG; reports/ for the
         polls reports as PDF), talking to the
-        station's poll book over TLS. The booth is started, not configured."""
+        station's poll book over TLS. The booth is started, not configured. OFFICIAL or TEST
+        is the package's signed field, never a flag."""
         from booth.eventlog import EventLog
         from booth.pollbook.client import PollBookClient
         from booth.report_printer import ThermalAndPdfReports
@@ -306,10 +320,11 @@ class BoothRig:
                 card_slot=cards.slot,
                 poll_book=PollBookClient(verified, booth_id, tls_key, pollbook_address),
                 authenticator=PollWorkerAuth,
-                reports=ThermalAndPdfReports(printer, folder / "reports", official, log),
+                reports=ThermalAndPdfReports(
+                    printer, folder / "reports", verified.public.official, log
+                ),
                 clock=SystemClock(),
                 event_log=log,
-                official=official,
             )
         )
         return cls(booth, cards, printer, virtual, worker_pin, log)

@@ -5,6 +5,8 @@ The screens show the message as it is; no Python traceback reaches a voter or a 
 
 from __future__ import annotations
 
+import enum
+
 
 class BoothError(Exception):
     """Base class of every error the booth core raises."""
@@ -27,15 +29,35 @@ class AuthenticationFailed(BoothError):
 
 
 class OpeningRefused(BoothError):
-    """Polls cannot open (or resume): the message says which guard failed."""
+    """Polls cannot open (or resume): the message says which guard failed; `reason` (a
+    booth.eventlog.OpenRefusal, when the core knows it) names it for the screens."""
+
+    reason: object = None
 
 
 class ClosingRefused(BoothError):
     """Polls cannot close yet: a voter session is in progress, or the export failed."""
 
 
+class NoSession(enum.Enum):
+    """Why no voter session can start: names a SessionRefused for the screens (the core never
+    translates; the voter's fault screen words it from the catalog)."""
+
+    POLLS = "polls"  # polls are not open (not yet, paused, closed)
+    STORAGE = "storage"  # the booth stopped taking voters: a storage problem
+    PRINTER = "printer"  # the printer needs a poll worker (or a VOID slip is owed)
+    BUSY = "busy"  # a voter session is already in progress
+    POLL_BOOK = "poll-book"  # check-ins still owed to the poll book, which does not answer
+    NO_SESSION = "no-session"  # a voter step with no session: the card first
+
+
 class SessionRefused(BoothError):
-    """No voter session can start now (polls not open, printer or storage needs attention)."""
+    """No voter session can start now (polls not open, printer or storage needs attention);
+    `reason` names which."""
+
+    def __init__(self, message: str, reason: NoSession) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class ChallengeLimit(BoothError):
@@ -70,8 +92,18 @@ class CopiesDisagree(StorageError):
         self.differences = differences
 
 
+class EventLogFailed(StorageError):
+    """The event log could not be written (booth.eventlog.LogUnavailable: disk full, I/O
+    error): the booth stops taking voters until it is restarted, which reopens and checks the
+    log. A ballot already durable on the store and the mirror stays cast."""
+
+
 class RecoveryRefused(StorageError):
     """The requested recovery would lose a ballot that the other copy holds."""
+
+
+class NothingToReprint(BoothError):
+    """No report was printed since the booth started: there is nothing to reprint."""
 
 
 class ExportFailed(BoothError):

@@ -154,6 +154,21 @@ class RecoveryKind(enum.Enum):
     AUTH_STATE_UNREADABLE = "auth-state-unreadable"  # count: 0; PIN try state unreadable: locked
 
 
+class ReadinessItem(enum.Enum):
+    """What the poll workers' readiness check (before opening) tries, one at a time."""
+
+    PRINTER = "printer"  # a test print
+    CARD_READER = "card-reader"  # a test card read
+    SPEAKER = "speaker"  # a phrase through the headphones
+    KEYPAD = "keypad"  # every key of the tactile keypad pressed
+    SWITCHES = "switches"  # both keys of the two-switch device pressed
+
+
+class ReadinessResult(enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+
+
 # Detail types: a count, or one member of a vocabulary ----------------------------------------
 
 
@@ -228,6 +243,9 @@ class EventCode(enum.Enum):
     EXPORT_WRITTEN = "export-written"
     EXPORT_READ_BACK = "export-read-back"
     MEDIUM_FAULT = "medium-fault"
+    READINESS_CHECKED = "readiness-checked"
+    READINESS_REPORT_PRINTED = "readiness-report-printed"
+    BOOTH_STOPPED = "booth-stopped"
 
 
 @dataclass(frozen=True)
@@ -339,6 +357,19 @@ CATALOG: Mapping[EventCode, EventSpec] = MappingProxyType(
             "Storage fault",
             medium=OneOf(Medium),
             fault=OneOf(MediumFault),
+        ),
+        EventCode.READINESS_CHECKED: _spec(
+            INFO,
+            "整備檢查項目",
+            "Readiness check item",
+            item=OneOf(ReadinessItem),
+            result=OneOf(ReadinessResult),
+        ),
+        EventCode.READINESS_REPORT_PRINTED: _spec(
+            INFO, "整備檢查報表已列印", "Readiness report printed"
+        ),
+        EventCode.BOOTH_STOPPED: _spec(
+            INFO, "工作人員關閉投票機程式", "Booth software shut down by a poll worker"
         ),
     }
 )

@@ -7,9 +7,25 @@ those dataclasses: the layout adds no value of its own.
 
 from __future__ import annotations
 
-from ballots.paper import Bilingual, PaperRecord, Receipt, Slip
+import enum
+
+from ballots.paper import CHALLENGED_HEADING, VOID_HEADING, Bilingual, PaperRecord, Receipt, Slip
 from hardware.printer.escpos import Align
 from hardware.printer.job import Job, PrinterProfile
+
+
+class PieceKind(enum.Enum):
+    """What a cut piece of paper is, as a poll worker sorting the paper tells them apart by
+    their heading (`Job.label`): only paper records of cast ballots go into the ballot box."""
+
+    PAPER_RECORD = "paper-record"
+    RECEIPT = "receipt"
+    CHALLENGED_SLIP = "challenged-slip"
+    VOID_SLIP = "void-slip"
+    REPORT = "report"
+
+
+SLIP_KINDS = {CHALLENGED_HEADING: PieceKind.CHALLENGED_SLIP, VOID_HEADING: PieceKind.VOID_SLIP}
 
 
 def _top(job: Job, banner: str, title_zh: str, title_en: str) -> None:
@@ -27,7 +43,7 @@ def _notes(job: Job, notes: tuple[Bilingual, ...]) -> None:
 
 
 def paper_record_job(record: PaperRecord, profile: PrinterProfile) -> Job:
-    job = Job(profile)
+    job = Job(profile).labelled(PieceKind.PAPER_RECORD.value)
     _top(job, record.banner, record.title_zh, record.title_en)
     job.text(f"{record.heading.zh} {record.heading.en}", align=Align.CENTER)
     for line in record.lines:
@@ -44,7 +60,7 @@ def paper_record_job(record: PaperRecord, profile: PrinterProfile) -> Job:
 
 
 def receipt_job(receipt: Receipt, profile: PrinterProfile) -> Job:
-    job = Job(profile)
+    job = Job(profile).labelled(PieceKind.RECEIPT.value)
     _top(job, receipt.banner, receipt.title_zh, receipt.title_en)
     job.text(f"{receipt.heading.zh} {receipt.heading.en}", align=Align.CENTER)
     job.text(receipt.short_code, bold=True, scale=2, align=Align.CENTER)
@@ -55,7 +71,7 @@ def receipt_job(receipt: Receipt, profile: PrinterProfile) -> Job:
 
 def slip_job(slip: Slip, profile: PrinterProfile) -> Job:
     """The challenged slip or the void slip (`ballots.paper.challenged_slip`, `void_slip`)."""
-    job = Job(profile)
+    job = Job(profile).labelled(SLIP_KINDS[slip.heading].value)
     _top(job, slip.banner, slip.title_zh, slip.title_en)
     job.text(slip.heading.zh, bold=True, scale=2, align=Align.CENTER)
     job.text(slip.heading.en, align=Align.CENTER)

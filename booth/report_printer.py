@@ -67,6 +67,7 @@ class ThermalAndPdfReports:
         self.now = now or (lambda: datetime.datetime.now(datetime.UTC))
         self.software = software_hash()
         self.printed: list[BoothReport] = []
+        self._last: tuple[CoreKind, BoothReport] | None = None
 
     def booth_report(self, report: PollsReport, definition: Definition) -> BoothReport:
         station = definition.station(report.station_id)
@@ -112,5 +113,19 @@ class ThermalAndPdfReports:
         self.printer.print_job(report_job(booth_report, self.printer.profile))
         save_pdf(booth_report, self.pdf_folder)
         self.printed.append(booth_report)
+        self._last = (report.kind, booth_report)
         if self.log is not None:
             self.log.append(EventCode.REPORT_PRINTED, kind=booth_report.kind)
+
+    def reprint_last(self) -> CoreKind | None:
+        """The last report printed since start-up, again, marked 補印 REPRINT (its own PDF)."""
+        if self._last is None:
+            return None
+        kind, first = self._last
+        again = first.reprinted(self.now())
+        self.printer.print_job(report_job(again, self.printer.profile))
+        save_pdf(again, self.pdf_folder)
+        self.printed.append(again)
+        if self.log is not None:
+            self.log.append(EventCode.REPORT_REPRINTED, kind=again.kind)
+        return kind

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from booth.paper import PieceKind
 from crypto.hashing import FINGERPRINT_BYTES, file_fingerprint, fingerprint, group_for_reading
 from hardware.printer.escpos import Align
 from hardware.printer.job import Job, PrinterProfile
@@ -205,7 +206,7 @@ SIGNERS = ("主任管理員 Chief officer", "主任監察員 Chief supervisor")
 def report_job(report: BoothReport, profile: PrinterProfile) -> Job:
     """The report as one ESC/POS job (one cut piece of 80 mm paper)."""
     title_zh, title_en = TITLES[report.kind]
-    job = Job(profile)
+    job = Job(profile).labelled(PieceKind.REPORT.value)
     job.text(report.banner, bold=True, scale=2, align=Align.CENTER)
     if report.reprint:
         job.text(REPRINT, bold=True, scale=2, align=Align.CENTER)

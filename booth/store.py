@@ -256,7 +256,10 @@ class BallotStore:
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                # SQLite has already rolled back after an interrupt, a full disk or an I/O
+                # error: a second ROLLBACK would fail and hide that cause.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
         except sqlite3.Error as exc:

@@ -1,4 +1,4 @@
-"""Exponential ElGamal over the Ed25519 subgroup (PROTOCOL §3).
+"""Exponential ElGamal over ristretto255 (PROTOCOL §3).
 
 Enc(m; r) = (α, β) = (r·G, m·G + r·K) with r ≠ 0. Ciphertexts add componentwise, so a sum of
 encryptions of m_i encrypts Σ m_i. The joint public key K is never O, and its secret is

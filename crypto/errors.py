@@ -20,7 +20,12 @@ class InvalidScalar(EncodingError):
 
 
 class InvalidPoint(EncodingError):
-    """A point that is not the canonical encoding of an element of the prime-order subgroup."""
+    """A point that is not the canonical encoding of a group element (ristretto255, RFC 9496)."""
+
+
+class OlderProtocol(EncodingError):
+    """A file made by an earlier protocol version or draft (another group, say): not
+    tampering, but not something this refvote can check. The message names both."""
 
 
 class InvalidProof(CryptoError):

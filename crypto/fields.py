@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from crypto.encoding import PROTOCOL_VERSION, check_text, from_hex, parse_canonical_json
-from crypto.errors import EncodingError, InvalidPoint, InvalidScalar
+from crypto.errors import EncodingError, InvalidPoint, InvalidScalar, OlderProtocol
 from crypto.hazmat.group import Point, Scalar
 
 
@@ -103,6 +103,12 @@ def open_document(data: bytes, kind: str, what: str, version: int = PROTOCOL_VER
     """A hashed or signed file: canonical JSON whose `type` is `kind` and `version` is `version`."""
     f = Fields(parse_canonical_json(data, what=what), what)
     f.constant("type", kind)
+    found = f.raw("version")
+    if type(found) is int and 0 < found < version:
+        raise OlderProtocol(
+            f"{what}: made under protocol version {found}, older than this refvote's version "
+            f"{version}: verify it with the refvote release that made it"
+        )
     f.constant("version", version)
     return f
 

@@ -2,7 +2,8 @@
 
 A signature covers the 32-byte fingerprint H("sign/<purpose>", payload…), so a signature made
 for one purpose can never be replayed as another. Verification is RFC 8032 §5.1.7
-cofactorless, as OpenSSL does it; public keys must be valid subgroup points and not O.
+cofactorless, as OpenSSL does it; public keys must be canonical encodings of points of
+Ed25519's prime-order subgroup, and not O.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from crypto.encoding import canonical_json, to_hex
-from crypto.errors import EncodingError, InvalidKey, InvalidPoint, InvalidSignature
+from crypto.errors import EncodingError, InvalidKey, InvalidSignature
 from crypto.hashing import HashItem, file_fingerprint, fingerprint, read_aloud
-from crypto.hazmat.group import Point
+from crypto.hazmat.ed25519 import ED25519_IDENTITY_BYTES, is_valid_ed25519_point
 from crypto.randomness import SYSTEM, RandomSource
 
 SIGNATURE_BYTES = 64
@@ -39,6 +40,7 @@ PURPOSES = frozenset(
         "record",
         "pollbook-count",
         "audit-record",
+        "manual-count",
     }
 )
 
@@ -124,16 +126,20 @@ def signed_digest(purpose: str, payload: tuple[HashItem, ...]) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class VerifyKey:
-    """An Ed25519 public key, validated as a subgroup point that is not the identity."""
+    """An Ed25519 public key, validated as a point of Ed25519's prime-order subgroup (its
+    canonical RFC 8032 encoding) that is not the identity (PROTOCOL §8)."""
 
     raw: bytes
 
     def __post_init__(self) -> None:
-        try:
-            point = Point.from_bytes(self.raw, what="public key")
-        except InvalidPoint as exc:
-            raise InvalidKey(str(exc)) from None
-        if point.is_identity():
+        if not isinstance(self.raw, bytes) or len(self.raw) != 32:
+            raise InvalidKey("public key: a public key is exactly 32 bytes")
+        if not is_valid_ed25519_point(self.raw):
+            raise InvalidKey(
+                "public key: not a canonical encoding of an element of Ed25519's "
+                "prime-order subgroup"
+            )
+        if self.raw == ED25519_IDENTITY_BYTES:
             raise InvalidKey("public key is the identity")
 
     def verify(self, signature: bytes, purpose: str, *payload: HashItem) -> None:

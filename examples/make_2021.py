@@ -17,27 +17,27 @@ import sys
 
 SHORT = {
     "17": (
-        "核四啟封商轉",
-        "Restart Nuclear Plant 4",
+        "核四啟封",
+        "Unsealing Nuclear Plant 4",
         "Do you agree that the Fourth Nuclear Power Plant should be unsealed and put into "
         "commercial operation?",
     ),
     "18": (
-        "反萊豬進口",
-        "Ban ractopamine pork",
+        "萊劑豬肉進口",
+        "Ractopamine pork imports",
         "Do you agree that the government should completely ban imports of pork, offal and "
         "related products from pigs fed ractopamine or other beta-agonists?",
     ),
     "19": (
-        "公投綁大選",
+        "公投與大選同日",
         "Referendums on election days",
         "Do you agree that, when a national election falls within six months after a "
         "referendum proposal is announced as established, the referendum should be held on "
         "the same day as that election, where the Referendum Act allows?",
     ),
     "20": (
-        "珍愛藻礁",
-        "Protect the algal reef",
+        "三接遷離藻礁",
+        "Relocating the third LNG terminal",
         "Do you agree that CPC's third liquefied natural gas receiving terminal should be "
         "relocated away from the coast and sea of the Datan algal reef in Taoyuan (the coast "
         "from the mouth of the Guanyin River to the mouth of the Xinwu River, and the sea "

@@ -19,6 +19,7 @@ import csv
 import io
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -248,51 +249,103 @@ def decode_paper_qr(path: Path) -> str | None:
     return texts[0] if texts else None
 
 
-def _is_receipt(text: str | None) -> bool:
-    return text is not None and len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+MAX_KIND = 4096  # bytes of a piece's kind file
 
 
-def _papers_in_box(pieces: list[str | None]) -> list[str | None]:
-    """The papers of a folder of pieces. Only papers (no receipt among them): all, in order.
-    A printer's roll (receipts among them): the paper records followed by their receipt, except
-    those whose receipt is followed by a slip (challenged); a paper with no receipt after it was
-    a voided print."""
-    if not any(_is_receipt(p) for p in pieces):
-        return list(pieces)
-    papers: list[str | None] = []
-    for i, text in enumerate(pieces):
-        if text is None or not text.startswith("RV2 "):
+def piece_kind(png: Path) -> tuple[str, bool]:
+    """The kind of a printed piece (`booth.paper.PieceKind` value) and whether it was torn off
+    a job the paper ran out in, from the `.json` the virtual printer wrote next to it: the
+    stand-in for the poll worker reading its heading."""
+    import json
+
+    from booth.paper import PieceKind
+    from crypto.errors import CryptoError
+    from crypto.files import read_text
+    from tally.audit.audit import AuditError
+
+    side = png.with_suffix(".json")
+    try:
+        kind = json.loads(read_text(side, MAX_KIND))
+        torn = kind.get("torn", False)
+        if not isinstance(torn, bool):
+            raise ValueError("torn")
+        return PieceKind(kind["kind"]).value, torn
+    except (CryptoError, OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise AuditError(
+            f"{png.name}: no readable kind in {side.name}: sort this piece by reading its heading"
+        ) from None
+
+
+def papers_of_roll(roll: Path) -> list[Path]:
+    """The paper records of cast ballots among a booth printer's pieces (`piece-NNNN.png` in
+    print order, torn ends `piece-NNNN-torn-MMM.png` before piece NNNN), as the poll workers
+    sort them: a whole paper record followed by its whole receipt goes into the box unless the
+    next piece after the receipt is a CHALLENGED or VOID slip (challenged, or voided at the
+    booth after printing: not counted, kept out of the box). A paper record without its receipt
+    right after it did not print whole (the booth voided it and printed a VOID slip). Torn ends,
+    receipts (home with the voters), slips and reports are not ballots."""
+    from booth.paper import PieceKind
+
+    pieces = sorted(roll.glob("piece-*.png"))
+    kinds = []
+    for p in pieces:
+        kind, torn = piece_kind(p)
+        kinds.append("torn" if torn else kind)
+    record, receipt = PieceKind.PAPER_RECORD.value, PieceKind.RECEIPT.value
+    kept_out = {PieceKind.CHALLENGED_SLIP.value, PieceKind.VOID_SLIP.value}
+    papers = []
+    for i, kind in enumerate(kinds):
+        if kind != record or kinds[i + 1 : i + 2] != [receipt]:
             continue
-        if not _is_receipt(pieces[i + 1] if i + 1 < len(pieces) else None):
-            continue  # a voided print, torn and put in the void envelope
-        if i + 2 < len(pieces) and pieces[i + 2] is None:
-            continue  # its receipt is followed by the challenged slip: not in the box
-        papers.append(text)
+        if set(kinds[i + 2 : i + 3]) & kept_out:
+            continue
+        papers.append(pieces[i])
     return papers
 
 
-def box_papers(box: Path, audit: Audit) -> dict[str, list[str | None]]:
-    """Each box's papers (their QR text, None if unreadable), in box order.
+def fill_boxes(rolls: dict[str, Path], box: Path) -> dict[str, int]:
+    """Each booth's box: `box/<booth_id>/NNNN.png`, the paper records of its roll in the order
+    they were printed (and put into the box). Returns the number of papers per booth."""
+    from crypto.files import make_folder, read_file, write_atomic
 
-    `box/<booth_id>/*.png` (sorted by name) when such folders exist, a booth without a folder
-    having an empty box; otherwise `box` itself, whose papers fill the manifest's boxes in
-    order. A folder may hold papers only, or a printer's roll in print order (`_papers_in_box`).
-    """
+    counts = {}
+    for booth_id, roll in rolls.items():
+        make_folder(box / booth_id)
+        papers = papers_of_roll(roll)
+        for n, paper in enumerate(papers, 1):
+            write_atomic(box / booth_id / f"{n:04d}.png", read_file(paper, MAX_PNG))
+        counts[booth_id] = len(papers)
+    return counts
+
+
+def box_papers(box: Path, audit: Audit) -> dict[str, list[str | None]]:
+    """Each box's papers (their QR text, None if unreadable), in box order:
+    `box/<booth_id>/*.png` sorted by name, papers only (`fill_boxes`); a booth without a folder
+    has an empty box."""
     from tally.audit.audit import AuditError
 
-    def read(folder: Path) -> list[str | None]:
-        return _papers_in_box([decode_paper_qr(p) for p in sorted(folder.glob("*.png"))])
-
     ids = [b.booth_id for b in audit.manifest.boxes]
-    if any((box / b).is_dir() for b in ids):
-        return {b: read(box / b) if (box / b).is_dir() else [] for b in ids}
-    papers = read(box)
-    if not papers:
-        raise AuditError(f"{box}: no PNG papers found")
-    out: dict[str, list[str | None]] = {}
-    for b in audit.manifest.boxes:
-        out[b.booth_id], papers = papers[: b.papers], papers[b.papers :]
-    return out
+    if not any((box / b).is_dir() for b in ids):
+        raise AuditError(f"{box}: no box folder named after a booth of the record")
+    return {
+        b: [decode_paper_qr(p) for p in sorted((box / b).glob("*.png"))]
+        if (box / b).is_dir()
+        else []
+        for b in ids
+    }
+
+
+@dataclass(frozen=True)
+class DemoAudit:
+    """The demo's audit: its summary lines, and whether every box held as many papers as the
+    manifest says (a difference is a finding that a real audit board would minute)."""
+
+    lines: tuple[str, ...]
+    boxes_agree: bool
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
 
 
 def demo_audit(
@@ -303,10 +356,11 @@ def demo_audit(
     risk_limit: Fraction = Fraction(1, 20),
     seed: str = DEMO_SEED,
     out_dir: Path | None = None,
-) -> str:
-    """The demo's audit: verify the record, draw rounds from the box's paper PNGs (QR decoded,
-    the text taken as read), sign audit.json with a fresh board key, write audit-report.pdf in
-    `out_dir` (default: record_dir's parent / "audit"), and return a printable summary."""
+) -> DemoAudit:
+    """The demo's audit: verify the record, draw rounds from the boxes' paper PNGs
+    (`box_dir/<booth_id>/*.png`, QR decoded, the text taken as read), sign audit.json with a
+    fresh board key, write audit-report.pdf in `out_dir` (default: record_dir's parent /
+    "audit")."""
     from crypto.files import make_folder
     from crypto.signing import SigningKey
     from tally.audit.assertions import simulated_sample_size
@@ -351,6 +405,12 @@ def demo_audit(
     write_audit_record(folder / "audit.json", audit, entries, board)
     write_pdf(audit, evaluation, folder / "audit-report.pdf")
     lines = summary_lines(audit, evaluation)
+    agree = all(len(box.get(b.booth_id, [])) == b.papers for b in audit.manifest.boxes)
+    if agree:
+        lines.append(
+            f"boxes: each of the {len(audit.manifest.boxes)} boxes holds as many papers as its "
+            "booth's cast ballots in the record"
+        )
     for b in audit.manifest.boxes:
         if len(box.get(b.booth_id, [])) != b.papers:
             lines.append(
@@ -361,4 +421,4 @@ def demo_audit(
         f"audit record {folder / 'audit.json'} signed by board key {board.verify_key.read_aloud()}"
     )
     lines.append(f"report {folder / 'audit-report.pdf'}")
-    return "\n".join(lines)
+    return DemoAudit(tuple(lines), agree)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 import nacl
 
+from refvote.messages import say, t, width
 from refvote.progress import Progress
 
 WIDTH = 56
@@ -26,8 +27,13 @@ def _step(label: str, per: int = 0) -> Iterator[None]:
     start = time.perf_counter()
     yield
     elapsed = time.perf_counter() - start
-    extra = f"  ({elapsed * 1000 / per:.2f} ms each)" if per else ""
-    print(f"  {label:.<{WIDTH}} ok {elapsed * 1000:9.1f} ms{extra}", flush=True)
+    extra = t("crypto.each", ms=f"{elapsed * 1000 / per:.2f}") if per else ""
+    print(f"  {_leader(label)} {t('crypto.ok')} {elapsed * 1000:9.1f} ms{extra}", flush=True)
+
+
+def _leader(label: str) -> str:
+    """`label` followed by dots to WIDTH display columns (CJK characters take two)."""
+    return label + "." * max(0, WIDTH - width(label))
 
 
 def selftest(args: argparse.Namespace) -> int:
@@ -42,13 +48,13 @@ def selftest(args: argparse.Namespace) -> int:
 
     n_ballots = args.ballots
     if n_ballots < 1:
-        print("refvote crypto selftest: --ballots must be at least 1")
+        say("crypto.ballots_min")
         return 2
-    print(f"refvote crypto selftest (PyNaCl {nacl.__version__}, libsodium bundled)")
+    say("crypto.title", version=nacl.__version__)
     crypto.require_safe_library()
-    print(f"  {'library refuses points of order 2ℓ (CVE-2025-69277)':.<{WIDTH}} ok")
+    print(f"  {_leader(t('crypto.library'))} {t('crypto.ok')}")
 
-    with _step("key ceremony 3 of 5 (rehearsal, one machine)"):
+    with _step(t("crypto.ceremony")):
         identities = [SigningKey.generate() for _ in range(5)]
         manifest_hash = fingerprint("manifest", b"refvote crypto selftest")
         params = open_ceremony(
@@ -69,32 +75,34 @@ def selftest(args: argparse.Namespace) -> int:
         choices.append(ballot or {sb.QUESTION_IDS[0]: 0})
 
     encoded = []
-    with _step(f"encrypt + prove {n_ballots} ballots of ≤ 4 questions", n_ballots):
-        with Progress("encrypt", n_ballots) as bar:
+    with _step(t("crypto.encrypt", n=n_ballots), n_ballots):
+        with Progress(t("progress.encrypt"), n_ballots) as bar:
             for ballot in choices:
                 encoded.append(sb.to_json(sb.encrypt_sample(key, base, ballot)))
                 bar.advance()
 
     verified = []
-    with _step(f"verify {n_ballots} ballots from their bytes", n_ballots):
-        with Progress("verify", n_ballots) as bar:
+    with _step(t("crypto.verify", n=n_ballots), n_ballots):
+        with Progress(t("progress.verify"), n_ballots) as bar:
             for data in encoded:
                 verified.append(sb.verify_json(data, key, base))
                 bar.advance()
 
     sums = []
-    with _step("homomorphic sum per question"):
+    with _step(t("crypto.sum")):
         for qid in sb.QUESTION_IDS:
             cts = [ct for b in verified for q, ct, _ in b.questions if q == qid]
             sums.append((sum_ciphertexts(cts), len(cts)))
 
-    with _step("threshold decryption by trustees 1, 3, 4"):
+    with _step(t("crypto.decrypt")):
         decryption = ThresholdDecryption(joint, sums)
-        for t in (1, 3, 4):
+        for trustee in (1, 3, 4):
             with unseal_key_share(
-                ceremony.sealed_shares[t - 1], passphrases[t - 1], joint.public_share(t)
+                ceremony.sealed_shares[trustee - 1],
+                passphrases[trustee - 1],
+                joint.public_share(trustee),
             ) as share:
-                decryption.add(t, partial_decrypt(share, [ct for ct, _ in sums], base))
+                decryption.add(trustee, partial_decrypt(share, [ct for ct, _ in sums], base))
         results = decryption.decrypt()
 
     failures = 0
@@ -102,14 +110,19 @@ def selftest(args: argparse.Namespace) -> int:
         taken = [b[qid] for b in choices if qid in b]
         expected = (taken.count(1), taken.count(sb.PACKING_BASE), taken.count(0))
         got = (result.yes, result.no, result.blank)
-        status = "ok" if got == expected else "MISMATCH"
+        status = t("crypto.ok") if got == expected else t("crypto.mismatch")
         failures += got != expected
-        print(
-            f"  question {qid}: {len(taken):>5} taken  yes {got[0]:>5}  no {got[1]:>5}  "
-            f"blank {got[2]:>5}  {status}"
+        say(
+            "crypto.question",
+            qid=qid,
+            taken=f"{len(taken):>5}",
+            yes=f"{got[0]:>5}",
+            no=f"{got[1]:>5}",
+            blank=f"{got[2]:>5}",
+            status=status,
         )
     if failures:
-        print("refvote crypto selftest: FAILED: decrypted totals differ from the plaintexts")
+        say("crypto.failed")
         return 1
-    print("refvote crypto selftest: all checks passed")
+    say("crypto.passed")
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +10,8 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from hardware.idcard.testca import Key, TestCA
+
+from refvote.messages import refuse, say, t
 
 
 def make_cards(args: argparse.Namespace) -> int:
@@ -21,15 +22,12 @@ def make_cards(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
-        print(f"refvote dev make-cards: {out} is not empty", file=sys.stderr)
-        return 2
+        return refuse("dev make-cards", "keys.not_empty", code=2, out=out)
     if not 1 <= args.count <= 10_000:
-        print("refvote dev make-cards: --count is 1 … 10000", file=sys.stderr)
-        return 2
+        return refuse("dev make-cards", "dev.cards.count", code=2)
     ca = TestCA.create()
     if args.pkcs11 and not SOFTHSM2_MODULE.is_file():
-        print(f"refvote dev make-cards: no SoftHSM2 module at {SOFTHSM2_MODULE}", file=sys.stderr)
-        return 2
+        return refuse("dev make-cards", "dev.cards.no_softhsm", code=2, module=SOFTHSM2_MODULE)
     (out / "cards").mkdir(parents=True)
     (out / "ca.pem").write_bytes(ca.certificate.public_bytes(Encoding.PEM))
     (out / "ca.key.pem").write_bytes(
@@ -49,16 +47,9 @@ def make_cards(args: argparse.Namespace) -> int:
         if args.pkcs11:
             provision_holder(folder / "softhsm", ca, key, cert)
     if args.pkcs11:
-        print(
-            "each card is also a SoftHSM2 token in the HiCOS layout: cards/*/softhsm/ "
-            "(SOFTHSM2_CONF=cards/<card>/softhsm/softhsm2.conf pkcs11-tool --module "
-            f"{SOFTHSM2_MODULE} -O lists it)"
-        )
-    print(
-        f"test CA and {args.count} test cards ({args.kind}) in {out}/: "
-        "ca.pem, revocation.crl, cards/*/"
-    )
-    print("TEST cards: their keys are unencrypted and their PIN is 1234. Never use them to vote.")
+        say("dev.cards.pkcs11", module=SOFTHSM2_MODULE)
+    say("dev.cards.made", count=args.count, kind=args.kind, out=out)
+    say("dev.cards.warning")
     return 0
 
 
@@ -83,18 +74,14 @@ def synth_record(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
 
-    def say(text: str) -> None:
-        print(f"[{time.perf_counter() - start:7.1f} s] {text}", flush=True)
+    def step(key: str, /, **values: object) -> None:
+        print(f"[{time.perf_counter() - start:7.1f} s] {t(key, **values)}", flush=True)
 
     workers = default_workers() if args.workers is None else args.workers
     try:
-        report = make(Path(args.out), args.ballots, args.stations, workers, args.seed, say)
+        report = make(Path(args.out), args.ballots, args.stations, workers, args.seed, step)
     except (SynthError, CryptoError, OSError) as exc:
-        print(f"refvote dev synth-record: {exc}", file=sys.stderr)
-        return 2
-    say(
-        f"SYNTHETIC record of {report.ballots:,} cast ballots in {report.exports} booth exports "
-        f"written to {report.record}/ (a benchmark record, never an election)"
-    )
-    print(f'verify it: refvote verify {report.record} --authority "{report.authority}"')
+        return refuse("dev synth-record", "dev.synth.refused", exc, 2)
+    step("dev.synth.written", ballots=report.ballots, exports=report.exports, record=report.record)
+    print(t("dev.synth.verify_it", record=report.record, authority=report.authority))
     return 0

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import argparse
 import io
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from refvote.messages import refuse, say
 
 if TYPE_CHECKING:
     from tally.verify import Verifier
@@ -69,51 +70,35 @@ def lookup(args: argparse.Namespace) -> int:
     try:
         parse_lookup(args.code)
     except ChainError as exc:
-        print(f"refvote lookup: {exc}", file=sys.stderr)
-        return 2
+        return refuse("lookup", "lookup.code", exc, 2)
     if not args.authority:
-        print(
-            "refvote lookup: --authority is required: the election authority's fingerprint, "
-            "as published by the authority",
-            file=sys.stderr,
-        )
-        return 2
+        return refuse("lookup", "lookup.authority", code=2)
     verified = _verify(Path(args.record), args.authority)
     verifier = verified.verifier
     if not verified.booth_part():
-        print(
-            f"refvote lookup: the record does not verify ({verified.failure}); "
-            "no answer is given from it",
-            file=sys.stderr,
-        )
-        return 2
+        return refuse("lookup", "lookup.not_verified", verified.failure, 2)
     package = verifier.state.package
     assert package is not None
     exports = list(verifier.state.exports.values())
     result = find(exports, package.public.base, args.code)
-    print(
-        f"record verified V1–V{BOOTH_CHECKS} against the authority "
-        f"{key_fingerprint(package.public.authority_key)}"
+    say(
+        "lookup.verified",
+        checks=BOOTH_CHECKS,
+        fingerprint=key_fingerprint(package.public.authority_key),
     )
     if result.status is LookupStatus.NOT_FOUND:
-        print("NOT FOUND: no ballot in this record has that tracking code")
+        say("lookup.not_found")
         return 1
     assert result.code is not None
-    print(f"tracking code {short_code(result.code)}")
-    print(f"full code     {result.code.hex()}")
-    print(f"booth         {result.booth_id} (station {result.station_id})")
+    say("lookup.tracking", code=short_code(result.code))
+    say("lookup.full", code=result.code.hex())
+    say("lookup.booth", booth=result.booth_id, station=result.station_id)
     definition = package.definition
     if result.status is LookupStatus.VOIDED:
-        print(
-            "status        VOIDED: this ballot's paper record did not print completely "
-            "(or the booth stopped before the voter chose), so it was not counted"
-        )
+        say("lookup.voided")
         return 0
     if result.status is LookupStatus.CHALLENGED:
-        print(
-            "status        CHALLENGED: not counted. The booth had encrypted, "
-            "and the record proves by re-encryption (V9):"
-        )
+        say("lookup.challenged")
         label = {
             Choice.YES: (definition.options.yes_zh, definition.options.yes_en),
             Choice.NO: (definition.options.no_zh, definition.options.no_en),
@@ -133,19 +118,10 @@ def lookup(args: argparse.Namespace) -> int:
         definition.question(q.question_id).case_number for q in result.ballot.questions
     )
     if verified.failure is not None:
-        print(
-            "status        CAST: recorded as cast, but the count does NOT verify "
-            f"({verified.failure}): do not rely on this record's results"
-        )
+        say("lookup.cast_unverified", failure=verified.failure)
         return 2
     if not verified.final:
-        print(
-            "status        CAST: recorded as cast (V1–V10: in its station's encrypted sums "
-            f"for {cases}); the count is not published yet (pre-decryption record)"
-        )
+        say("lookup.cast_pre", cases=cases)
         return 0
-    print(
-        f"status        CAST and COUNTED: in its station's encrypted sums for {cases}, "
-        f"whose decryption, totals and outcomes verify (V10–{verified.passed[-1]})"
-    )
+    say("lookup.counted", cases=cases, last=verified.passed[-1])
     return 0

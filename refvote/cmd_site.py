@@ -11,12 +11,13 @@ cannot be written (it exists, or its parent does not).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tally.site import VerifiedRecord
+
+from refvote.messages import refuse, say
 
 
 def site(args: argparse.Namespace) -> int:
@@ -26,28 +27,21 @@ def site(args: argparse.Namespace) -> int:
 
     record, out = Path(args.record), Path(args.out)
     if not record.is_dir():
-        print(f"refvote site: {record} is not a folder", file=sys.stderr)
-        return 2
+        return refuse("site", "results.not_folder", code=2, folder=record)
     try:
         runner = runner_for(getattr(args, "workers", None), getattr(args, "dask", None))
     except RunnerUnavailable as exc:
-        print(f"refvote site: {exc}", file=sys.stderr)
-        return 2
+        return refuse("site", "runner.unavailable", exc, 2)
     try:
         report = build_site(record, args.authority, out, runner=runner)
     except SiteError as exc:
-        print(f"refvote site: {exc}", file=sys.stderr)
-        return 1
+        return refuse("site", "site.refused", exc, 1)
     except CryptoError as exc:  # AlreadyExists, WriteFailed: they name the folder
-        print(f"refvote site: {exc}", file=sys.stderr)
-        return 2
+        return refuse("site", "site.out_refused", exc, 2)
     finally:
         close_runner(runner)
-    print(
-        f"site written: {report.pages} pages, {report.codes:,} tracking codes in "
-        f"{report.shards} shards"
-    )
-    print(f"open {(out / 'index.html').resolve()}")
+    say("site.written", pages=report.pages, codes=report.codes, shards=report.shards)
+    say("site.open", path=(out / "index.html").resolve())
     return 0
 
 
@@ -67,15 +61,12 @@ def site_after_publish(record: Path, authority: str, verified: VerifiedRecord | 
 
     out = record.with_name(record.name + "-site")
     if os.path.lexists(out):
-        print(f"site already written in {out}/ (rebuild with `refvote site` to compare)")
+        say("site.already", out=out)
         return 0
     try:
         report = build_site(record, authority, out, verified=verified)
     except (SiteError, CryptoError) as exc:
-        print(f"refvote tally: the site was not written: {exc}", file=sys.stderr)
-        return 1
-    print(f"site written from the record verified against the authority {authority}:")
-    print(
-        f"  {report.pages} pages, {report.codes:,} tracking codes; open {out.resolve()}/index.html"
-    )
+        return refuse("tally", "site.not_written", exc, 1)
+    say("site.after_publish", authority=authority)
+    say("site.after_publish_counts", pages=report.pages, codes=report.codes, path=out.resolve())
     return 0

@@ -15,10 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
-def _fail(message: str, code: int = 2) -> int:
-    print(f"refvote station: {message}", file=sys.stderr)
-    return code
+from refvote.messages import refuse, say, t
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -99,7 +96,7 @@ def _run(args: argparse.Namespace, action: Any) -> int:
     try:
         return int(action(args))
     except (PollBookError, CryptoError, OSError, ValueError) as exc:
-        return _fail(str(exc), 1)
+        return refuse("station", "station.refused", exc, 1)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -116,11 +113,13 @@ def serve(args: argparse.Namespace) -> int:
             Path(args.db),
             (host, int(port)),
         )
-        print(
-            f"poll book of station {args.station} listening on "
-            f"{server.address[0]}:{server.address[1]} (TLS 1.3, booths of this station only)",
-            flush=True,
+        say(
+            "station.listening",
+            station=args.station,
+            host=server.address[0],
+            port=server.address[1],
         )
+        sys.stdout.flush()
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -135,14 +134,20 @@ def status(args: argparse.Namespace) -> int:
         verified, confidential = _load(args)
         store = _store(args, verified, confidential)
         c = store.counts()
-        print(f"poll book of station {args.station}: {'CLOSED' if c.closed else 'open'}")
-        print(
-            f"  voted {c.voted} (card-less {c.cardless}), in progress {c.in_progress}, "
-            f"released {c.released}, completed after release {c.completed_after_release}"
+        say("station.status_closed" if c.closed else "station.status_open", station=args.station)
+        say(
+            "station.status_counts",
+            voted=c.voted,
+            cardless=c.cardless,
+            in_progress=c.in_progress,
+            released=c.released,
+            after=c.completed_after_release,
         )
         for booth_id, evidence in store.stuck():
-            note = "releasable on the booth's answer" if evidence else "no evidence yet"
-            print(f"  in progress at booth {booth_id}: {note}")
+            say(
+                "station.stuck_evidence" if evidence else "station.stuck_none",
+                booth=booth_id,
+            )
         return 0
 
     return _run(args, go)
@@ -167,9 +172,12 @@ def release(args: argparse.Namespace) -> int:
                 raise ValueError(f"{args.mirror_outbox}: each line is one 16-byte session in hex")
         evidence = Evidence.MIRROR_READING if outbox is not None else Evidence.BOOTH_ANSWER
         done = store.release(args.booth, evidence, outbox)
-        print(
-            f"booth {args.booth}: {done.released} check-in(s) released, {done.settled_cast} "
-            f"settled as cast, on {evidence.value} (logged)"
+        say(
+            "station.released",
+            booth=args.booth,
+            released=done.released,
+            cast=done.settled_cast,
+            evidence=evidence.value,
         )
         return 0
 
@@ -183,9 +191,9 @@ def issue_code(args: argparse.Namespace) -> int:
         verified, confidential = _load(args)
         store = _store(args, verified, confidential)
         _authenticate(args, confidential, store)
-        identifier = args.identifier or input("the voter's identifier, from the paper ID: ")
+        identifier = args.identifier or input(t("station.identifier_prompt") + ": ")
         code = store.issue_code(roll_hash(confidential.roll_key, identifier.strip()))
-        print(f"one-time code (single use, at any booth of station {args.station}): {code}")
+        say("station.code", station=args.station, code=code)
         return 0
 
     return _run(args, go)
@@ -194,11 +202,17 @@ def issue_code(args: argparse.Namespace) -> int:
 def close(args: argparse.Namespace) -> int:
     def go(args: argparse.Namespace) -> int:
         from ballots.pollbook_count import PollBookCount
-        from crypto.keyfile import read_signing_key
+        from crypto.keyfile import is_sealed, load_signing_key
         from hardware.media import write_file
+        from refvote.messages import t
+        from refvote.passphrase import read_passphrases
 
         verified, confidential = _load(args)
-        name, key = read_signing_key(Path(args.key), "pollbook")
+        passphrase = None
+        if is_sealed(Path(args.key)):  # a production key (`refvote keys station`)
+            (passphrase,) = read_passphrases(args.passphrase_file, t("station.key_prompt"))
+        loaded = load_signing_key(Path(args.key), "pollbook", passphrase)
+        name, key = loaded.name, loaded.key
         if name != args.station or key.verify_key != verified.public.station_key(args.station):
             raise ValueError(
                 f"{args.key} is not the poll-book key the package names for {args.station}"
@@ -220,12 +234,16 @@ def close(args: argparse.Namespace) -> int:
         )
         file_name = f"pollbook-{args.station}.json"
         write_file(Path(args.out), file_name, count.to_json())
-        print(
-            f"poll book of station {args.station} closed: voted {c.voted} (card-less "
-            f"{c.cardless}), checked in not cast {c.in_progress}, released {c.released}"
+        say(
+            "station.closed",
+            station=args.station,
+            voted=c.voted,
+            cardless=c.cardless,
+            in_progress=c.in_progress,
+            released=c.released,
         )
-        print(f"signed count written and read back: {Path(args.out) / file_name}")
-        print(f"event log head {store.event_head().hex()}")
+        say("station.count_written", path=Path(args.out) / file_name)
+        say("station.log_head", head=store.event_head().hex())
         return 0
 
     return _run(args, go)
@@ -234,49 +252,45 @@ def close(args: argparse.Namespace) -> int:
 def add_parser(commands: Any) -> None:
     """`refvote station …` (called from refvote.cli)."""
     from refvote.cli import _lazy
+    from refvote.messages import h
 
-    station = commands.add_parser("station", help="the station's poll book and its console")
+    station = commands.add_parser("station", help=h("station"))
     sub = station.add_subparsers(dest="station_command", metavar="COMMAND", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--package", required=True, help="the election package folder")
+        p.add_argument("--package", required=True, help=h("package.folder"))
         p.add_argument(
-            "--authority",
-            required=True,
-            metavar="FINGERPRINT",
-            help="the election authority key's read-aloud fingerprint (pins the package)",
+            "--authority", required=True, metavar="FINGERPRINT", help=h("station.authority")
         )
-        p.add_argument("--station", required=True, help="this station's ID")
-        p.add_argument("--db", required=True, help="the poll book's SQLite file")
+        p.add_argument("--station", required=True, help=h("station.station"))
+        p.add_argument("--db", required=True, help=h("station.db"))
 
     def pin(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--pin-file", help="read the poll-worker PIN from a file (else: asked)")
+        p.add_argument("--pin-file", help=h("station.pin_file"))
 
-    p = sub.add_parser("serve", help="run the poll book for this station's booths")
+    p = sub.add_parser("serve", help=h("station.serve"))
     common(p)
-    p.add_argument("--tls-key", required=True, help="the poll book's TLS key (PEM)")
-    p.add_argument("--listen", default="127.0.0.1:7420", help="HOST:PORT (127.0.0.1:7420)")
+    p.add_argument("--tls-key", required=True, help=h("station.tls_key"))
+    p.add_argument("--listen", default="127.0.0.1:7420", help=h("station.listen"))
     p.set_defaults(run=_lazy("refvote.cmd_station:serve"))
-    p = sub.add_parser("status", help="counts and stuck check-ins")
+    p = sub.add_parser("status", help=h("station.status"))
     common(p)
     p.set_defaults(run=_lazy("refvote.cmd_station:status"))
-    p = sub.add_parser("release", help="release a booth's stuck check-in, on evidence only")
+    p = sub.add_parser("release", help=h("station.release"))
     common(p)
     pin(p)
-    p.add_argument("--booth", required=True)
-    p.add_argument(
-        "--mirror-outbox",
-        help="the dead booth's mirror reading: its unacknowledged sessions, one hex per line",
-    )
+    p.add_argument("--booth", required=True, help=h("station.release.booth"))
+    p.add_argument("--mirror-outbox", help=h("station.release.mirror_outbox"))
     p.set_defaults(run=_lazy("refvote.cmd_station:release"))
-    p = sub.add_parser("issue-code", help="a one-time code for a voter without a working card")
+    p = sub.add_parser("issue-code", help=h("station.issue_code"))
     common(p)
     pin(p)
-    p.add_argument("--identifier", help="the voter's identifier (else: asked)")
+    p.add_argument("--identifier", help=h("station.issue_code.identifier"))
     p.set_defaults(run=_lazy("refvote.cmd_station:issue_code"))
-    p = sub.add_parser("close", help="close the poll book and write its signed count")
+    p = sub.add_parser("close", help=h("station.close"))
     common(p)
     pin(p)
-    p.add_argument("--key", required=True, help="the poll book's signing key file")
-    p.add_argument("--out", required=True, help="the medium (folder) for the signed count")
+    p.add_argument("--key", required=True, help=h("station.close.key"))
+    p.add_argument("--passphrase-file", help=h("station.close.passphrase_file"))
+    p.add_argument("--out", required=True, help=h("station.close.out"))
     p.set_defaults(run=_lazy("refvote.cmd_station:close"))

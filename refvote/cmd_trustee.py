@@ -6,12 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from refvote.messages import refuse, say, t
 from refvote.passphrase import PassphraseUnavailable, read_passphrases
 
 
-def _fail(message: str) -> int:
-    print(f"refvote trustee: {message}", file=sys.stderr)
-    return 1
+def _fail(todo: str, detail: object) -> int:
+    return refuse("trustee", todo, detail, 1)
 
 
 def init(args: argparse.Namespace) -> int:
@@ -19,13 +19,13 @@ def init(args: argparse.Namespace) -> int:
     from tally.trustee import TrusteeMedium
 
     try:
-        (passphrase,) = read_passphrases(args.passphrase_file, "new passphrase for this trustee")
+        (passphrase,) = read_passphrases(args.passphrase_file, t("trustee.prompt.new"))
         key = TrusteeMedium(Path(args.medium)).init(args.name, passphrase)
     except (CryptoError, PassphraseUnavailable, OSError) as exc:
-        return _fail(str(exc))
-    print(f"trustee {args.name}: identity made on {args.medium}")
-    print(f"read aloud and write into the minutes: {key.read_aloud()}")
-    print(f"give {args.medium}/identity.pub.json to the officials for the roster")
+        return _fail("trustee.init_refused", exc)
+    say("trustee.init_done", name=args.name, medium=args.medium)
+    say("trustee.init_read_aloud", key=key.read_aloud())
+    say("trustee.init_give", medium=args.medium)
     return 0
 
 
@@ -35,12 +35,12 @@ def step(args: argparse.Namespace) -> int:
     from tally.trustee import TrusteeMedium, ceremony_step
 
     def show(params):  # type: ignore[no-untyped-def]
-        print("check against the minutes before going on:")
+        say("trustee.step_check")
         for line in describe(params):
             print(f"  {line}")
 
     try:
-        (passphrase,) = read_passphrases(args.passphrase_file, "trustee passphrase")
+        (passphrase,) = read_passphrases(args.passphrase_file, t("trustee.prompt"))
         report = ceremony_step(
             TrusteeMedium(Path(args.medium)),
             Path(args.ceremony),
@@ -49,9 +49,9 @@ def step(args: argparse.Namespace) -> int:
             confirm_nonce=show,
         )
     except (CryptoError, PassphraseUnavailable, OSError) as exc:
-        return _fail(str(exc))
-    print(f"done: {report.did}")
-    print(f"next: {report.next}")
+        return _fail("trustee.step_refused", exc)
+    say("trustee.step_done", did=report.did)
+    say("trustee.step_next", next=report.next)
     return 0
 
 
@@ -60,16 +60,16 @@ def accept(args: argparse.Namespace) -> int:
     from tally.trustee import TrusteeMedium, accept_package
 
     try:
-        (passphrase,) = read_passphrases(args.passphrase_file, "trustee passphrase")
+        (passphrase,) = read_passphrases(args.passphrase_file, t("trustee.prompt"))
         pin = accept_package(
             TrusteeMedium(Path(args.medium)), Path(args.package), passphrase, args.authority
         )
     except (CryptoError, PassphraseUnavailable, OSError) as exc:
-        return _fail(str(exc))
-    print(f"trustee {pin.trustee}: this medium decrypts only for the election package")
-    print(f"  package fingerprint:   {pin.package_read_aloud()}")
-    print(f"  authority fingerprint: {pin.authority_read_aloud()}")
-    print("write both into the minutes; any other package or authority will be refused")
+        return _fail("trustee.accept_refused", exc)
+    say("trustee.accepted", trustee=pin.trustee)
+    say("trustee.package_fingerprint", fingerprint=pin.package_read_aloud())
+    say("trustee.authority_fingerprint", fingerprint=pin.authority_read_aloud())
+    say("trustee.accept_minutes")
     return 0
 
 
@@ -78,17 +78,17 @@ def decrypt(args: argparse.Namespace) -> int:
     from tally.trustee import DecryptionReview, TrusteeMedium, trustee_decrypt
 
     def show(review: DecryptionReview) -> None:
-        print(f"trustee {review.trustee}: the record verified against the pinned package")
-        print(f"  package fingerprint:   {review.package}")
-        print(f"  authority fingerprint: {review.authority}")
-        print(f"  {len(review.sums)} sums to decrypt (station, question, N = ballots in the sum):")
+        say("trustee.review_verified", trustee=review.trustee)
+        say("trustee.package_fingerprint", fingerprint=review.package)
+        say("trustee.authority_fingerprint", fingerprint=review.authority)
+        say("trustee.review_sums", count=len(review.sums))
         for s in review.sums:
-            note = "   <- ONE BALLOT: decrypting it reveals that vote" if s.ballots == 1 else ""
+            note = t("trustee.one_ballot") if s.ballots == 1 else ""
             print(f"    {s.station_id:<12} {s.question_id:<8} N = {s.ballots:,}{note}")
         sys.stdout.flush()
 
     try:
-        (passphrase,) = read_passphrases(args.passphrase_file, "trustee passphrase")
+        (passphrase,) = read_passphrases(args.passphrase_file, t("trustee.prompt"))
         index, path = trustee_decrypt(
             TrusteeMedium(Path(args.medium)),
             Path(args.record),
@@ -97,8 +97,8 @@ def decrypt(args: argparse.Namespace) -> int:
             review=show,
         )
     except (CryptoError, PassphraseUnavailable, OSError) as exc:
-        return _fail(str(exc))
-    print(f"trustee {index}: decryption shares with proofs written to {path}")
-    print("the key share stayed sealed on this medium")
-    print("hand the shares over only if every sum above is one you expect")
+        return _fail("trustee.decrypt_refused", exc)
+    say("trustee.decrypted", trustee=index, path=path)
+    say("trustee.decrypted_sealed")
+    say("trustee.decrypted_hand_over")
     return 0

@@ -14,7 +14,9 @@ record (VOID slip, the voter votes again) and a card whose PIN gets blocked. Boo
 prepares the record, collects decryption shares from trustees 1, 3 and 4 (each from its own
 medium), publishes the record and the official reports; the independent verifier checks the
 record, pinned to the authority's key; the decrypted totals are compared with what the
-simulated voters cast.
+simulated voters cast. Last, the poll workers sort each booth's printed pieces into its ballot
+box (paper records of cast ballots only) and the audit board runs a risk-limiting audit round
+at 5% on those boxes (docs/audit.md §8).
 """
 
 from __future__ import annotations
@@ -348,7 +350,7 @@ def run(args: argparse.Namespace) -> int:
     from hardware.idcard.testca import TestCA
     from refvote.progress import Progress
     from tally.ceremony import rehearse
-    from tally.reports import ReportContext, write_reports
+    from tally.reports import publish_context, write_reports
     from tally.station import MAX_EXPORT_BYTES, MAX_POLLBOOK_BYTES, TallyStation
     from tally.trustee import TrusteeMedium, accept_package, trustee_decrypt
     from tally.verify import verify_record
@@ -397,7 +399,7 @@ def run(args: argparse.Namespace) -> int:
         _write_private(keys / "stations" / f"{sid}.pin", pin + "\n")
     write_signing_key(keys / "authority.key.json", "authority", "authority", authority)
     write_signing_key(keys / "tally.key.json", "tally", "tally", tally_key)
-    write_public_key(keys / "tally.pub.json", "tally", "tally", tally_key.verify_key)
+    write_public_key(keys / "tally.pub.json", "tally", "tally", tally_key.verify_key, demo=True)
     roll = {st.station_id: _roll_voters(definition, st.station_id) for st in definition.stations}
     voters = {sid: ids[: args.voters] for sid, ids in roll.items()}
     from cryptography.hazmat.primitives.serialization import Encoding
@@ -523,10 +525,8 @@ def run(args: argparse.Namespace) -> int:
         _, results = station.publish(out / "record", tally_key, on_table_row=bar.advance)
     package = verify_package(out / "record" / "package")
     record_fp = file_fingerprint((out / "record" / "index.json").read_bytes())
-    names = {t.index: t.name for t in package.joint_key.params.trustees}
     reports = write_reports(
-        ReportContext(definition, results, definition.manifest_hash(), record_fp, names, False),
-        out / "reports",
+        publish_context(out / "record", package, results, record_fp, False), out / "reports"
     )
     s.say(f"record published ({group_for_reading(record_fp)}); {len(reports)} report files")
 
@@ -546,6 +546,19 @@ def run(args: argparse.Namespace) -> int:
 
         s.say("the public results site, from the verified record:")
         site = build_site(out / "record", fingerprint, out / "site").out / "index.html"
+    audited = None
+    if ok:
+        from refvote.cmd_audit import demo_audit, fill_boxes
+
+        rolls = {b: out / "booths" / b / "paper" for b in definition.booth_ids()}
+        papers = sum(fill_boxes(rolls, out / "box").values())
+        s.say(
+            f"risk-limiting audit at 5%: the poll workers sorted {papers} paper records of cast "
+            f"ballots into the boxes ({out / 'box'}/); the board draws from the seed:"
+        )
+        audited = demo_audit(out / "record", out / "box", fingerprint, out_dir=out / "audit")
+        for line in audited.lines:
+            print(f"    {line}", flush=True)
     print()
     print("Results (national, Art. 29 of the Referendum Act):")
     for qid, o in results.outcomes:
@@ -571,7 +584,10 @@ def run(args: argparse.Namespace) -> int:
     if site is not None:
         print(f"site:     {site.resolve()}  (open in any browser; works offline)")
     print(f"verify:   {'every check passed' if ok else 'FAILED'}")
-    return 0 if ok and not mismatches else 1
+    if audited is not None:
+        print(f"audit:    {out / 'audit'}/audit.json, audit-report.pdf  (docs/audit.md)")
+    boxes_ok = audited is not None and audited.boxes_agree
+    return 0 if ok and not mismatches and boxes_ok else 1
 
 
 def _notable(tally: Tally) -> list[tuple[str, str]]:

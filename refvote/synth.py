@@ -123,11 +123,11 @@ def synth_record(
     stations: int,
     workers: int,
     seed: int = 1,
-    on_step: Callable[[str], None] | None = None,
+    on_step: Callable[..., None] | None = None,
 ) -> SynthReport:
     """Write `out/record` (the record), `out/keys/` (its keys, unprotected) and
     `out/authority.txt` (the authority fingerprint). `out` must not exist."""
-    say = on_step or (lambda _text: None)
+    say = on_step or (lambda _key, **_values: None)  # a catalog key (refvote.messages)
     if ballots < 1 or stations < 1 or workers < 1:
         raise SynthError("--ballots, --stations and --workers must be at least 1")
     if math.ceil(ballots / (2 * stations)) > MAX_BALLOTS_PER_BOOTH:
@@ -136,7 +136,7 @@ def synth_record(
         raise SynthError(f"{out} already exists: give a new folder")
     definition = synth_definition(ballots, stations)
     out.mkdir(parents=True)
-    say(f"key ceremony {K} of {N}")
+    say("dev.synth.ceremony", k=K, n=N)
     trustees = [SigningKey.generate() for _ in range(N)]
     passphrases = [f"synthetic trustee {i}" for i in range(1, N + 1)]
     params = open_ceremony(
@@ -169,7 +169,7 @@ def synth_record(
     write_signing_key(keys / "tally.key.json", "tally", "tally", tally_key)
 
     tasks = _booth_tasks(out / "package", definition, ballots, booth_keys, seed)
-    say(f"{ballots:,} ballots in {len(tasks)} booths on {workers} processes")
+    say("dev.synth.ballots", ballots=ballots, booths=len(tasks), workers=workers)
     if workers == 1:
         made = [make_export(t) for t in tasks]
     else:
@@ -178,7 +178,7 @@ def synth_record(
     from ballots.export import BoothExport
 
     exports = [BoothExport.from_json(data) for data, _ in made]
-    say("sums, decryption by trustees 1, 2, 3")
+    say("dev.synth.decryption")
     sums = merge_sums(definition, [outcome for _, outcome in made])
     joint = ceremony.joint_key
     decryption = ThresholdDecryption(joint, [(s.ciphertext, s.ballots) for s in sums])
@@ -224,7 +224,7 @@ def synth_record(
         )
         for s in definition.stations
     ]
-    say("writing the record")
+    say("dev.synth.writing")
     index = write_record(
         out / "record",
         out / "package",

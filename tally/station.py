@@ -4,9 +4,11 @@
       package/                 the verified public election package
       imports/<booth_id>.json  each accepted booth export, byte for byte as it arrived
       pollbook/<station_id>.json  each station's checked poll-book count, as it arrived
+      manual/<booth_id>.json   a lost booth's hand count, signed by the authority, as it arrived
       shares/trustee-NN.json   each trustee's checked decryption shares (NN as in the record)
       prepared.json            the fingerprints of the pre-decryption record's sums and index
       index.sqlite             derived: the imported exports, their ballot IDs and α (below)
+      authority.json           the authority fingerprint read aloud at `tally init` (pinned)
       .lock                    the workspace's OS lock (crypto.files.workspace_lock)
       trustee-media/…          (only in rehearsals and the demo)
 
@@ -40,9 +42,10 @@ from typing import Any
 
 import sqlite_utils
 
-from ballots.errors import RecordError
+from ballots.errors import PackageError, RecordError
 from ballots.export import BoothExport, Status
-from ballots.package import VerifiedPackage, verify_package
+from ballots.manual_count import MAX_MANUAL_FILE, ManualCount, add_manual, open_manual_count
+from ballots.package import VerifiedPackage, normalise_fingerprint, verify_package
 from ballots.pollbook_count import PollBookCount, open_pollbook_count
 from ballots.record import (
     FINAL,
@@ -108,6 +111,7 @@ INDEX_SCHEMA = (
     "CREATE INDEX IF NOT EXISTS ballots_booth ON ballots (booth_id)",
     "CREATE INDEX IF NOT EXISTS alphas_booth ON alphas (booth_id)",
 )
+AUTHORITY = "authority.json"
 
 
 class ImportRejected(Exception):
@@ -216,6 +220,15 @@ class TallyStation:
             target = self.workspace / "package"
             if target.exists():
                 raise ImportRejected(f"{self.workspace} already holds an election package")
+            if authority is not None:
+                # Pinned before the package is copied: every later command verifies the
+                # workspace's package against it (`package`), `publish` the record too.
+                pinned = {
+                    "type": "refvote/tally-authority",
+                    "version": PROTOCOL_VERSION,
+                    "fingerprint": normalise_fingerprint(authority),
+                }
+                write_atomic(self.workspace / AUTHORITY, canonical_json(pinned))
             with staged_folder(target) as staging:
                 names = ["package.json", "definition.json"]
                 names += [
@@ -235,8 +248,23 @@ class TallyStation:
                 raise ImportRejected(
                     f"{self.workspace} is not a tally workspace: run `refvote tally init`"
                 )
-            self._package = verify_package(self.workspace / "package")
+            self._package = verify_package(self.workspace / "package", self.pinned_authority())
         return self._package
+
+    def pinned_authority(self) -> str | None:
+        """The authority fingerprint pinned at `init` (None: a workspace made without one)."""
+        self._require_workspace()
+        path = self.workspace / AUTHORITY
+        if not os.path.lexists(path):
+            return None
+        data = self._read_workspace_file(path, 4096)
+        try:
+            f = open_document(data, "refvote/tally-authority", AUTHORITY)
+            fingerprint = normalise_fingerprint(f.text("fingerprint", max_length=19))
+            f.finish()
+        except (CryptoError, PackageError) as exc:
+            raise WorkspaceDamaged(f"the workspace is damaged: {exc}") from None
+        return fingerprint
 
     def imported(self) -> dict[str, BoothExport]:
         if self._imported is not None:
@@ -325,6 +353,11 @@ class TallyStation:
         target = self.workspace / "imports" / f"{booth_id}.json"
         if os.path.lexists(target):
             return self._same_or_refused(target, data, booth_id)
+        if booth_id in self.manual_counts():
+            raise ImportRejected(
+                f"booth {booth_id} was counted by hand (manual/{booth_id}.json): its box is "
+                "counted once; an export found later goes to the election office, not the count"
+            )
         # The order of the serial import: V4, V5, V6 on this export, uniqueness across the
         # imported exports, turnout, then V7–V9.
         failure = outcome.failure
@@ -502,7 +535,13 @@ class TallyStation:
             )
             .fetchone()
         )
-        cast = outcome.extra[0] + others
+        # A lost booth's hand count stands for its export (its papers are cast ballots).
+        hand = sum(
+            m.papers
+            for b, m in self.manual_counts().items()
+            if b in station.booths and b != booth_id
+        )
+        cast = outcome.extra[0] + others + hand
         if cast > station.eligible:
             raise VerificationFailed(
                 str(TurnoutExceeded(station.station_id, cast, station.eligible))
@@ -568,17 +607,100 @@ class TallyStation:
         cast: dict[str, int] = {}
         for e in self.imported().values():
             cast[e.station_id] = cast.get(e.station_id, 0) + e.counts.cast
+        for hand in self.manual_counts().values():
+            cast[hand.station_id] = cast.get(hand.station_id, 0) + hand.papers
         for sid, count in counts.items():
             if count.voted != cast.get(sid, 0):
                 raise ImportRejected(
                     f"station {sid}: the poll book counts {count.voted:,} voters; its booths' "
-                    f"exports hold {cast.get(sid, 0):,} cast ballots"
+                    f"exports (and hand counts) hold {cast.get(sid, 0):,} cast ballots"
                 )
         return list(counts.values())
 
     def missing_booths(self) -> list[str]:
-        imported = self.imported()
-        return [b for b in self.package.definition.booth_ids() if b not in imported]
+        """Booths with neither an imported export nor a hand count: `prepare` waits for them."""
+        imported, manual = self.imported(), self.manual_counts()
+        return [
+            b for b in self.package.definition.booth_ids() if b not in imported and b not in manual
+        ]
+
+    # A lost booth's hand count ---------------------------------------------------------------
+
+    def import_manual_count(self, data: bytes) -> ManualCount:
+        """Keep a lost booth's hand count, signed by the authority (the package's key), in
+        place of its export: only for a booth with no export imported, before `prepare`, and
+        within its station's eligible voters. A booth is counted once: different bytes for a
+        booth already counted by hand are refused."""
+        with self.locked():
+            pkg = self.package
+            if len(data) > MAX_MANUAL_FILE:
+                raise ImportRejected("the manual count is larger than any can be")
+            try:
+                hand = open_manual_count(
+                    data, pkg.public.authority_key, pkg.public.base, pkg.definition
+                )
+            except CryptoError as exc:
+                raise ImportRejected(str(exc)) from None
+            booth_id = hand.booth_id
+            target = self.workspace / "manual" / f"{booth_id}.json"
+            if os.path.lexists(target):
+                if self._read_workspace_file(target, MAX_MANUAL_FILE) == data:
+                    return hand
+                raise ImportRejected(
+                    f"booth {booth_id}: a different hand count was already imported; a box "
+                    "is counted once, so this one is refused"
+                )
+            if os.path.lexists(self.workspace / PREPARED):
+                raise ImportRejected(
+                    "the pre-decryption record was already prepared from this workspace: a hand "
+                    "count comes before `prepare` (the trustees must see it)"
+                )
+            if booth_id in self.imported():
+                raise ImportRejected(
+                    f"booth {booth_id}: its export was imported, so its ballots are counted "
+                    "electronically; a hand count replaces only a booth whose export and mirror "
+                    "are both lost"
+                )
+            station = pkg.definition.station(hand.station_id)
+            others = self.imported()
+            cast = (
+                hand.papers
+                + sum(others[b].counts.cast for b in station.booths if b in others)
+                + sum(
+                    m.papers
+                    for b, m in self.manual_counts().items()
+                    if b in station.booths and b != booth_id
+                )
+            )
+            if cast > station.eligible:
+                exceeded = TurnoutExceeded(station.station_id, cast, station.eligible)
+                raise ImportRejected(str(exceeded))
+            make_folder(target.parent)
+            try:
+                write_atomic(target, data, replace=False)
+            except AlreadyExists:
+                raise ImportRejected(
+                    f"booth {booth_id}: a hand count was imported meanwhile; run again"
+                ) from None
+            return hand
+
+    def manual_counts(self) -> dict[str, ManualCount]:
+        """The imported hand counts, in definition order of their booths."""
+        folder = self.workspace / "manual"
+        counts: dict[str, ManualCount] = {}
+        if not folder.is_dir():
+            return counts  # no lost booth: every import asks, so this stays one system call
+        for booth_id in self.package.definition.booth_ids():
+            path = folder / f"{booth_id}.json"
+            if os.path.lexists(path):
+                data = self._read_workspace_file(path, MAX_MANUAL_FILE)
+                try:
+                    counts[booth_id] = ManualCount.from_json(data, path.name)
+                except CryptoError as exc:
+                    raise WorkspaceDamaged(
+                        f"the workspace is damaged: {path}: {exc}; restore it from its backup"
+                    ) from None
+        return counts
 
     def sums(self) -> list[SumSpec]:
         if self._sums is not None:
@@ -591,7 +713,7 @@ class TallyStation:
 
     def _exports_in_order(self) -> list[BoothExport]:
         imported = self.imported()
-        return [imported[b] for b in self.package.definition.booth_ids()]
+        return [imported[b] for b in self.package.definition.booth_ids() if b in imported]
 
     # Decryption ----------------------------------------------------------------------------
 
@@ -614,6 +736,7 @@ class TallyStation:
                 sums,
                 tally_key,
                 pollbook=self._check_pollbook(),
+                manual=list(self.manual_counts().values()),
             )
             prepared = {
                 "type": "refvote/tally-prepared",
@@ -749,8 +872,13 @@ class TallyStation:
             DecryptedCount(s.station_id, s.question_id, d.packed, Count(d.ballots, d.yes, d.no))
             for s, d in zip(sums, decryption.decrypt(table), strict=True)
         ]
+        manual = self.manual_counts()
         all_totals = totals(
-            pkg.definition, [StationCount(d.station_id, d.question_id, d.count) for d in decrypted]
+            pkg.definition,
+            add_manual(
+                [StationCount(d.station_id, d.question_id, d.count) for d in decrypted],
+                list(manual.values()),
+            ),
         )
         quorum = tuple(sorted(decryption.valid)[: pkg.joint_key.k])
         return Results(
@@ -759,6 +887,7 @@ class TallyStation:
             tuple(decrypted),
             tuple(all_totals),
             tuple(outcomes(pkg.definition, all_totals)),
+            tuple(manual),
         )
 
     def publish(
@@ -791,6 +920,7 @@ class TallyStation:
                 [f for _, f in sorted(shares.files.items())],
                 results,
                 pollbook,
+                list(self.manual_counts().values()),
             )
             return index, results
 

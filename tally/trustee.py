@@ -225,7 +225,7 @@ class TrusteeMedium:
                     }
                 ),
             )
-            write_public_key(self.folder / "identity.pub.json", "trustee", name, public)
+            write_public_key(self.folder / "identity.pub.json", "trustee", name, public, demo=False)
         return public
 
     def identity(self, passphrase: str) -> tuple[str, SigningKey]:

@@ -5,7 +5,7 @@ docs/election-record.md, and prints one line per check. It imports only `crypto`
 `ballots`: nothing of the booth, the hardware or the tally's own computations.
 
 The caller, never the record, says which state it expects: a final record by default (every
-check V1–V15 runs), or a pre-decryption one (`expect=PRE_DECRYPTION`: V1–V10 and V15, and no
+check V1–V16 runs), or a pre-decryption one (`expect=PRE_DECRYPTION`: V1–V10, V15, V16; no
 shares or results may be present). `until` stops after a given check (for `refvote lookup`).
 """
 
@@ -24,6 +24,7 @@ from ballots.chain import EntryKind, chain_close, replay
 from ballots.definition import Definition
 from ballots.errors import BallotsError, PackageError
 from ballots.export import BoothExport, Status
+from ballots.manual_count import ManualCount, add_manual, open_manual_count
 from ballots.package import (
     VerifiedPackage,
     key_fingerprint,
@@ -41,6 +42,7 @@ from ballots.record import (
     SharesFile,
     allowed_paths,
     booth_path,
+    manual_path,
     pollbook_path,
     read_record_file,
     required_paths,
@@ -78,6 +80,7 @@ class _State:
     exports: dict[str, BoothExport] = field(default_factory=dict)
     outcomes: list[ExportOutcome] = field(default_factory=list)  # in definition booth order
     shares: dict[int, SharesFile] = field(default_factory=dict)
+    manual: dict[str, ManualCount] = field(default_factory=dict)  # V16: booths counted by hand
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,9 @@ class Verifier:
             Check("V13", "totals", self._totals, final_only=True),
             Check("V14", "Art. 29 outcomes", self._outcomes, final_only=True),
             Check("V15", "poll-book counts", self._pollbook),
+            # Numbered and run last so V1–V15 keep their numbers; V13 and V15 add the hand
+            # counts as read (`_hand_counts`), V16 checks them: the record passes only if both do.
+            Check("V16", "hand-counted booths", self._manual),
         ]
         codes = [c.code for c in self.checks]
         if until is not None and until not in codes:
@@ -216,7 +222,7 @@ class Verifier:
             line = f"refvote verify: checks V1–{last} passed; the later checks were not run\n"
         elif self.record_state == PRE_DECRYPTION:
             line = (
-                "refvote verify: every check of a pre-decryption record passed (V1–V10, V15); "
+                "refvote verify: every check of a pre-decryption record passed (V1–V10, V15, V16); "
                 "it holds no results\n"
             )
         else:
@@ -328,8 +334,13 @@ class Verifier:
         assert s.index is not None
         listed = dict(s.index.files)
         jobs = []
+        by_hand = 0
         for booth_id in pkg.definition.booth_ids():
             path = booth_path(booth_id)
+            if path not in listed and manual_path(booth_id) in listed:
+                by_hand += 1  # its hand count instead: V16
+                continue
+            read_failure: str | None
             try:
                 data = self._read(path)
             except Exception as exc:
@@ -345,7 +356,8 @@ class Verifier:
             s.outcomes = list(self.runner.map(run_export_job, jobs, shared, self.extra))
         self.export_seconds = time.perf_counter() - start  # for benchmarks only
         self._first_failure("V4")
-        return f"ok ({len(s.outcomes)} booths, signatures verified)"
+        manual = f"; {by_hand} counted by hand, V16" if by_hand else ""
+        return f"ok ({len(s.outcomes)} booths, signatures verified{manual})"
 
     def _first_failure(self, code: str) -> None:
         for outcome in self.state.outcomes:
@@ -405,6 +417,74 @@ class Verifier:
         self._sums_cache = sums
         cast = sum(o.cast for o in s.outcomes)
         return f"{len(sums):,} ok (recomputed from {cast:,} cast ballots)"
+
+    def _hand_counts(self, s: _State) -> dict[str, ManualCount]:
+        """The record's hand counts as read (booth → count, definition order); V16 checks
+        their signatures and arithmetic."""
+        if s.manual:
+            return s.manual
+        assert s.index is not None
+        listed = {p for p, _ in s.index.files}
+        for booth_id in self._pkg().definition.booth_ids():
+            path = manual_path(booth_id)
+            if path in listed:
+                s.manual[booth_id] = ManualCount.from_json(self._read(path), path)
+        return s.manual
+
+    def _manual(self, s: _State) -> str:
+        """V16: each hand count in the record is signed by the pinned authority, is for a booth
+        of the definition at its station, adds up, and replaces that booth's export (no
+        electronic ballot of that booth in the record); with it, no station exceeds its
+        eligible voters."""
+        pkg = self._pkg()
+        assert s.index is not None
+        listed = {p for p, _ in s.index.files}
+        s.manual = {}
+        # The per-export outcomes, not the parsed exports: these come back from the runner's
+        # workers too (--workers, --dask), so V16 reads the same whichever ran the checks.
+        electronic = {o.booth_id for o in s.outcomes}
+        for booth_id in pkg.definition.booth_ids():
+            path = manual_path(booth_id)
+            if path not in listed:
+                continue
+            hand = open_manual_count(
+                self._read(path), pkg.public.authority_key, pkg.public.base, pkg.definition, path
+            )
+            if hand.booth_id != booth_id:
+                raise VerificationFailed(f"{path}: holds the count of booth {hand.booth_id}")
+            if booth_path(booth_id) in listed or booth_id in electronic:
+                raise VerificationFailed(
+                    f"{path}: booth {booth_id} has electronic ballots in the record "
+                    f"({booth_path(booth_id)}); a box is counted once"
+                )
+            s.manual[booth_id] = hand
+        cast_of = {}
+        for o in s.outcomes:
+            cast_of[o.booth_id] = o.cast
+            for _, ballot_booth, _, _ in o.ballots:
+                if ballot_booth in s.manual:
+                    raise VerificationFailed(
+                        f"{booth_path(o.booth_id)}: holds a ballot of booth {ballot_booth}, "
+                        "which was counted by hand"
+                    )
+        for station in pkg.definition.stations:
+            cast = sum(
+                cast_of[x] if x in cast_of else s.manual[x].papers
+                for x in station.booths
+                if x in cast_of or x in s.manual
+            )
+            if s.manual.keys() & set(station.booths) and cast > station.eligible:
+                raise VerificationFailed(
+                    f"station {station.station_id}: {cast:,} cast ballots and hand-counted "
+                    f"papers for {station.eligible:,} eligible voters"
+                )
+        if not s.manual:
+            return "none (every booth's export is in the record)"
+        papers = sum(h.papers for h in s.manual.values())
+        return (
+            f"ok ({', '.join(s.manual)}: {papers:,} papers counted by hand; the authority's "
+            "signature, the arithmetic, no electronic ballots)"
+        )
 
     def _shares(self, s: _State) -> str:
         pkg = self._pkg()
@@ -493,7 +573,13 @@ class Verifier:
         counts = [
             StationCount(d.station_id, d.question_id, d.count) for d in self._results.decrypted
         ]
-        expected = totals(definition, counts)
+        manual = self._hand_counts(s)
+        if self._results.manual_counts != tuple(manual):
+            raise VerificationFailed(
+                f"tally/results.json: manual_counts names {list(self._results.manual_counts)}; "
+                f"the record's hand counts are {list(manual)}"
+            )
+        expected = totals(definition, add_manual(counts, list(manual.values())))
         if list(self._results.totals) != expected:
             for got, want in zip(self._results.totals, expected, strict=False):
                 if got != want:
@@ -534,6 +620,8 @@ class Verifier:
         cast: dict[str, int] = {}
         for o in s.outcomes:
             cast[o.station_id] = cast.get(o.station_id, 0) + o.cast
+        for hand in self._hand_counts(s).values():
+            cast[hand.station_id] = cast.get(hand.station_id, 0) + hand.papers
         present = 0
         shown = {"checked_in_not_cast": 0, "released": 0, "completed_after_release": 0}
         for station in pkg.definition.stations:
@@ -548,7 +636,7 @@ class Verifier:
             if count.voted != n:
                 raise VerificationFailed(
                     f"{path}: the poll book of station {sid} counts {count.voted:,} voters; "
-                    f"its booths' exports hold {n:,} cast ballots"
+                    f"its booths' exports (and hand counts) hold {n:,} cast ballots"
                 )
             if count.voted > station.eligible:
                 raise VerificationFailed(
@@ -816,7 +904,8 @@ def verify_export(
     """V4, V5, V7, V8, V9 for one export, in that order, stopping at the first that fails;
     V6's per-ballot values and V10's partial sums for the caller to combine across exports."""
     code = "V4"
-    station_id, keys = "", ()
+    station_id = ""
+    keys: tuple[BallotKey, ...] = ()
     try:
         if job.read_failure is not None:
             raise VerificationFailed(job.read_failure)

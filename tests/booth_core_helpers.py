@@ -54,8 +54,8 @@ title_en = "National referendum (test)"
 [[questions]]
 question_id = "17"
 case_number = "第17案"
-short_title_zh = "核四啟封商轉"
-short_title_en = "Restart Nuclear Plant 4"
+short_title_zh = "核四啟封"
+short_title_en = "Unsealing Nuclear Plant 4"
 text_zh = "您是否同意核四啟封商轉發電？"
 text_en = "Do you agree to unseal and commercially operate the Fourth Nuclear Power Plant?"
 english_unofficial = true
@@ -63,8 +63,8 @@ english_unofficial = true
 [[questions]]
 question_id = "18"
 case_number = "第18案"
-short_title_zh = "反萊豬進口"
-short_title_en = "Ban ractopamine pork"
+short_title_zh = "萊劑豬肉進口"
+short_title_en = "Ractopamine pork imports"
 text_zh = "你是否同意政府應全面禁止進口含有萊克多巴胺之乙型受體素豬隻之肉品？"
 text_en = "Do you agree that the government should ban imports of pork containing ractopamine?"
 english_unofficial = true
@@ -294,12 +294,21 @@ class Workers:
 class Reports:
     def __init__(self) -> None:
         self.printed: list[PollsReport] = []
+        self.reprinted: list[PollsReport] = []
         self.fail = False
 
     def print_report(self, report: PollsReport, definition: object) -> None:
         if self.fail:
             raise PrintFailed("paper out", "report")
         self.printed.append(report)
+
+    def reprint_last(self) -> object:
+        if self.fail:
+            raise PrintFailed("paper out", "report")
+        if not self.printed:
+            return None
+        self.reprinted.append(self.printed[-1])
+        return self.printed[-1].kind
 
 
 class Clock:

@@ -16,8 +16,9 @@ from typing import Any
 
 from ballots.ballot import Choice, PlaintextBallot, encrypt_ballot
 from ballots.chain import chain_close, replay
-from ballots.definition import load_source
+from ballots.definition import Definition, load_source
 from ballots.export import BoothExport, ExportBuilder
+from ballots.manual_count import ManualCount, QuestionCount, add_manual
 from ballots.package import build_package, verify_package
 from ballots.pollbook_count import PollBookCount
 from ballots.record import FINAL, DecryptedCount, RecordIndex, Results, SharesFile, write_record
@@ -40,8 +41,8 @@ title_en = "National referendum (test)"
 [[questions]]
 question_id = "17"
 case_number = "第17案"
-short_title_zh = "核四啟封商轉"
-short_title_en = "Restart Nuclear Plant 4"
+short_title_zh = "核四啟封"
+short_title_en = "Unsealing Nuclear Plant 4"
 text_zh = "您是否同意核四啟封商轉發電？"
 text_en = "Do you agree to unseal and commercially operate the Fourth Nuclear Power Plant?"
 english_unofficial = true
@@ -49,8 +50,8 @@ english_unofficial = true
 [[questions]]
 question_id = "18"
 case_number = "第18案"
-short_title_zh = "反萊豬進口"
-short_title_en = "Ban ractopamine pork"
+short_title_zh = "萊劑豬肉進口"
+short_title_en = "Ractopamine pork imports"
 text_zh = "你是否同意政府應全面禁止進口含有萊克多巴胺之乙型受體素豬隻之肉品、內臟及其相關產製品？"
 text_en = "Do you agree that the government should ban imports of pork containing ractopamine?"
 english_unofficial = true
@@ -99,6 +100,7 @@ def build_record(
     seed: int = 7,
     ignore_turnout: bool = False,
     pollbook: tuple[str, ...] = (),
+    manual: tuple[str, ...] = (),
 ) -> BuiltRecord:
     """A signed record. `ignore_turnout`: the sums are computed as if every station had room
     for all its ballots, so a record with more cast ballots than eligible can be written (and
@@ -142,6 +144,7 @@ def build_record(
             )
     booths = list(builders)
     cast_choices = []
+    by_booth: dict[str, list[dict[str, Choice]]] = {}
     plan = ["challenge"] * challenged + ["void"] * voided + ["cast"] * ballots
     rng.shuffle(plan)
     for action in plan:
@@ -158,11 +161,14 @@ def build_record(
         if action == "cast":
             builders[booth].cast()
             cast_choices.append((station_id, choices))
+            by_booth.setdefault(booth, []).append(choices)
         elif action == "challenge":
             builders[booth].challenge(nonces.reveal(plain, ctx))
         else:
             builders[booth].void()
-    exports = [builders[b].close(booth_keys[b]) for b in booths]
+    exports = [builders[b].close(booth_keys[b]) for b in booths if b not in manual]
+    # `manual`: booths whose export is lost; their boxes' papers counted by hand (issue 11).
+    hand_counts = [_hand_count(definition, ctx.base, authority, b, by_booth) for b in manual]
 
     roomy = dataclasses.replace(
         definition,
@@ -190,7 +196,11 @@ def build_record(
             for s, d in zip(sums, decryption.decrypt(), strict=True)
         ]
         all_totals = totals(
-            definition, [StationCount(d.station_id, d.question_id, d.count) for d in decrypted]
+            definition,
+            add_manual(
+                [StationCount(d.station_id, d.question_id, d.count) for d in decrypted],
+                hand_counts,
+            ),
         )
         results = Results(
             joint.base,
@@ -198,6 +208,7 @@ def build_record(
             tuple(decrypted),
             tuple(all_totals),
             tuple(outcomes(definition, all_totals)),
+            tuple(h.booth_id for h in hand_counts),
         )
     # The poll-book counts of the stations named in `pollbook`: voted = the station's casts.
     counts = [
@@ -216,7 +227,9 @@ def build_record(
         for sid in pollbook
     ]
     folder = tmp / "record"
-    write_record(folder, package_folder, exports, sums, tally_key, shares_files, results, counts)
+    write_record(
+        folder, package_folder, exports, sums, tally_key, shares_files, results, counts, hand_counts
+    )
     return BuiltRecord(
         folder,
         package_folder,
@@ -227,6 +240,26 @@ def build_record(
         exports,
         cast_choices,
         dict(station_keys.pollbook_keys),
+    )
+
+
+def _hand_count(
+    definition: Definition,
+    base: bytes,
+    authority: SigningKey,
+    booth_id: str,
+    by_booth: dict[str, list[dict[str, Choice]]],
+) -> ManualCount:
+    """The box of `booth_id` counted by hand: each cast ballot's paper, declined where the
+    voter took no part in a question; signed by the authority."""
+    papers = by_booth.get(booth_id, [])
+    counts = []
+    for qid in definition.question_ids():
+        answers = [p.get(qid) for p in papers]
+        yes, no, blank = (answers.count(c) for c in (Choice.YES, Choice.NO, Choice.BLANK))
+        counts.append(QuestionCount(qid, yes, no, blank, len(papers) - yes - no - blank))
+    return ManualCount.sign(
+        authority, definition, base, booth_id, len(papers), "export and mirror lost", tuple(counts)
     )
 
 

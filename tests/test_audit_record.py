@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from fractions import Fraction
 from pathlib import Path
 
@@ -220,6 +221,13 @@ def test_cli_start_sample_enter_verify_report(
     pdf = tmp_path / "report.pdf"
     assert main(["audit", "report", str(audit_path), "--board", board_fp, "--out", str(pdf)]) == 0
     assert pdf.read_bytes().startswith(b"%PDF")
+    # Art. 29 quoted verbatim (the law's text, typed independently in tests/test_reports.py).
+    from tests.test_reports import ART29_OFFICIAL
+
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"公民投票法第29條：「{ART29_OFFICIAL}」" in "".join(text.split())
     # Entering the same round again is out of the sample's order: refused, nothing written.
     before = audit_path.read_bytes()
     assert (
@@ -253,13 +261,15 @@ def test_demo_audit_over_paper_pngs(built: BuiltRecord, audit: Audit, tmp_path: 
     from refvote.cmd_audit import demo_audit
 
     _write_box(built, audit, tmp_path / "box")
-    summary = demo_audit(
+    done = demo_audit(
         built.folder,
         tmp_path / "box",
         key_fingerprint(built.authority.verify_key),
         risk_limit=Fraction(1, 20),
         out_dir=tmp_path / "out",
     )
+    summary = done.text
+    assert done.boxes_agree and "boxes: each of the" in summary
     assert "question 17" in summary and "question 18" in summary
     assert ("CONFIRMED" in summary) or ("ESCALATE TO FULL HAND COUNT" in summary)
     assert "finding" not in summary  # every paper is in its box and its QR is the text
@@ -283,12 +293,14 @@ def test_demo_audit_wrong_box_and_missing_papers_are_findings(
         p.unlink()  # half the box is missing
     # A paper from another referendum's box in place of the first paper.
     segno.make("RV2 7=Y 8=N", error="m").save(str(papers[0]), scale=4, border=4)
-    summary = demo_audit(
+    done = demo_audit(
         built.folder,
         tmp_path / "box",
         key_fingerprint(built.authority.verify_key),
         out_dir=tmp_path / "out",
     )
+    summary = done.text
+    assert not done.boxes_agree
     verified = read_audit_record(tmp_path / "out" / "audit.json", None)
     kept = len(papers) // 2
     statuses = {(e.booth_id, e.position): e.status for e in verified.entries}
@@ -303,38 +315,6 @@ def test_demo_audit_wrong_box_and_missing_papers_are_findings(
     assert Status.MISSING in statuses.values()
     assert ": missing:" in summary
     assert f"box {first}: {kept} papers found, {len(papers)} in the manifest" in summary
-
-
-def test_printer_roll_keeps_only_the_papers_in_the_box(audit: Audit, tmp_path: Path) -> None:
-    """A flat folder of pieces in print order: cast = paper + receipt; challenged = paper +
-    receipt + challenged slip; voided = paper + void slip (no receipt)."""
-    pytest.importorskip("zxingcpp")
-    import segno
-    from PIL import Image
-
-    from refvote.cmd_audit import box_papers
-
-    roll = tmp_path / "roll"
-    roll.mkdir()
-    n = 0
-
-    def piece(text: str | None) -> None:
-        nonlocal n
-        n += 1
-        path = roll / f"piece-{n:04d}.png"
-        if text is None:
-            Image.new("L", (200, 80), 255).save(path)  # a slip: text only, no QR
-        else:
-            segno.make(text, error="m").save(str(path), scale=4, border=4)
-
-    receipt = "ab" * 32
-    piece("RV2 17=Y 18=Y"), piece(receipt)  # cast
-    piece("RV2 17=N 18=N"), piece(receipt), piece(None)  # challenged
-    piece("RV2 17=B 18=B"), piece(None)  # voided
-    piece("RV2 17=D 18=N"), piece(receipt)  # cast
-    boxes = box_papers(roll, audit)
-    papers = [p for b in audit.manifest.boxes for p in boxes[b.booth_id]]
-    assert papers == ["RV2 17=Y 18=Y", "RV2 17=D 18=N"]
 
 
 def test_a_missing_paper_has_no_answers(audit: Audit) -> None:

@@ -171,6 +171,20 @@ def test_bravo_asn_known_value() -> None:
     assert bravo_asn(a, Fraction(1, 10)) == pytest.approx(118.9, abs=0.1)
 
 
+@pytest.mark.parametrize(
+    ("yes", "no", "papers", "arlo"),
+    [(600, 400, 1000, 119), (600, 200, 900, 22), (300, 200, 1000, 238)],
+)
+def test_bravo_asn_matches_arlo(yes: int, no: int, papers: int, arlo: int) -> None:
+    """Independent values: VotingWorks' Arlo (the RLA software used by US states),
+    server/tests/audit_math/ballot_polling/test_bravo.py, test_expected_sample_sizes, risk
+    limit 10%: contests "test1" (600 / 400 of 1,000 ballots) 119, "test2" (600 / 200 / 100 of
+    900) 22, "test6" (300 / 200 / 200 of 1,000) 238 — Arlo rounds the BRAVO ASN up; the other
+    candidates' votes count like blank papers here."""
+    a = Assertion("17", Kind.YES_GT_NO, papers, 1, yes, no)
+    assert math.ceil(bravo_asn(a, Fraction(1, 10))) == arlo
+
+
 # Simulation: the audit's risk ----------------------------------------------------------
 
 
@@ -222,6 +236,34 @@ def test_wrong_outcome_escalates(
     # 12,000 papers, E = 20,000 (T = 5,000); at most 2,000 draws, then ESCALATE.
     rate = _confirm_rate(20_000, reported, true, 12_000, 200, 2_000)
     assert rate <= 0.05, name
+
+
+def _results_csv() -> Path | None:
+    """The CEC results in the shared data folder (`../shared/data/` of the checkout), if any."""
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "data" / "tw-referendum-results.csv"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def test_docs_2021_figures_are_the_cec_results() -> None:
+    """The table's eligible, yes and no are the CEC's 2021 figures (the CSV, when present)."""
+    import csv
+
+    path = _results_csv()
+    if path is None:
+        pytest.skip("no shared data folder with tw-referendum-results.csv")
+    cec = {
+        r["case_no"]: r for r in csv.DictReader(path.open(encoding="utf-8")) if r["year"] == "2021"
+    }
+    doc = (Path(__file__).parent.parent / "docs" / "audit.md").read_text()
+    rows = [line for line in doc.splitlines() if line[:5] in ("| 17 ", "| 18 ", "| 19 ", "| 20 ")]
+    assert len(rows) == 4
+    for row in rows:
+        cells = [c.strip().replace(",", "") for c in row.strip("|").split("|")]
+        r = cec[cells[0]]
+        assert cells[1:4] == [r["eligible"], r["yes"], r["no"]]
 
 
 def test_docs_2021_sample_sizes_are_the_tools() -> None:

@@ -354,7 +354,7 @@ def test_lookup_of_an_honest_final_record(built: BuiltRecord) -> None:
 def test_lookup_refuses_without_or_with_another_authority(built: BuiltRecord) -> None:
     code = codes_by_kind(built)[EntryKind.CAST]
     status, out, err = run_lookup(built.folder, code, None)
-    assert status == 2 and out == "" and "--authority is required" in err
+    assert status == 2 and out == "" and "give --authority" in err
     other = key_fingerprint(SigningKey.generate().verify_key)
     status, out, err = run_lookup(built.folder, code, other)
     assert status == 2 and out == "" and "V1" in err and "no answer" in err

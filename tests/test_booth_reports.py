@@ -41,7 +41,7 @@ HEAD = bytes.fromhex("1096" * 16)
 OPENED = datetime(2026, 12, 3, 0, 0, 5, tzinfo=UTC)  # 08:00:05 in Taiwan
 CLOSED = datetime(2026, 12, 3, 8, 0, 2, tzinfo=UTC)  # 16:00:02 in Taiwan
 
-ZERO = BoothCounts(0, 0, 0, 0, 0, 0, (QuestionCount("第17案", "核四啟封商轉", 0, 0),))
+ZERO = BoothCounts(0, 0, 0, 0, 0, 0, (QuestionCount("第17案", "核四啟封", 0, 0),))
 DAY = BoothCounts(
     checked_in=1234,
     cast=1203,
@@ -50,8 +50,8 @@ DAY = BoothCounts(
     not_cast=31,
     card_less=6,
     questions=(
-        QuestionCount("第17案", "核四啟封商轉", 1190, 13),
-        QuestionCount("第18案", "反萊豬進口", 1188, 15),
+        QuestionCount("第17案", "核四啟封", 1190, 13),
+        QuestionCount("第18案", "萊劑豬肉進口", 1188, 15),
     ),
 )
 
@@ -186,8 +186,8 @@ def test_the_pdf_holds_the_report_and_no_tally(tmp_path: Path) -> None:
         ("Card-less sessions", "6"),
     ]:
         assert re.search(re.escape(label) + r"\s+" + re.escape(number) + r"\b", words), label
-    assert re.search(r"第17案 核四啟封商轉 1,190 13\b", words)
-    assert re.search(r"第18案 反萊豬進口 1,188 15\b", words)
+    assert re.search(r"第17案 核四啟封 1,190 13\b", words)
+    assert re.search(r"第18案 萊劑豬肉進口 1,188 15\b", words)
     # Never a plaintext tally: no yes/no/blank labels at all.
     for forbidden in ("同意", "Yes", "空白", "Blank", "無效"):
         assert forbidden not in words.replace("不同意", "同意"), forbidden

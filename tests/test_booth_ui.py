@@ -23,6 +23,8 @@ from ballots.ballot import Choice
 from booth.core.ballot import BallotState
 from booth.core.polls import PollsState
 from booth.core.session import SessionState
+from booth.ui import screens
+from booth.ui.audio import Speaker
 from booth.ui.catalog import CATALOG, MAY_BE_EMPTY, Lang, MissingText, text
 from booth.ui.screens import ScreenId
 from booth.ui.theme import FAMILY, Contrast, TextSize, Theme, contrast_ratio, mm_to_px
@@ -56,7 +58,7 @@ FOUR = DEFINITION.replace(
     f"""[[questions]]
 question_id = "19"
 case_number = "第19案"
-short_title_zh = "公投綁大選"
+short_title_zh = "公投與大選同日"
 short_title_en = "Referendums with general elections"
 text_zh = "{Q19_ZH}"
 text_en = "{Q19_EN}"
@@ -65,8 +67,8 @@ english_unofficial = true
 [[questions]]
 question_id = "20"
 case_number = "第20案"
-short_title_zh = "珍愛藻礁"
-short_title_en = "Protect the algal reef"
+short_title_zh = "三接遷離藻礁"
+short_title_en = "Relocating the third LNG terminal"
 text_zh = "您是否同意中油第三天然氣接收站遷離桃園大潭藻礁海岸及海域？"
 text_en = "{Q20_EN}"
 english_unofficial = true
@@ -89,9 +91,14 @@ def bench(election: Election, tmp_path: Path):  # type: ignore[no-untyped-def]
     b.stop()
 
 
-def window(qtbot, bench: Bench, opened: bool = True) -> BoothWindow:  # type: ignore[no-untyped-def]
+def window(
+    qtbot, bench: Bench, opened: bool = True, speaker: Speaker | None = None, shuffle: bool = False
+) -> BoothWindow:  # type: ignore[no-untyped-def]
     booth = bench.opened() if opened else bench.start()
-    ui = BoothWindow(booth, UiSettings(bench.election.folder, bench.usb, tick_ms=24 * 3600 * 1000))
+    settings = UiSettings(
+        bench.election.folder, bench.usb, tick_ms=24 * 3600 * 1000, shuffle_pin_pad=shuffle
+    )
+    ui = BoothWindow(booth, settings, speaker)
     qtbot.addWidget(ui)
     ui.resize(W, H)
     ui.show()
@@ -402,10 +409,16 @@ def test_poll_worker_configure_open_pause_resume_close(qtbot, bench: Bench) -> N
 
 
 def test_wrong_worker_pin_is_refused_by_the_core(qtbot, bench: Bench) -> None:  # type: ignore[no-untyped-def]
+    """The core checks the PIN before the menu opens: a wrong one keeps the pad, wiped, with
+    the core's refusal in the screen's language (no menu, no action)."""
     ui = window(qtbot, bench)
-    worker_login(qtbot, ui, "000000")
-    tap(qtbot, ui, "worker-pause")
-    assert ui.spec.title == text("worker.error.title", Lang.ZH)  # type: ignore[union-attr]
+    tap(qtbot, ui, "worker")
+    for d in "000000":
+        tap(qtbot, ui, f"worker-digit-{d}")
+    tap(qtbot, ui, "worker-ok")
+    assert screen(ui) is ScreenId.WORKER_PIN and not ui.worker_pin
+    assert text("worker.err.pin_refused", Lang.ZH) in shown_text(ui)
+    assert bench.workers.refused == 1
     assert bench.booth.polls is PollsState.OPEN  # type: ignore[union-attr]
 
 
@@ -658,3 +671,57 @@ def test_poll_worker_screens_named_reachable_unclipped(qtbot, bench: Bench, lang
     tap(qtbot, ui, "worker-back")
     tap(qtbot, ui, "worker-close")
     check()
+
+
+def pad_order(ui: BoothWindow) -> str:
+    """The digits as the voter's pad shows them, in screen order (read from the widgets)."""
+    from PySide6.QtWidgets import QPushButton
+
+    buttons = [
+        b
+        for b in ui.findChildren(QPushButton)
+        if b.objectName().startswith("pin-digit-") and b.isVisible()
+    ]
+    buttons.sort(
+        key=lambda b: (b.mapTo(ui, b.rect().topLeft()).y(), b.mapTo(ui, b.rect().topLeft()).x())
+    )
+    return "".join(b.objectName().removeprefix("pin-digit-") for b in buttons)
+
+
+def test_the_pin_pad_is_fixed_by_default_and_refuses_a_bad_order() -> None:
+    from booth.ui.catalog import text
+
+    def t(key: str, **values: object) -> str:
+        return text(key, Lang.EN, **values)
+
+    row = screens.pin_pad(t, "pin", lambda d: lambda: None, lambda: None, lambda: None)
+    assert [b.object_name for b in row.buttons] == [
+        *(f"pin-digit-{d}" for d in "123456789"),
+        "pin-erase",
+        "pin-digit-0",
+        "pin-ok",
+    ]
+    for bad in ("123456789", "1123456789", "12345678901", "123456789a"):
+        with pytest.raises(ValueError):
+            screens.pin_pad(t, "pin", lambda d: lambda: None, lambda: None, lambda: None, bad)
+
+
+def test_a_shuffled_pin_pad_changes_per_voter_and_stays_while_typing(qtbot, bench: Bench) -> None:  # type: ignore[no-untyped-def]
+    ui = window(qtbot, bench, shuffle=True)
+    orders = []
+    for voter in VOTERS[:3]:
+        bench.slot.insert(bench.election, voter)
+        ui.card_inserted()
+        assert screen(ui) is ScreenId.PIN
+        first = pad_order(ui)
+        assert sorted(first) == sorted("1234567890")  # every digit once
+        tap(qtbot, ui, f"pin-digit-{first[0]}")
+        assert pad_order(ui) == first  # the order stays while the voter types
+        orders.append(first)
+        bench.slot.pull()
+        ui.card_removed()
+        if screen(ui) is not ScreenId.WELCOME:
+            tap(qtbot, ui, "done")
+        assert screen(ui) is ScreenId.WELCOME
+    # A new order per voter: three equal draws of 10! orders have probability < 1e-12.
+    assert len(set(orders)) > 1

@@ -78,7 +78,7 @@ def test_source_is_nfc_normalised() -> None:
             "whole number",
         ),
         (
-            lambda s: s.replace('short_title_zh = "反萊豬進口"\n', ""),
+            lambda s: s.replace('short_title_zh = "萊劑豬肉進口"\n', ""),
             "questions[1].short_title_zh",
             "missing",
         ),
@@ -167,6 +167,16 @@ def test_the_2021_example_matches_the_published_texts() -> None:
     assert d.question_ids() == ("17", "18", "19", "20")
     assert all(q.english_unofficial for q in d.questions)
     assert all(s.eligible < 65536 for s in d.stations)
+    # Short labels are neutral (docs/decisions.md, issue 11): they name the subject, never a
+    # side's slogan (反萊豬, 珍愛藻礁, "Ban …", "Protect …" were campaign names).
+    assert [(q.short_title_zh, q.short_title_en) for q in d.questions] == [
+        ("核四啟封", "Unsealing Nuclear Plant 4"),
+        ("萊劑豬肉進口", "Ractopamine pork imports"),
+        ("公投與大選同日", "Referendums on election days"),
+        ("三接遷離藻礁", "Relocating the third LNG terminal"),
+    ]
+    for word in ("反", "珍愛", "Ban", "Protect", "Restart"):
+        assert not any(word in q.short_title_zh + q.short_title_en for q in d.questions), word
     if not SHARED_CSV.is_file():
         pytest.skip("shared/data is not beside this checkout")
     with SHARED_CSV.open(encoding="utf-8") as f:

@@ -781,3 +781,105 @@ def test_a_voter_through_the_pcsc_reader(election, tmp_path: Path) -> None:  # t
         one_voter(deck, election, tmp_path / "booth")
         reader = deck.slot
         wait_until(lambda: not reader.card_present(), 10, "pcscd to see the card gone")
+
+
+# PKCS#11 and OpenSSL in one process -----------------------------------------------------------
+
+# Run in a fresh process: OpenSSL's error queue is per thread and per process, and what earlier
+# tests left in this one must not decide the outcome. The steps are a booth's: a card read
+# through SoftHSM2 (linked to the system libcrypto, as Python's ssl is), then the poll-book
+# link's TLS context, which loads its CA as DER (booth.pollbook.tls). Before the fix, SoftHSM2's
+# C_Initialize left "DSO: could not load the shared library" and "ENGINE: no such engine" (it
+# asks for the GOST engine) on the thread's queue, and ssl failed with the latter.
+OPENSSL_AFTER_PKCS11 = """
+import ctypes, os, socket, ssl, sys, threading, _ssl
+from pathlib import Path
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from hardware.idcard.pkcs11 import Pkcs11Module, Pkcs11Reader
+from hardware.idcard.softhsm import (
+    HICOS_LABEL, SOFTHSM2_MODULE, CardTryCounter, SoftHsmSlot, holder_content, provision,
+)
+from hardware.idcard.testca import TestCA
+
+libcrypto = ctypes.CDLL(_ssl.__file__)  # the libcrypto Python's ssl uses
+libcrypto.ERR_peek_error.restype = ctypes.c_ulong
+libcrypto.ERR_peek_last_error.restype = ctypes.c_ulong
+libcrypto.ERR_get_error.restype = ctypes.c_ulong
+
+def queue_empty(step):
+    assert libcrypto.ERR_peek_error() == 0, f"{step}: OpenSSL error {libcrypto.ERR_peek_error():x}"
+
+folder = Path(sys.argv[1])
+ca = TestCA.create()
+ca_der = ca.certificate.public_bytes(Encoding.DER)
+key, cert = ca.issue("A123456789", sys.argv[2])
+token = provision(folder / "card", holder_content(ca, key, cert.public_bytes(Encoding.DER)))
+ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=ca_der)  # the symptom
+queue_empty("provision")
+
+slot = SoftHsmSlot(folder / "slot")
+os.environ["SOFTHSM2_CONF"] = str(slot.conf)
+reader = Pkcs11Reader(CardTryCounter(), HICOS_LABEL)
+assert not reader.card_present()
+queue_empty("C_Initialize")
+slot.insert(token)
+card = reader.connect()
+card.read_certificate()
+card.verify_pin("1234")
+card.sign(b"challenge")
+card.close()
+slot.pull()
+assert not reader.card_present()  # C_Finalize and C_Initialize again (rescan)
+reader.close()
+queue_empty("a card read")
+
+# The link's contexts, as booth.pollbook.tls builds them, and a TLS 1.3 handshake.
+server_key, server_cert = ca.issue("B123456789", "ec")
+(folder / "s.pem").write_bytes(server_cert.public_bytes(Encoding.PEM))
+(folder / "k.pem").write_bytes(
+    server_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+)
+server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+server.load_cert_chain(folder / "s.pem", folder / "k.pem")
+client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+client.minimum_version = ssl.TLSVersion.TLSv1_3
+client.check_hostname = False
+client.load_verify_locations(cadata=ca_der)
+a, b = socket.socketpair()
+side = threading.Thread(target=lambda: server.wrap_socket(a, server_side=True).do_handshake())
+side.start()
+link = client.wrap_socket(b)
+link.do_handshake()
+side.join()
+assert link.version() == "TLSv1.3"
+
+# An error on the queue before a call into the module is not the module's: it is kept.
+libcrypto.ERR_new()
+libcrypto.ERR_set_error(ctypes.c_int(128), ctypes.c_int(77), None)  # ERR_LIB_USER, reason 77
+mine = libcrypto.ERR_peek_last_error()
+assert mine != 0
+module = Pkcs11Module(SOFTHSM2_MODULE)
+with module.lock:
+    module.library()  # SoftHSM2's C_Initialize, which adds its own errors
+    assert libcrypto.ERR_peek_last_error() != mine  # they are there while the lock is held
+assert libcrypto.ERR_get_error() == mine and libcrypto.ERR_get_error() == 0
+module.close()
+queue_empty("C_Finalize")
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("kind", ["rsa", "ec"])
+def test_a_pkcs11_module_leaves_nothing_in_openssl_for_the_link_tls(
+    tmp_path: Path, kind: str
+) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", OPENSSL_AFTER_PKCS11, str(tmp_path), kind],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "SOFTHSM2_CONF": str(tmp_path / "none.conf")},
+        check=False,
+        timeout=120,
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

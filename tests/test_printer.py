@@ -28,10 +28,10 @@ def paper_record(profile: PrinterProfile) -> Job:
     job.text("TEST 測試", bold=True, scale=2, align=Align.CENTER)
     job.text("110年全國性公民投票", align=Align.CENTER)
     for case, title, answer in [
-        ("第17案", "核四啟封商轉", "同意"),
-        ("第18案", "反萊豬進口", "不同意"),
-        ("第19案", "公投綁大選", "空白"),
-        ("第20案", "珍愛藻礁", "不領取"),
+        ("第17案", "核四啟封", "同意"),
+        ("第18案", "萊劑豬肉進口", "不同意"),
+        ("第19案", "公投與大選同日", "空白"),
+        ("第20案", "三接遷離藻礁", "不領取"),
     ]:
         job.text(f"{case} {title}")
         job.text(answer, bold=True, scale=2, align=Align.CENTER)

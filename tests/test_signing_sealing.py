@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crypto.errors import DecryptionFailed, InvalidKey, InvalidSignature
-from crypto.hazmat.group import IDENTITY_BYTES
+from crypto.hazmat.ed25519 import ED25519_IDENTITY_BYTES
 from crypto.sealing import (
     PROTOCOL_ARGON2,
     Argon2Parameters,
@@ -21,7 +21,7 @@ from crypto.sealing import (
     seal_to,
     seal_with_passphrase,
 )
-from crypto.selftest import TORSION_POINTS, mixed_order_points
+from crypto.selftest import NON_CANONICAL_IDENTITIES, TORSION_POINTS, mixed_order_points
 from crypto.signing import SigningKey, VerifyKey
 
 
@@ -62,7 +62,15 @@ def test_unknown_purpose_is_a_programming_error() -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", [IDENTITY_BYTES, *TORSION_POINTS, *mixed_order_points(), b"\x01" * 31]
+    "raw",
+    [
+        ED25519_IDENTITY_BYTES,
+        *NON_CANONICAL_IDENTITIES,
+        *TORSION_POINTS,
+        *mixed_order_points(),
+        b"\x01" * 31,
+        (2**255 - 19).to_bytes(32, "little"),  # y = p: not canonical
+    ],
 )
 def test_bad_public_keys_are_refused(raw: bytes) -> None:
     with pytest.raises(InvalidKey):

@@ -189,3 +189,53 @@ def test_verify_page(built: BuiltRecord, site: Path) -> None:
     # The commands never carry the fingerprint from the page: the reader brings the anchor.
     fp = key_fingerprint(built.authority.verify_key)
     assert "--authority FINGERPRINT" in page and f'--authority "{fp}"' not in page
+
+
+def test_pages_quote_article_29_verbatim(site: Path) -> None:
+    """Art. 29 is quoted word for word (the law's text, typed here independently), not
+    paraphrased, on the national and area pages of both languages."""
+    from tests.test_reports import ART29_OFFICIAL
+
+    for page in ("index.html", "station/S1.html", "en/index.html", "en/county/001.html"):
+        text = (site / page).read_text()
+        assert f"「{ART29_OFFICIAL}」" in text, page
+        assert "達投票權人總數四分之一以上者" not in text  # the old paraphrase
+    assert '<span lang="zh-TW">「' in (site / "en" / "index.html").read_text()
+
+
+def test_hand_counted_booths_are_marked(tmp_path: Path, site: Path) -> None:
+    """A lost booth's box counted by hand (results.json manual_counts): its station page and the
+    national page say so, in both languages; a record without one marks nothing."""
+    record = build_record(tmp_path / "r", ballots=30, challenged=1, voided=0, manual=("S1-B",))
+    out = tmp_path / "site"
+    build_site(record.folder, key_fingerprint(record.authority.verify_key), out)
+    s1, s2 = (out / "station/S1.html").read_text(), (out / "station/S2.html").read_text()
+    assert "含人工計票" in s1 and '<span class="code">S1-B</span>' in s1
+    assert "S1-A" not in s1.split("V16")[-1].split("</p>")[0]  # only the lost booth is named
+    assert "含人工計票" not in s2
+    nation = (out / "index.html").read_text()
+    assert "含人工計票之投開票所" in nation and 'href="station/S1.html"' in nation
+    assert 'href="station/S2.html"' not in nation
+    assert "hand-counted" in (out / "en/station/S1.html").read_text()
+    assert "hand count" in (out / "en/index.html").read_text()
+    township = next(p for p in (out / "township").iterdir() if "測試國小" in p.read_text())
+    assert "（含人工計票）" in township.read_text()
+    for page in site.rglob("*.html"):  # the shared record has no hand count
+        text = page.read_text()
+        assert "含人工計票" not in text and "hand-counted" not in text, page
+
+
+def test_area_links_stay_in_the_page_language(site: Path) -> None:
+    """Breadcrumbs and the next level's links of an English page lead to English pages (and a
+    Chinese page's to Chinese ones); only the language switch crosses over."""
+    import posixpath
+
+    for page in sorted(site.rglob("*.html")):
+        rel = page.relative_to(site).as_posix()
+        english = rel.startswith("en/")
+        text = page.read_text()
+        text = re.sub(r'<a [^>]*id="switch-lang"[^>]*>', "", text)
+        for href in re.findall(r'href="([^"#]+\.html)"', text):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(rel), href))
+            assert target.startswith("en/") == english, (rel, href)
+            assert (site / target).is_file(), (rel, href)

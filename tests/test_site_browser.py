@@ -208,8 +208,8 @@ def test_look_up_a_challenged_code_shows_its_choices(
     words = {"yes": "Agree", "no": "Disagree", "blank": "Blank (invalid)"}
     taken = dict(row[5])
     assert shown == {
-        "第17案 Restart Nuclear Plant 4": words[taken["17"]] if "17" in taken else "Declined",
-        "第18案 Ban ractopamine pork": words[taken["18"]] if "18" in taken else "Declined",
+        "第17案 Unsealing Nuclear Plant 4": words[taken["17"]] if "17" in taken else "Declined",
+        "第18案 Ractopamine pork imports": words[taken["18"]] if "18" in taken else "Declined",
     }
 
 

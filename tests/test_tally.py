@@ -246,7 +246,7 @@ def election(tmp_path_factory: pytest.TempPathFactory) -> Election:
         )
     accepted = ok(
         "tally",
-        "decrypt",
+        "combine-shares",
         "--workspace",
         str(tmp / "ws"),
         *[str(tmp / f"medium-{t}") for t in (2, 4, 5)],
@@ -299,24 +299,30 @@ def test_pdfs_render_and_hold_the_numbers(election: Election, tmp_path: Path) ->
         check=True,
     ).stdout
     assert "投開票所開票報告表" in text and "第17案" in text and "甲投開票所" in text
+    assert "中華民國110年12月18日" in text
+    exports = {e.booth_id: e for e in election.exports}
+    voters = exports["A1-1"].counts.cast + exports["A1-2"].counts.cast
+    assert f"投票人數 Voters：{voters:,}" in text
     for t in results.totals:
         if t.level == "station" and t.area == "A1":
+            case = load_source(_definition_source()).question(t.question_id).case_number
             line = next(
                 row
                 for row in text.splitlines()
-                if row.strip().startswith(
-                    load_source(_definition_source()).question(t.question_id).case_number
-                )
+                if row.strip().startswith(case) and "主文" not in row
             )
             numbers = [
                 int(x.replace(",", "")) for x in line.split() if x.replace(",", "").isdigit()
             ]
-            assert numbers[:5] == [
+            # 投票權人數, 投票數, 有效, 同意, 不同意, 無效（含空白）, 不領取
+            assert numbers == [
                 t.eligible,
                 t.count.ballots,
+                t.count.yes + t.count.no,
                 t.count.yes,
                 t.count.no,
                 t.count.blank,
+                voters - t.count.ballots,
             ]
     national = subprocess.run(
         ["pdftotext", str(reports / "summary-national.pdf"), "-"],
@@ -326,12 +332,41 @@ def test_pdfs_render_and_hold_the_numbers(election: Election, tmp_path: Path) ->
     ).stdout
     for _, o in results.outcomes:
         assert f"{o.threshold:,}" in national
-    assert ("通過 PASSED" in national) or ("不通過 FAILED" in national)
-    rows = (reports / "results.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[0] == "level,area,question_id,case_number,eligible,ballots,yes,no,blank"
+    assert "通過" in national and "FAILED" not in national and "PASSED" not in national
+    rows = (reports / "results.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("層級 level,地區 area,案號 case_number,")
     assert len(rows) == 1 + len(results.totals)
     exported = json.loads((reports / "results.json").read_text(encoding="utf-8"))
     assert [o["passed"] for o in exported["outcomes"]] == [o.passed for _, o in results.outcomes]
+
+
+def test_publish_prints_each_outcome_in_the_acts_words(election: Election) -> None:
+    """The fixture runs in English (tests/conftest.py): the outcome word is the catalog's, the
+    reasons are the Act's own words in every language."""
+    from ballots.rule import article29
+
+    results = Results.from_json((election.tmp / "record/tally/results.json").read_bytes())
+    for qid, o in results.outcomes:
+        case = load_source(_definition_source()).question(qid).case_number
+        line = next(x for x in election.publish_output.splitlines() if x.startswith(f"  {case}:"))
+        # Independent: Art. 29 again from the line's own figures.
+        again = article29(o.eligible, o.yes, o.no)
+        word = "PASSED" if again.passed else "NOT PASSED"
+        assert f"yes {o.yes:,}  no {o.no:,}  threshold {-(-o.eligible // 4):,}  {word}" in line
+        if o.yes <= o.no:
+            assert "有效同意票未多於不同意票" in line
+        if o.yes < -(-o.eligible // 4):
+            assert "有效同意票數未達投票權人總額四分之一" in line
+        assert "FAILED" not in line
+
+
+def test_package_inspect_shows_the_full_main_text(election: Election) -> None:
+    out = ok(
+        "package", "inspect", str(election.tmp / "package"), "--authority", election.fingerprint
+    )
+    for q in load_source(_definition_source()).questions:
+        assert f"  主文：{q.text_zh}\n" in out, q.case_number
+        assert f"簡稱（定義檔所給）：{q.short_title_zh} / {q.short_title_en}" in out
 
 
 def test_lookup_by_tracking_code(election: Election) -> None:
@@ -566,9 +601,59 @@ def test_fewer_than_k_trustees_writes_no_record(
         counted.publish(tmp_path / "record", key)
     assert not (tmp_path / "record").exists()
     out = refvote(
-        "tally", "decrypt", "--workspace", str(counted.workspace), str(tmp_path / "medium-copy-4")
+        "tally",
+        "combine-shares",
+        "--workspace",
+        str(counted.workspace),
+        str(tmp_path / "medium-copy-4"),
     )
     assert out.returncode == 1 and "1 more trustee(s) needed" in out.stderr
+
+
+def test_a_lost_booth_counted_by_hand_is_published_and_verifies(
+    election: Election, workspace: TallyStation, tmp_path: Path
+) -> None:
+    """Issue 11: a booth's export and mirror lost; its box counted by hand and signed by the
+    authority; prepare, three trustees, publish: the hand count is in the totals (plaintext,
+    never in a sum), named in results.json, and the record verifies (V16)."""
+    import io
+
+    from ballots.manual_count import ManualCount, QuestionCount
+    from tally.verify import verify_record
+
+    lost = election.exports[-1]
+    for e in election.exports[:-1]:
+        workspace.import_export(e.to_json())
+    pkg = workspace.package
+    authority = read_signing_key(election.tmp / "keys/authority.key.json", "authority")[1]
+    counts = tuple(QuestionCount(q, 2, 1, 1, 0) for q in pkg.definition.question_ids())
+    hand = ManualCount.sign(
+        authority, pkg.definition, pkg.public.base, lost.booth_id, 4, "both media lost", counts
+    )
+    workspace.import_manual_count(hand.to_json())
+    key = read_signing_key(election.tmp / "keys/tally.key.json", "tally")[1]
+    workspace.prepare(tmp_path / "pre", key)
+    for t in (1, 2, 3):
+        _, p = trustee_decrypt(
+            _medium(election, t, tmp_path),
+            tmp_path / "pre",
+            f"passphrase of trustee {t}",
+            election.fingerprint,
+        )
+        workspace.accept_shares(p.read_bytes())
+    _, results = workspace.publish(tmp_path / "record", key)
+    assert results.manual_counts == (lost.booth_id,)
+    assert (tmp_path / "record/manual" / f"{lost.booth_id}.json").read_bytes() == hand.to_json()
+    assert not (tmp_path / "record/booths" / f"{lost.booth_id}.json").exists()
+    nation = {t.question_id: t.count for t in results.totals if t.level == "nation"}
+    for qid in pkg.definition.question_ids():
+        electronic = [d.count for d in results.decrypted if d.question_id == qid]
+        assert nation[qid].yes == sum(c.yes for c in electronic) + 2
+        assert nation[qid].ballots == sum(c.ballots for c in electronic) + 4
+    out = io.StringIO()
+    assert verify_record(tmp_path / "record", election.fingerprint, out), out.getvalue()
+    (line,) = [x for x in out.getvalue().splitlines() if x.startswith("V16")]
+    assert f"ok ({lost.booth_id}: 4 papers counted by hand" in line
 
 
 def test_publish_refuses_while_booths_are_missing(
@@ -599,7 +684,16 @@ def test_trustee_refuses_a_tampered_record(
 
 def test_cli_import_reports_rejections(election: Election, tmp_path: Path) -> None:
     ws = tmp_path / "ws2"
-    ok("tally", "init", "--package", str(election.tmp / "package"), "--workspace", str(ws))
+    ok(
+        "tally",
+        "init",
+        "--package",
+        str(election.tmp / "package"),
+        "--workspace",
+        str(ws),
+        "--authority",
+        election.fingerprint,
+    )
     bad = tmp_path / "bad.json"
     bad.write_bytes(b'{"type":"refvote/booth-export"}')
     out = refvote(
@@ -682,10 +776,10 @@ def test_collect_refuses_early_reveal_and_forgeries(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "eligible, yes, no, verdict, missing",
     [
-        ("19825468", "3804689", "4262517", "FAILED", "1,151,678"),
+        ("19,825,468", "3804689", "4,262,517", "NOT PASSED", "1,151,678"),
         ("100", "25", "24", "PASSED", "0"),
-        ("100", "30", "30", "FAILED", "0"),
-        ("100", "24", "1", "FAILED", "1"),
+        ("100", "30", "30", "NOT PASSED", "0"),
+        ("100", "24", "1", "NOT PASSED", "1"),
     ],
 )
 def test_rule_command(eligible: str, yes: str, no: str, verdict: str, missing: str) -> None:
@@ -724,3 +818,14 @@ def test_demo_runs_a_whole_mock_referendum(tmp_path: Path) -> None:
     assert len(list((tmp_path / "demo/reports").glob("station-*.pdf"))) == 2
     site = tmp_path / "demo/site/index.html"
     assert site.is_file() and f"site:     {site.resolve()}" in out.stdout
+    # The audit round (issue 12): each box holds exactly its booth's cast paper records, and
+    # every question gets a verdict at the 5% risk limit.
+    import re
+
+    assert "boxes: each of the 4 boxes holds as many papers as its booth's cast" in out.stdout
+    assert "papers found" not in out.stdout
+    for case in ("17", "18", "19", "20"):
+        assert re.search(
+            rf"question {case} \(reported (passed|failed)\): (CONFIRMED|ESCALATE)", out.stdout
+        )
+    assert (tmp_path / "demo/audit/audit-report.pdf").read_bytes().startswith(b"%PDF")

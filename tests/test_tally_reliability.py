@@ -314,14 +314,16 @@ def test_publish_killed_midway_is_redone(
         assert "already complete (checked, not rewritten)" in again.stdout
     assert "verifying the record as anyone will" in again.stdout
     assert "FAILED" not in again.stdout.split("verifying")[1]
-    # No --authority: the site is not written from the key the workspace's package names.
-    assert "public site not written: give --authority" in again.stdout
-    assert not out.with_name(out.name + "-site").exists()
+    # The record is verified, and the site written, against the fingerprint pinned at init.
+    assert "against the pinned authority" in again.stdout
+    assert (out.with_name(out.name + "-site") / "index.html").is_file()
     assert leftovers(tmp_path) == []
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == sorted(
         [
             "station-S1.pdf",
             "station-S2.pdf",
+            "summary-station.pdf",
+            "summary-township.pdf",
             "summary-county.pdf",
             "summary-national.pdf",
             "results.csv",
@@ -350,7 +352,7 @@ def test_publish_on_a_full_disk_names_the_path_and_is_redone(
     again = _publish(election, counted, out)
     assert again.returncode == 0, again.stderr
     assert "already complete" in again.stdout
-    assert len(list((tmp_path / "reports").iterdir())) == 6
+    assert len(list((tmp_path / "reports").iterdir())) == 8
 
 
 def test_publish_into_a_foreign_folder_is_refused(
@@ -386,7 +388,7 @@ def test_every_mutating_tally_command_refuses_a_locked_workspace(
             "--out",
             str(tmp_path / "pre2"),
         ],
-        ["tally", "decrypt", "--workspace", str(ws), str(election.shares[0])],
+        ["tally", "combine-shares", "--workspace", str(ws), str(election.shares[0])],
         [
             "tally",
             "publish",
@@ -540,7 +542,7 @@ def test_decrypt_into_an_incomplete_workspace_blames_no_trustee(
 ) -> None:
     station = _station(election, tmp_path, imported=2)  # one booth missing, never prepared
     out = refvote(
-        "tally", "decrypt", "--workspace", str(station.workspace), *map(str, election.shares)
+        "tally", "combine-shares", "--workspace", str(station.workspace), *map(str, election.shares)
     )
     line = one_line_error(out)
     assert (
@@ -561,7 +563,11 @@ def test_decrypt_into_the_prepared_workspace_accepts_the_shares(
     election: Election, prepared: TallyStation
 ) -> None:
     out = refvote(
-        "tally", "decrypt", "--workspace", str(prepared.workspace), *map(str, election.shares)
+        "tally",
+        "combine-shares",
+        "--workspace",
+        str(prepared.workspace),
+        *map(str, election.shares),
     )
     assert out.returncode == 0, out.stderr
     assert "valid shares from trustees [1, 3, 4]" in out.stdout
@@ -589,7 +595,7 @@ def test_import_refuses_a_fifo_and_a_link_to_dev_zero(election: Election, tmp_pa
     line = one_line_error(
         refvote(
             "tally",
-            "decrypt",
+            "combine-shares",
             "--workspace",
             str(station.workspace),
             str(shares / "trustee-01.json"),
@@ -600,7 +606,7 @@ def test_import_refuses_a_fifo_and_a_link_to_dev_zero(election: Election, tmp_pa
     prepared_ws.prepare(tmp_path / "pre", election.built.tally_key)
     out = refvote(
         "tally",
-        "decrypt",
+        "combine-shares",
         "--workspace",
         str(prepared_ws.workspace),
         str(shares / "trustee-01.json"),
@@ -690,14 +696,15 @@ def test_binary_passphrase_file_is_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "m" / "identity.json").exists()
 
 
-@pytest.mark.parametrize("command", ["import", "decrypt", "prepare", "publish"])
+@pytest.mark.parametrize("command", ["import", "combine-shares", "prepare", "publish", "status"])
 def test_non_existent_workspace_is_one_line(
     election: Election, tmp_path: Path, command: str
 ) -> None:
     ws = tmp_path / "nowhere"
     extra = {
         "import": [str(election.built.package_folder / "package.json")],
-        "decrypt": [str(election.shares[0])],
+        "combine-shares": [str(election.shares[0])],
+        "status": [],
         "prepare": ["--tally-key", str(election.tally_key_file), "--out", str(tmp_path / "o")],
         "publish": ["--tally-key", str(election.tally_key_file), "--out", str(tmp_path / "o")],
     }[command]

@@ -50,8 +50,8 @@ from tests.tamper_helpers import (
     write,
 )
 
-IDENTITY_HEX = "01" + "00" * 31
-ORDER_2_HEX = "ec" + "ff" * 30 + "7f"  # y = −1: the point of order 2
+IDENTITY_HEX = "00" * 32  # ristretto255's identity (RFC 9496 §4.3.2)
+NEGATIVE_S_HEX = "01" + "00" * 31  # RFC 9496 A.2: a negative field element, never an element
 
 
 @dataclass
@@ -320,8 +320,18 @@ def identity_alpha(c: Case) -> None:
     c.booth_raw(c.busiest(), lambda o: o["ballots"][0]["questions"][0].update(alpha=IDENTITY_HEX))
 
 
-def small_order_alpha(c: Case) -> None:
-    c.booth_raw(c.busiest(), lambda o: o["ballots"][0]["questions"][0].update(alpha=ORDER_2_HEX))
+def invalid_encoding_alpha(c: Case) -> None:
+    c.booth_raw(c.busiest(), lambda o: o["ballots"][0]["questions"][0].update(alpha=NEGATIVE_S_HEX))
+
+
+def alpha_with_bit_255_set(c: Case) -> None:
+    # The same α with bit 255 set: libsodium 1.0.18 decodes it as the real α (a second
+    # encoding, which would slip past "every α distinct"); RFC 9496 and refvote refuse it.
+    def alias(o: Any) -> None:
+        q = o["ballots"][0]["questions"][0]
+        q["alpha"] = q["alpha"][:62] + f"{int(q['alpha'][62:], 16) | 0x80:02x}"
+
+    c.booth_raw(c.busiest(), alias)
 
 
 def alpha_reused_across_ballots(c: Case) -> None:
@@ -632,7 +642,8 @@ ROWS = [
         export_non_canonical,
         "not in canonical form",
     ),
-    Row("small-order alpha", "booth", "V4", small_order_alpha, "prime-order subgroup"),
+    Row("alpha not a ristretto255 encoding", "booth", "V4", invalid_encoding_alpha, "ristretto255"),
+    Row("alpha with bit 255 set", "booth", "V4", alpha_with_bit_255_set, "ristretto255"),
     Row(
         "reveal on a cast ballot",
         "booth",

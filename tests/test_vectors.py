@@ -24,7 +24,7 @@ from crypto.hazmat.proofs import (
     schnorr_verify,
 )
 from crypto.threshold import PartialDecryption, ThresholdDecryption
-from tests.reference import ed25519_ref as ref
+from tests.reference import ristretto255_ref as ref
 from tests.vectors.make_vectors import _item, build_all
 
 VECTORS = Path(__file__).parent / "vectors"
@@ -96,6 +96,12 @@ def test_group_vectors_independently() -> None:
         s = int.from_bytes(bytes.fromhex(case["scalar"]), "little")
         assert ref.compress(ref.mul(s, ref.G)).hex() == case["point"]
         assert Point.base_mul(sc(case["scalar"])).to_bytes().hex() == case["point"]
+    rfc = [h for hexes in ref.RFC9496_INVALID.values() for h in hexes]
+    listed = [c["encoding"] for c in vectors["invalid_points"] if c["reason"] == "RFC 9496 A.2"]
+    assert listed == rfc
+    for case in vectors["base_mul"][:3]:  # scalars 0, 1, 2: RFC 9496 A.1's B·0, B·1, B·2
+        k = int.from_bytes(bytes.fromhex(case["scalar"]), "little")
+        assert case["point"] == ref.RFC9496_MULTIPLES[k]
     for case in vectors["invalid_points"]:
         encoding = bytes.fromhex(case["encoding"])
         assert not ref.is_valid_protocol_point(encoding), case["reason"]

@@ -18,7 +18,7 @@ from ballots.definition import load_source
 from crypto.elgamal import PublicKey
 from crypto.hazmat.group import Point
 from tests.record_helpers import DEFINITION
-from tests.reference import ed25519_ref as ref
+from tests.reference import ristretto255_ref as ref
 
 V = json.loads((Path(__file__).parent / "vectors" / "ballots.json").read_bytes())
 BASE = bytes.fromhex(V["base"])

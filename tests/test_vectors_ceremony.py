@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from tests.reference import ed25519_ref as ref
+from tests.reference import ristretto255_ref as ref
 
 VECTOR = Path(__file__).parent / "vectors" / "ceremony-3-of-5.json"
 TAG = "refvote/v2/"

@@ -90,7 +90,7 @@ def test_pre_decryption_record_verifies_with_skips_when_asked_for(tmp_path: Path
     ok, out = run(built.folder, expect=PRE_DECRYPTION)
     assert ok, out
     assert out.count("skipped (pre-decryption record)") == 4
-    assert "every check of a pre-decryption record passed (V1–V10, V15)" in out
+    assert "every check of a pre-decryption record passed (V1–V10, V15, V16)" in out
     assert "every check passed" not in out
 
 

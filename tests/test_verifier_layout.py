@@ -175,6 +175,8 @@ def test_allowed_paths_is_the_documented_list() -> None:
         "package/ceremony/confirm/trustee-01.json",
         "booths/S1-A.json",
         "booths/S2-A.json",
+        "manual/S1-A.json",
+        "manual/S2-A.json",
         "pollbook/S1.json",
         "pollbook/S2.json",
         "tally/sums.json",

@@ -222,3 +222,103 @@ def test_the_command_line_prints_the_same_with_any_workers(built: BuiltRecord) -
     assert "every check passed" in outputs[0].stdout
     bad = cli("--workers", "0")
     assert bad.returncode == 2 and "--workers must be at least 1" in bad.stderr
+
+
+# V16 (a lost booth's hand count) reads the per-export outcomes, which come back from the
+# workers too: the same answer whichever ran the per-export checks.
+
+LOST = "S1-B"
+
+
+@pytest.fixture(scope="module")
+def hand_counted(tmp_path_factory: pytest.TempPathFactory) -> BuiltRecord:
+    return build_record(tmp_path_factory.mktemp("lost-booth"), ballots=30, manual=(LOST,))
+
+
+def test_v16_prints_the_same_with_workers(hand_counted: BuiltRecord) -> None:
+    authority = key_fingerprint(hand_counted.authority.verify_key)
+    ok, serial = verify(hand_counted.folder, authority, None)
+    assert ok, serial
+    (line,) = [x for x in serial.splitlines() if x.startswith("V16")]
+    assert f"ok ({LOST}: " in line and "papers counted by hand" in line, line
+    assert "1 counted by hand, V16" in serial
+    for runner in (ProcessRunner(2), ProcessRunner(1)):
+        assert verify(hand_counted.folder, authority, runner) == (ok, serial), runner
+
+
+def test_v16_refuses_a_double_count_with_workers(built: BuiltRecord, tmp_path: Path) -> None:
+    """An export and a hand count of the same booth: V16 fails alike in one process and on
+    2 workers (the booth's export is known from its outcome, not from a parsed export)."""
+    from ballots.definition import load_source
+    from ballots.manual_count import ManualCount, QuestionCount
+    from ballots.package import verify_package
+    from tests.record_helpers import DEFINITION
+
+    folder = tmp_path / "record"
+    shutil.copytree(built.folder, folder)
+    definition = load_source(DEFINITION)
+    base = verify_package(built.package_folder).public.base
+    hand = ManualCount.sign(
+        built.authority,
+        definition,
+        base,
+        LOST,
+        0,  # zero papers: the totals stay right, so only V16 sees the double count
+        "lost",
+        tuple(QuestionCount(q, 0, 0, 0, 0) for q in definition.question_ids()),
+    )
+    (folder / "manual").mkdir()
+    (folder / "manual" / f"{LOST}.json").write_bytes(hand.to_json())
+
+    def name_it(r: Any) -> None:
+        r["manual_counts"] = [LOST]
+
+    edit(folder, "tally/results.json", name_it)
+    resign_index(folder, built.tally_key)
+    authority = key_fingerprint(built.authority.verify_key)
+    ok, serial = verify(folder, authority, None)
+    assert not ok and failed_check(serial) == "V16", serial
+    assert f"booth {LOST} has electronic ballots in the record" in serial
+    assert verify(folder, authority, ProcessRunner(2)) == (ok, serial)
+
+
+def test_v16_counts_a_station_s_electronic_ballots_on_workers_too(tmp_path: Path) -> None:
+    """A hand count that fills its station's roll on its own: with the other booth's cast
+    ballots, the station exceeds its eligible voters. V16 counts those from the outcomes, so it
+    refuses on 2 workers exactly as in one process (a pre-decryption record: no V13 first)."""
+    from ballots.definition import load_source
+    from ballots.manual_count import ManualCount, QuestionCount
+    from ballots.record import PRE_DECRYPTION
+    from tests.record_helpers import DEFINITION
+
+    built = build_record(tmp_path / "election", ballots=30, manual=(LOST,), final=False)
+    definition = load_source(DEFINITION)
+    station = definition.station("S1")
+    path = built.folder / "manual" / f"{LOST}.json"
+    hand = ManualCount.from_json(path.read_bytes())
+    full = ManualCount(
+        **{
+            **hand.__dict__,
+            "papers": station.eligible,
+            "counts": tuple(
+                QuestionCount(q, station.eligible, 0, 0, 0) for q in definition.question_ids()
+            ),
+            "signature": b"",
+        }
+    )
+    signed = ManualCount(
+        **{**full.__dict__, "signature": built.authority.sign("manual-count", *full.payload())}
+    )
+    path.write_bytes(signed.to_json())
+    resign_index(built.folder, built.tally_key)
+    authority = key_fingerprint(built.authority.verify_key)
+
+    def run(runner: Runner | None) -> tuple[bool, str]:
+        out = io.StringIO()
+        ok = Verifier(built.folder, authority, out, expect=PRE_DECRYPTION, runner=runner).run()
+        return ok, out.getvalue()
+
+    ok, serial = run(None)
+    assert not ok and failed_check(serial) == "V16", serial
+    assert "station S1: " in serial and f"for {station.eligible:,} eligible voters" in serial
+    assert run(ProcessRunner(2)) == (ok, serial)

@@ -33,12 +33,24 @@ class ScreenId(enum.Enum):
     REFUSED = "refused"
     TIMEOUT = "timeout"
     FAULT = "fault"
+    ACCESS = "access"  # audio, volume, rate, blanking, switches (booth/ui/access.py)
+    CALIBRATE = "calibrate"  # the two switches, each pressed and confirmed
     WORKER_PIN = "worker-pin"
     WORKER_MENU = "worker-menu"
     WORKER_CONFIGURE = "worker-configure"
     WORKER_PRINTER = "worker-printer"
     WORKER_CODE = "worker-code"
     WORKER_RESULT = "worker-result"
+    WORKER_READER = "worker-reader"
+    WORKER_STUCK = "worker-stuck"
+    WORKER_RECOVER = "worker-recover"
+    WORKER_OFFICER = "worker-officer"
+    WORKER_SUPERVISOR = "worker-supervisor"
+    WORKER_READINESS = "worker-readiness"
+    WORKER_SPEAKER = "worker-speaker"
+    WORKER_WALK = "worker-walk"
+    WORKER_SHUTDOWN = "worker-shutdown"
+    WORKER_OFF = "worker-off"
 
 
 @dataclass(frozen=True)
@@ -102,16 +114,29 @@ CHOICES: tuple[tuple[Choice | None, str], ...] = (
 )
 
 
+FIXED_PIN_ORDER = "1234567890"
+
+
 def pin_pad(
-    t: Texts, prefix: str, digit: Callable[[str], Action], erase: Action, ok: Action
+    t: Texts,
+    prefix: str,
+    digit: Callable[[str], Action],
+    erase: Action,
+    ok: Action,
+    order: str = FIXED_PIN_ORDER,
 ) -> Row:
-    """A fixed-order pad (1–9, erase, 0, OK): the same place for each key on every screen,
-    as a keypad user learns it (a shuffled order is a deployment setting not built here)."""
+    """The pad: nine digits, erase, the tenth digit, OK, in three columns. `order` gives the
+    digits' places: fixed (1–9, erase, 0, OK: the same place for each key on every screen, as a
+    keypad user learns it) or, where the booth is set to shuffle, a permutation the window draws
+    once per voter, so an onlooker cannot read the PIN from where the finger goes."""
+    if sorted(order) != sorted(FIXED_PIN_ORDER):
+        raise ValueError("a PIN pad order is the ten digits, each once")
     keys: list[Button] = [
-        Button(d, t("pin.digit.name", d=d), digit(d), f"{prefix}-digit-{d}") for d in "123456789"
+        Button(d, t("pin.digit.name", d=d), digit(d), f"{prefix}-digit-{d}") for d in order[:9]
     ]
     keys.append(Button(t("pin.erase"), t("pin.erase.name"), erase, f"{prefix}-erase"))
-    keys.append(Button("0", t("pin.digit.name", d="0"), digit("0"), f"{prefix}-digit-0"))
+    last = order[9]
+    keys.append(Button(last, t("pin.digit.name", d=last), digit(last), f"{prefix}-digit-{last}"))
     keys.append(Button(t("pin.ok"), t("pin.ok.name"), ok, f"{prefix}-ok"))
     return Row(tuple(keys), columns=3)
 

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 
 FAMILY = "Noto Sans CJK TC"
 BASE_PX = 26  # the smallest size; every other measure is a multiple of it
-KIOSK_DPI = 96.0  # logical pixels per inch of the kiosk screen (a deployment setting)
+# The kiosk's screen, as assumed for sizes in millimetres: a 23.8-inch (diagonal) 1920×1080
+# touch panel, 92.6 pixels per inch. KIOSK_DPI must not be below the real panel's density (a
+# denser panel draws each pixel smaller): 96 covers panels from 23 inches (95.8 DPI) up at
+# 1920×1080, with Qt at scale factor 1. A smaller or denser panel is a deployment setting:
+# raise KIOSK_DPI to hypot(width, height) / diagonal and every target grows to 15 mm again.
+KIOSK_PANEL = (23.8, 1920, 1080)  # inches, pixels across, pixels down
+KIOSK_DPI = 96.0  # logical pixels per inch used for every size in mm
 MIN_TARGET_MM = 15.0
 
 

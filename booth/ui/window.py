@@ -8,6 +8,7 @@ poll-worker screen is open. A tap acts on release inside its target (QPushButton
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +31,12 @@ from booth.core.polls import PollsState
 from booth.core.session import SessionState
 from booth.errors import BoothError, ChallengeLimit
 from booth.ui import screens
+from booth.ui.access import VoterAccess
+from booth.ui.audio import Speaker
 from booth.ui.catalog import Lang
 from booth.ui.screens import Button, Entry, Label, Row, ScreenId, Spec, Texts
 from booth.ui.theme import FAMILY, Contrast, TextSize, Theme
+from booth.ui.worker_screens import Worded, WorkerScreens, error_value, rendered
 from hardware.errors import HardwareError
 
 PIN_MAX = 12
@@ -50,9 +54,6 @@ _FAULTS = {
     SessionState.LINK_DOWN: "fault.link_down",
     SessionState.STORAGE_FAULT: "fault.storage_fault",
 }
-_BACK_KEYS = frozenset({Qt.Key.Key_Up, Qt.Key.Key_Left})
-_NEXT_KEYS = frozenset({Qt.Key.Key_Down, Qt.Key.Key_Right})
-_SELECT_KEYS = frozenset({Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Select})
 _BUSY = frozenset({SessionState.CHECKS, SessionState.ELIGIBILITY, SessionState.SEALING})
 _PRINTING = frozenset({SessionState.PRINTING_RECORD, SessionState.PRINTING_RECEIPT})
 
@@ -67,23 +68,29 @@ class UiSettings:
     package_folder: Path  # where the election package medium is mounted
     export_medium: Path  # where closing writes the export
     tick_ms: int = 1000  # how often the session clock is checked
+    shuffle_pin_pad: bool = False  # the voter's PIN pad in a new random order for each voter
 
 
 @dataclass(frozen=True)
 class WorkerResult:
     """How a poll-worker action ended: catalog keys `<key>.title`, `<key>.body` and their
-    values, drawn in the language of the moment."""
+    values, drawn in the language of the moment (a value that is a function of the Texts,
+    such as a core error, is worded when drawn)."""
 
     key: str
     values: dict[str, object]
 
 
-class BoothWindow(QWidget):
-    """One window, one booth. `card_inserted`/`card_removed` are the reader's events."""
+class BoothWindow(WorkerScreens, QWidget):
+    """One window, one booth. `card_inserted`/`card_removed` are the reader's events.
+    `speaker` is the booth's one speaker (booth/ui/audio.py), for the audio ballot and the
+    readiness check's headphone test; None: espeak-ng on the default player, made when first
+    needed."""
 
     rendered = Signal(object)  # the Spec just drawn
+    booth_stopped = Signal()  # a poll worker shut the booth down: the app may quit
 
-    def __init__(self, booth: Booth, settings: UiSettings) -> None:
+    def __init__(self, booth: Booth, settings: UiSettings, speaker: Speaker | None = None) -> None:
         super().__init__()
         self.booth = booth
         self.settings = settings
@@ -93,13 +100,16 @@ class BoothWindow(QWidget):
         self.page = 0  # which page of a screen with a More button
         self._page_key: object = None
         self.pin = bytearray()
+        self.pin_order = screens.FIXED_PIN_ORDER  # the voter pad's digit places
         self.worker_pin = bytearray()
         self.worker_screen: ScreenId | None = None
         self.worker_result: WorkerResult | None = None
         self.printing = False
         self.challenges_seen = 0
         self.dismissed: object = None  # the ended session the voter already left
-        self.fault_text: str | None = None  # a refusal raised by the core before a session
+        # A refusal raised by the core before a session, worded when drawn (the language of
+        # the moment, from the catalog: never the core's English).
+        self.fault: Worded | None = None
         self.spec: Spec | None = None
         self.setWindowTitle("refvote")
         self.setObjectName("booth-window")
@@ -110,6 +120,8 @@ class BoothWindow(QWidget):
         self.timer.setInterval(settings.tick_ms)
         self.timer.timeout.connect(self.tick)
         self.timer.start()
+        self.access = VoterAccess(self, speaker)  # keypad, switches, audio ballot, blanking
+        self._init_worker_screens()
         self.refresh()
 
     # Events from the hardware and the clock ---------------------------------------------------
@@ -120,7 +132,8 @@ class BoothWindow(QWidget):
         view = self.booth.view()
         if view is not None and view.state.ended and self.booth.session is not self.dismissed:
             self._leave_ended()  # the last voter walked away without pressing Done
-        self.fault_text = None
+        self.fault = None
+        self.pin_order = self._draw_pin_order()  # one order per voter: it stays while they type
         self._call(self.booth.card_inserted)
 
     def card_removed(self) -> None:
@@ -132,6 +145,8 @@ class BoothWindow(QWidget):
         self._call(self.booth.card_removed)
 
     def tick(self) -> None:
+        if self.stopped:
+            return
         before = self.booth.view()
         self.booth.tick()
         if self.booth.view() != before:
@@ -145,7 +160,7 @@ class BoothWindow(QWidget):
         except ChallengeLimit:
             pass  # the view says a poll worker is called; the voter may still cast
         except (BoothError, HardwareError) as exc:
-            self.fault_text = str(exc)
+            self.fault = error_value(exc)
         self.refresh()
 
     def _digit(self, target: bytearray) -> Callable[[str], Callable[[], None]]:
@@ -171,6 +186,7 @@ class BoothWindow(QWidget):
         pin = self.pin.decode()
         self.pin[:] = bytes(len(self.pin))
         self.pin.clear()
+        self.pin_order = screens.FIXED_PIN_ORDER
         self._call(lambda: self.booth.enter_pin(pin))
 
     def _choose(self, choice: Choice | None) -> Callable[[], None]:
@@ -228,11 +244,17 @@ class BoothWindow(QWidget):
         self.question_index = 0
         self.refresh()
 
+    def _draw_pin_order(self) -> str:
+        if not self.settings.shuffle_pin_pad:
+            return screens.FIXED_PIN_ORDER
+        return "".join(secrets.SystemRandom().sample(screens.FIXED_PIN_ORDER, 10))
+
     def _leave_ended(self) -> None:
         """The voter left an ended session: every setting goes back to its default."""
         self.dismissed = self.booth.session
-        self.fault_text = None
+        self.fault = None
         self.lang, self.theme = Lang.ZH, Theme()
+        self.access.reset()
         self.question_index = self.page = self.challenges_seen = 0
         self.pin[:] = bytes(len(self.pin))
         self.pin.clear()
@@ -262,11 +284,7 @@ class BoothWindow(QWidget):
     def open_worker(self) -> None:
         self.worker_screen = ScreenId.WORKER_PIN
         self.worker_result = None
-        self.refresh()
-
-    def _worker_pin_ok(self) -> None:
-        # Each action checks the PIN in the core; the menu itself shows no secret.
-        self.worker_screen = ScreenId.WORKER_MENU
+        self.worker_notice = None
         self.refresh()
 
     def _go_worker(self, screen: ScreenId) -> Callable[[], None]:
@@ -280,9 +298,12 @@ class BoothWindow(QWidget):
     def leave_worker(self) -> None:
         self.worker_pin[:] = bytes(len(self.worker_pin))
         self.worker_pin.clear()
+        self._wipe_two()
         self.worker_screen = None
         self.worker_result = None
-        self.fault_text = None
+        self.worker_notice = None
+        self.readiness = None
+        self.fault = None
         self.refresh()
 
     def _worker(self, action: Callable[[str], WorkerResult]) -> Callable[[], None]:
@@ -290,7 +311,7 @@ class BoothWindow(QWidget):
             try:
                 self.worker_result = action(self.worker_pin.decode())
             except (BoothError, HardwareError) as exc:
-                self.worker_result = WorkerResult("worker.error", {"error": str(exc)})
+                self.worker_result = WorkerResult("worker.error", {"error": error_value(exc)})
             self.worker_screen = ScreenId.WORKER_RESULT
             self.refresh()
 
@@ -345,13 +366,16 @@ class BoothWindow(QWidget):
             return self._worker_spec(t)
         view = self.booth.view()
         session = self.booth.session
+        access = self.access.spec(t, view)
+        if access is not None:
+            return access
         worker = Button(t("worker.enter"), t("worker.enter.name"), self.open_worker, "worker")
-        if self.fault_text is not None and (view is None or session is self.dismissed):
+        if self.fault is not None and (view is None or session is self.dismissed):
             return screens.message(
                 ScreenId.FAULT,
                 t,
                 t("fault.title"),
-                t("fault.session_refused", reason=self.fault_text),
+                t("fault.session_refused", reason=self.fault(t)),
                 (Button(t("done"), t("done.name"), self._done, "done"), worker),
             )
         if view is None or session is self.dismissed:
@@ -367,7 +391,7 @@ class BoothWindow(QWidget):
                 (Label(title, "title"), Label(t("welcome.body")), Row((worker,))),
             )
         done = Button(t("done"), t("done.name"), self._done, "done")
-        if view.warning:
+        if view.warning and not view.state.ended:  # ended: its own screen, not "still here?"
             stay = Button(
                 t("timeout.stay"),
                 t("timeout.stay.name"),
@@ -453,13 +477,13 @@ class BoothWindow(QWidget):
                     ScreenId.DECLINED, t, t("declined.title"), t("declined.body"), (done,)
                 )
             case SessionState.REFUSED:
-                refusal = getattr(session, "refusal", None)
+                refusal = view.refusal
                 key = f"refused.{refusal.value}" if refusal is not None else "refused.unknown"
                 return screens.message(ScreenId.REFUSED, t, t("refused.title"), t(key), (done,))
             case s if s in _FAULTS:
                 state_text = ""
                 if s is SessionState.PRINTER_FAULT:
-                    printer_state = getattr(session, "printer_state", None)
+                    printer_state = view.printer_state
                     state_text = t(f"printer.{printer_state.value}") if printer_state else ""
                 return screens.message(
                     ScreenId.FAULT,
@@ -478,7 +502,14 @@ class BoothWindow(QWidget):
             blocks.append(Label(t("pin.tries", n=tries_left), "notice"))
         blocks.append(Label("● " * len(self.pin) or " ", "code"))
         blocks.append(
-            screens.pin_pad(t, "pin", self._digit(self.pin), self._erase(self.pin), self._send_pin)
+            screens.pin_pad(
+                t,
+                "pin",
+                self._digit(self.pin),
+                self._erase(self.pin),
+                self._send_pin,
+                self.pin_order,
+            )
         )
         return Spec(ScreenId.PIN, t("pin.title"), tuple(blocks))
 
@@ -504,6 +535,9 @@ class BoothWindow(QWidget):
             t("worker.back"), t("worker.back"), self._go_worker(ScreenId.WORKER_MENU), "worker-back"
         )
         leave = Button(t("worker.leave"), t("worker.leave"), self.leave_worker, "worker-leave")
+        extra = self.worker_extra_spec(t, back, leave)
+        if extra is not None:
+            return extra
         match self.worker_screen:
             case ScreenId.WORKER_PIN:
                 return Spec(
@@ -511,6 +545,7 @@ class BoothWindow(QWidget):
                     t("worker.pin.title"),
                     (
                         Label(t("worker.pin.body")),
+                        *([Label(self.worker_notice(t), "notice")] if self.worker_notice else []),
                         Label("● " * len(self.worker_pin) or " ", "code"),
                         screens.pin_pad(
                             t,
@@ -578,37 +613,21 @@ class BoothWindow(QWidget):
                 return Spec(
                     ScreenId.WORKER_RESULT,
                     t(f"{result.key}.title"),
-                    (Label(t(f"{result.key}.body", **result.values)), Row((back, leave))),
+                    (Label(t(f"{result.key}.body", **rendered(t, result))), Row((back, leave))),
                     voter=False,
                 )
         return self._worker_menu(t, leave)
 
     def _worker_menu(self, t: Texts, leave: Button) -> Spec:
         polls = self.booth.polls
-        items: list[tuple[str, Callable[[], None]]] = []
-        match polls:
-            case PollsState.UNCONFIGURED:
-                items.append(("worker.configure", self._go_worker(ScreenId.WORKER_CONFIGURE)))
-            case PollsState.CONFIGURED:
-                items.append(("worker.open", self._simple(self.booth.open_polls, "opened")))
-            case PollsState.OPEN:
-                items.append(("worker.code", self._go_worker(ScreenId.WORKER_CODE)))
-                items.append(("worker.pause", self._simple(self.booth.pause, "paused")))
-                items.append(("worker.close", self._worker(self._close)))
-            case PollsState.PAUSED:
-                items.append(("worker.resume", self._simple(self.booth.resume, "resumed")))
-                items.append(("worker.close", self._worker(self._close)))
-            case PollsState.CLOSED:
-                items.append(("worker.export_again", self._worker(self._export_again)))
-        if polls is not PollsState.UNCONFIGURED:
-            items.append(("worker.printer", self._go_worker(ScreenId.WORKER_PRINTER)))
+        items = self.worker_menu_items()
         buttons = tuple(Button(t(key), t(key), act, key.replace(".", "-")) for key, act in items)
         return Spec(
             ScreenId.WORKER_MENU,
             t("worker.menu.title"),
             (
                 Label(t("worker.polls", state=t(f"polls.{polls.value}")), "title"),
-                Row(buttons, columns=1),
+                Row(buttons, columns=2),
                 Row((leave,)),
             ),
             voter=False,
@@ -694,6 +713,7 @@ class BoothWindow(QWidget):
                     self.next_contrast,
                     "bar-contrast",
                 ),
+                Button(t("bar.access"), t("bar.access.name"), self.access.open, "bar-access"),
             ):
                 line.addWidget(self._button(b, bar))
             box.addWidget(bar)
@@ -731,15 +751,13 @@ class BoothWindow(QWidget):
         return button
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """The tactile keypad: up/left and down/right move the focus through the controls in
-        screen order, select (Enter) presses the focused one."""
+        """The tactile keypad and the two switches (booth/ui/access.py): moves go through the
+        controls in screen order, select presses the focused one."""
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
-            key = event.key()
-            if key in _BACK_KEYS or key in _NEXT_KEYS:
-                self.focusNextPrevChild(key in _NEXT_KEYS)
+            if self.worker_screen is ScreenId.WORKER_WALK:
+                self.walk_key(event.key())  # the readiness walk: every key is recorded, none acts
                 return True
-            if key in _SELECT_KEYS and isinstance(watched, QPushButton) and watched.hasFocus():
-                watched.click()
+            if self.access.key_press(event):
                 return True
         return super().eventFilter(watched, event)
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from crypto.encoding import PROTOCOL_VERSION, canonical_json, parse_canonical_json, to_hex
-from crypto.errors import EncodingError
+from crypto.errors import EncodingError, OlderProtocol
 from crypto.fields import Fields, decode_point, open_document
 from crypto.hashing import fingerprint, preimage, read_aloud
-from crypto.hazmat.group import Point
+from crypto.hazmat.group import GROUP_NAME, Point
 from crypto.hazmat.proofs import ChallengeResponse
 from crypto.signing import (
     SIGNATURE_BYTES,
@@ -87,6 +87,7 @@ class CeremonyParameters:
             _frame(
                 "ceremony",
                 {
+                    "group": GROUP_NAME,
                     "manifest_hash": to_hex(self.manifest_hash),
                     "ceremony_nonce": to_hex(self.ceremony_nonce),
                     "n": self.n,
@@ -106,6 +107,7 @@ class CeremonyParameters:
     @classmethod
     def from_json(cls, data: bytes) -> CeremonyParameters:
         f = _open(data, "ceremony", "ceremony.json")
+        _check_group(f)
         n = f.integer("n", 1, MAX_TRUSTEES)
         k = f.integer("k", 1, n)
         entries = []
@@ -122,6 +124,28 @@ class CeremonyParameters:
         params = cls(f.hex("manifest_hash", 32), f.hex("ceremony_nonce", 32), k, tuple(entries))
         f.finish()
         return params
+
+
+def _check_group(f: Fields) -> None:
+    """The roster names the group every point of the election is in (PROTOCOL §6.2). It is
+    read before any point, so a record of the Ed25519 draft of version 2 (no `group`) or of
+    another group is named as such instead of failing at its first point."""
+    try:
+        present = f.optional("group")
+    except EncodingError:
+        present = False
+    if not present:
+        raise OlderProtocol(
+            "ceremony.json: this election was made by an earlier draft of protocol version 2, "
+            f"over the Ed25519 group (its roster names no group); this refvote computes over "
+            f"{GROUP_NAME} (RFC 9496) only. Verify it with the refvote release that made it."
+        )
+    group = f.raw("group")
+    if group != GROUP_NAME:
+        raise OlderProtocol(
+            f"ceremony.json: this election is over the group {str(group)[:40]!r}; this refvote "
+            f"computes over {GROUP_NAME} (RFC 9496) only"
+        )
 
 
 def transcript_hash(params: CeremonyParameters, round1_hashes: list[bytes]) -> bytes:

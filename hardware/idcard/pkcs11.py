@@ -14,12 +14,17 @@ encryption pair ("KEYX": encrypt, wrap) and the root certificate object are neve
 
 Every call into the module holds the module's lock: the module is initialised without
 CKF_OS_LOCKING_OK (PyKCS11 passes no arguments to C_Initialize), so it may assume one thread.
+The lock also contains what the module leaves in OpenSSL's error queue (`ModuleLock`): a
+module linked to the system libcrypto (SoftHSM2, OpenSC) shares it with Python's ssl, and
+SoftHSM2's C_Initialize leaves errors there (it asks for OpenSSL's GOST engine, which Debian
+does not ship) that ssl would later report as its own, failing the poll-book link's TLS setup.
 The module is code loaded into the booth's process: it is part of the booth image, trusted like
 the rest of it; what it returns from the card is bounded and checked like an APDU card's answers.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import stat
 import threading
@@ -47,6 +52,57 @@ MAX_OBJECTS = 64  # more objects of one search than any eID card holds: a malfor
 # CKM_RSA_PKCS but not CKM_SHA256_RSA_PKCS (the signature is the same, byte for byte).
 SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 EVENT_POLL_SECONDS = 0.2  # as CardEvents: how often the watcher wakes (and checks `stop`)
+
+
+class _OpenSslErrors:
+    """OpenSSL's error queue of the calling thread, in the libcrypto Python's ssl uses (found
+    through the `_ssl` extension's own dependencies); None where ssl shares none to reach."""
+
+    def __init__(self) -> None:
+        self.set_mark: Callable[[], int] | None = None
+        self.pop_to_mark: Callable[[], int] | None = None
+        try:
+            import _ssl
+
+            libcrypto = ctypes.CDLL(_ssl.__file__)
+            self.set_mark, self.pop_to_mark = libcrypto.ERR_set_mark, libcrypto.ERR_pop_to_mark
+        except (ImportError, AttributeError, OSError):
+            return  # no ssl, or an ssl with its own hidden OpenSSL: no queue shared with it
+
+
+_OPENSSL_ERRORS = _OpenSslErrors()
+
+
+class ModuleLock:
+    """The module's lock (reentrant), which also contains the module's OpenSSL errors.
+
+    OpenSSL keeps one error queue per thread, shared by everything in the process linked to
+    the same libcrypto. A module that leaves errors there (SoftHSM2's C_Initialize does) makes
+    the next OpenSSL user on that thread read them as its own: Python's ssl then fails
+    `load_verify_locations(cadata=<DER>)` with "[ENGINE: NO_SUCH_ENGINE]". So the outermost
+    hold of the lock sets a mark on the thread's queue (ERR_set_mark) and its release removes
+    whatever was added after it (ERR_pop_to_mark): errors there before are kept. Every call
+    into the module holds this lock, so none of its errors outlives the call.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0  # holds by the owning thread (only it reads or writes this)
+
+    def __enter__(self) -> ModuleLock:
+        self._lock.acquire()
+        self._depth += 1
+        if self._depth == 1 and _OPENSSL_ERRORS.set_mark is not None:
+            _OPENSSL_ERRORS.set_mark()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._depth == 1 and _OPENSSL_ERRORS.pop_to_mark is not None:
+                _OPENSSL_ERRORS.pop_to_mark()
+        finally:
+            self._depth -= 1
+            self._lock.release()
 
 
 def _pykcs11() -> Any:
@@ -94,7 +150,7 @@ class Pkcs11Module:
     def __init__(self, path: str | Path, *, rescan: bool = False) -> None:
         self.path = Path(path)
         self.rescan = rescan
-        self.lock = threading.RLock()
+        self.lock = ModuleLock()
         self._lib: Any = None
         self.generation = 0  # one more at every load: a session of an older one is dead
         self._sessions = 0

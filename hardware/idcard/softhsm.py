@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 
-from hardware.idcard.pkcs11 import KEYX_ID, SIGN_ID, Pkcs11Module
+from hardware.idcard.pkcs11 import KEYX_ID, SIGN_ID, ModuleLock, Pkcs11Module
 from hardware.idcard.testca import TestCA
 
 SOFTHSM2_MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")  # Debian's softhsm2 package
@@ -131,7 +131,8 @@ def provision(
         raise ProvisioningError(f"{module} is already loaded in this process: provision first")
     conf = write_config(folder)
     lib = P.PyKCS11Lib()
-    with softhsm_config(conf):
+    # ModuleLock: SoftHSM2's errors in OpenSSL's error queue stay out of this process's ssl.
+    with softhsm_config(conf), ModuleLock():
         try:
             lib.load(str(module))
             free = [

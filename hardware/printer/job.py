@@ -98,7 +98,14 @@ def image_to_raster(image) -> bytes:  # type: ignore[no-untyped-def]
 class Job:
     def __init__(self, profile: PrinterProfile) -> None:
         self.profile = profile
+        self.label = ""
         self.parts: list[bytes] = [escpos.INIT]
+
+    def labelled(self, label: str) -> Job:
+        """What the piece is ("paper-record", "receipt", ...), as the person sorting the paper
+        reads it off its heading; never sent to the printer (the virtual printer records it)."""
+        self.label = label
+        return self
 
     def text(
         self, line: str, *, bold: bool = False, scale: int = 1, align: Align = Align.LEFT

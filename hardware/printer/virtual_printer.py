@@ -3,13 +3,16 @@
 It parses what the driver sends, renders each cut piece of paper to a PNG 576 dots wide
 (80 mm at 203 dpi) in a folder, answers real-time status (DLE EOT 1–4) at once from the same
 bit-field declarations as the driver, and answers GS r 1 only after it has rendered
-everything before it. It can be told to run out of paper or open its cover at a given byte
-(it then stops printing, as a real printer does, but still answers real-time status), or to
-go silent.
+everything before it. Next to each PNG it writes `piece-NNNN.json`, `{"kind": …}`: the label of
+the job that printed it (`Job.label`, told by the rig's printer before each job), standing in
+for the poll worker who sorts the paper by its heading. It can be told to run out of paper or
+open its cover at a given byte (it then stops printing, as a real printer does, but still
+answers real-time status), or to go silent.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import tty
@@ -38,6 +41,9 @@ class VirtualPrinter:
         self.cutter_error = False
         self.received = 0
         self.pieces: list[Path] = []
+        self.kinds: list[str] = []  # each piece's label, "" when no job label was told
+        self.torn: list[Path] = []  # what was torn off when the paper was replaced
+        self._label = ""
         self.unknown: list[bytes] = []
         self._buffer = bytearray()
         self._lock = threading.Lock()
@@ -69,13 +75,23 @@ class VirtualPrinter:
         self._paper_out = out
 
     def replace_paper(self) -> None:
-        """A poll worker tears off what was half printed and loads a new roll."""
+        """A poll worker tears off what was half printed and loads a new roll. The torn end is
+        saved as `piece-NNNN-torn-MMM.png` (NNNN: the next piece's number, so it sorts before
+        it) with its kind file saying `"torn": true` and the kind of the job it interrupted;
+        it is not one of `pieces` (nothing was cut)."""
         with self._lock:
+            if self._paper_out or self._rows:
+                self._save(self._rows, torn=True)
             self._paper_out = False
             self.paper_out_at = None
             self._rows = []
             self._buffer.clear()
             self._reset_modes()
+
+    def label(self, kind: str) -> None:
+        """The kind of the pieces the next job cuts (`Job.label`); the printer never sees it."""
+        with self._lock:
+            self._label = kind
 
     def set_cover_open(self, open_: bool = True) -> None:
         self._cover_open = open_
@@ -286,18 +302,36 @@ class VirtualPrinter:
         self._rows.append(line)
 
     def _cut(self) -> None:
-        from PIL import Image
-
         if self._line:
             self._print_line()
-        rows = self._rows or [Image.new("L", (self.dots, BASE_SIZE), 255)]
+        self._save(self._rows, torn=False)
+        self._rows = []
+
+    def _save(self, rows: list[object], torn: bool) -> None:
+        """A piece as PNG and, next to it, its kind file."""
+        from PIL import Image
+
+        rows = rows or [Image.new("L", (self.dots, BASE_SIZE), 255)]
         height = sum(r.height for r in rows) + 2 * MARGIN  # type: ignore[attr-defined]
         piece = Image.new("L", (self.dots, height), 255)
         y = MARGIN
         for r in rows:
             piece.paste(r, (0, y))  # type: ignore[arg-type]
             y += r.height  # type: ignore[attr-defined]
-        path = self.folder / f"piece-{len(self.pieces) + 1:04d}.png"
+        name = f"piece-{len(self.pieces) + 1:04d}"
+        if torn:
+            name += f"-torn-{len(self.torn) + 1:03d}"
+        path = self.folder / f"{name}.png"
         piece.save(path)
-        self.pieces.append(path)
-        self._rows = []
+        side = path.with_suffix(".json")
+        temp = side.with_suffix(".json.tmp")
+        kind: dict[str, object] = {"kind": self._label, "png": path.name}
+        if torn:
+            kind["torn"] = True
+        temp.write_text(json.dumps(kind) + "\n")
+        os.replace(temp, side)
+        if torn:
+            self.torn.append(path)
+        else:
+            self.pieces.append(path)
+            self.kinds.append(self._label)

@@ -30,8 +30,9 @@ from typing import Any, cast
 from ballots.definition import Definition
 from ballots.errors import BallotError
 from ballots.export import BoothExport
+from ballots.manual_count import ManualCount
 from ballots.paper import parse_paper_qr
-from ballots.record import Results, booth_path, read_record_file
+from ballots.record import Results, booth_path, manual_path, read_record_file
 from ballots.rule import Article29, article29
 from crypto.encoding import PROTOCOL_VERSION, canonical_json, to_hex
 from crypto.errors import CryptoError
@@ -282,12 +283,16 @@ def audit_from_record(
         )
     try:
         definition = Definition.from_json(read_record_file(folder, "package/definition.json"))
+        results = Results.from_json(read_record_file(folder, "tally/results.json"))
         boxes = []
         for station in definition.stations:
             for booth_id in station.booths:
+                if booth_id in results.manual_counts:  # a lost booth: its box was hand-counted
+                    hand = ManualCount.from_json(read_record_file(folder, manual_path(booth_id)))
+                    boxes.append(Box(booth_id, station.station_id, hand.papers))
+                    continue
                 export = BoothExport.from_json(read_record_file(folder, booth_path(booth_id)))
                 boxes.append(Box(booth_id, station.station_id, export.counts.cast))
-        results = Results.from_json(read_record_file(folder, "tally/results.json"))
         index = read_record_file(folder, "index.json")
     except (CryptoError, BallotError, ValueError) as exc:
         raise AuditError(f"{folder}: {exc}") from None

@@ -8,13 +8,22 @@ from pathlib import Path
 from crypto.hashing import group_for_reading
 from tally.audit.assertions import Kind
 from tally.audit.audit import Audit, Evaluation, findings_lines
-from tally.reports import FONT, _build, _register_font
+from tally.report_figures import (
+    ARTICLE_29,
+    ARTICLE_29_CITATION,
+    CONDITION_MAJORITY,
+    CONDITION_THRESHOLD,
+    REASON_THRESHOLD,
+)
+from tally.report_layout import FONT, PageFrame, build, register_font
 
+# Each assertion in the Act's words where the Act has them (tally.report_figures); NO_GT_YES is
+# stricter than the Act's 未多於 (a tie is confirmed only by a full count), so it says so.
 CLAIM = {
-    Kind.YES_GT_NO: ("同意票多於不同意票", "yes > no"),
-    Kind.NO_GT_YES: ("不同意票多於同意票", "no > yes"),
-    Kind.YES_REACHES: ("同意票達投票權人總額四分之一", "yes ≥ ceil(eligible / 4)"),
-    Kind.YES_BELOW: ("同意票未達投票權人總額四分之一", "yes < ceil(eligible / 4)"),
+    Kind.YES_GT_NO: (CONDITION_MAJORITY, "yes > no"),
+    Kind.NO_GT_YES: ("不同意票數多於有效同意票數", "no > yes"),
+    Kind.YES_REACHES: (CONDITION_THRESHOLD, "yes ≥ ceil(eligible / 4)"),
+    Kind.YES_BELOW: (REASON_THRESHOLD, "yes < ceil(eligible / 4)"),
 }
 CONFIRMED = ("確認", "CONFIRMED")
 ESCALATE = ("應全面人工計票", "ESCALATE TO FULL HAND COUNT")
@@ -51,7 +60,7 @@ def write_pdf(audit: Audit, evaluation: Evaluation, path: Path) -> None:
     from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
     from reportlab.platypus import Paragraph, Spacer, Table  # type: ignore[import-untyped]
 
-    _register_font()
+    register_font()
     body = ParagraphStyle("b", fontName=FONT, fontSize=10, leading=14)
     head = ParagraphStyle("h", fontName=FONT, fontSize=14, leading=20)
     story: list[object] = [
@@ -67,6 +76,7 @@ def write_pdf(audit: Audit, evaluation: Evaluation, path: Path) -> None:
             f"已抽樣 Drawn so far {evaluation.sample_size}",
             body,
         ),
+        Paragraph(f"{ARTICLE_29_CITATION}：「{ARTICLE_29}」", body),
         Spacer(1, 10),
     ]
     for qid, outcome in audit.outcomes:
@@ -88,4 +98,6 @@ def write_pdf(audit: Audit, evaluation: Evaluation, path: Path) -> None:
     findings = findings_lines(evaluation.findings)
     story.append(Paragraph(f"發現事項 Findings: {len(findings)}", head))
     story += [Paragraph(line, body) for line in findings]
-    _build(path, story)
+    title = "紙本紀錄風險限制稽核報告 Risk-limiting audit"
+    frame = PageFrame(title, "", f"紀錄 {group_for_reading(audit.record)[:14]}", test=False)
+    build(path, frame, "紙本紀錄風險限制稽核報告 Risk-limiting audit of the paper records", story)

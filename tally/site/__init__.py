@@ -34,6 +34,7 @@ from ballots.results import Count, Total
 from ballots.rule import article29
 from crypto.files import staged_folder
 from crypto.hashing import group_for_reading
+from tally.report_figures import ARTICLE_29, ARTICLE_29_CITATION
 from tally.verify import Runner, VerificationFailed, Verifier
 
 # The shard prefix grows with the record so a lookup loads a small file (≈ ≤ 400 codes).
@@ -85,12 +86,16 @@ T: dict[str, dict[str, str]] = {
         "area": "地區",
         "passed": "通過",
         "failed": "不通過",
-        "area_note": (
-            "公民投票法第29條：同意票多於不同意票，且達投票權人總數四分之一以上者，即為通過。"
-            "法定結果以全國合計為準；各地區之門檻與結果僅供參考。"
+        "art29_cite": f"{ARTICLE_29_CITATION}：",
+        "art29_gloss": "",
+        "area_note": "法定結果以全國合計為準；各地區之門檻與結果僅供參考。",
+        "manual": "含人工計票",
+        "manual_station": (
+            "本投開票所含人工計票：下列投票機之電子紀錄無法讀取，其票匭之紙本紀錄經人工計票，"
+            "由選務機關簽署後計入（驗證檢查 V16）："
         ),
-        "nation_note": (
-            "公民投票法第29條：同意票多於不同意票，且達投票權人總數四分之一以上者，即為通過。"
+        "manual_nation": (
+            "含人工計票之投開票所（投票機電子紀錄無法讀取，其紙本紀錄經人工計票，驗證檢查 V16）："
         ),
         "counties": "各縣市",
         "townships": "各鄉鎮市區",
@@ -120,7 +125,7 @@ T: dict[str, dict[str, str]] = {
             "FINGERPRINT 請使用選務機關公開宣讀或公告的指紋，不要照抄本網站：上面顯示的指紋"
             "只是本網站建置時所用的，應與公告的一致。"
         ),
-        "built_from": "本網站只在上述紀錄以選務機關指紋通過全部檢查（V1–V15）後才產生。",
+        "built_from": "本網站只在上述紀錄以選務機關指紋通過全部檢查（V1–V16）後才產生。",
         "trustee": "受託人",
         "none": "無",
         "synthetic": "合成紀錄：僅供效能測試，並非真實選舉。",
@@ -151,14 +156,22 @@ T: dict[str, dict[str, str]] = {
         "area": "Area",
         "passed": "Passed",
         "failed": "Not passed",
-        "area_note": (
-            "Referendum Act Art. 29: a question passes when Agree votes exceed Disagree votes "
-            "and reach one quarter of the eligible voters. Only the national totals decide; "
-            "an area's threshold and outcome are for reference."
+        "art29_cite": "Referendum Act Art. 29 (official text): ",
+        "art29_gloss": (
+            "In English: a case passes when the valid Agree votes exceed the Disagree votes and "
+            "reach one quarter of the eligible voters; otherwise it does not pass."
         ),
-        "nation_note": (
-            "Referendum Act Art. 29: a question passes when Agree votes exceed Disagree votes "
-            "and reach one quarter of the eligible voters."
+        "area_note": "Only the national totals decide; an area's threshold and outcome are for "
+        "reference.",
+        "manual": "hand-counted",
+        "manual_station": (
+            "This station includes a hand count: the electronic record of the booths below could "
+            "not be read, so their boxes' paper records were counted by hand and entered signed "
+            "by the election authority (verifier check V16):"
+        ),
+        "manual_nation": (
+            "Stations that include a hand count (a booth's electronic record could not be read; "
+            "its paper records were counted by hand; verifier check V16):"
         ),
         "counties": "Counties and cities",
         "townships": "Townships and districts",
@@ -193,7 +206,7 @@ T: dict[str, dict[str, str]] = {
             "was built with, and must equal the published one."
         ),
         "built_from": (
-            "This site was generated only after the record passed every check (V1–V15) "
+            "This site was generated only after the record passed every check (V1–V16) "
             "against the authority fingerprint."
         ),
         "trustee": "Trustee",
@@ -395,7 +408,7 @@ def _crumbs(ctx: Ctx, area: Area) -> str:
         chain.append(a)
         a = a.parent
     chain.reverse()
-    up = ctx.up(area.path)
+    up = ctx.up(area.path) + ctx.lang_root()  # to this language's root
     items = []
     for i, a in enumerate(chain):
         name = e(ctx.area_name(a))
@@ -508,6 +521,15 @@ def _summary(ctx: Ctx, caption: str, total: Total) -> str:
 # Pages -------------------------------------------------------------------------------------
 
 
+def _hand_counted(definition: Definition, results: Results) -> dict[str, tuple[str, ...]]:
+    """Station ID → its booths whose box was hand-counted (results.json `manual_counts`)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for booth_id in sorted(results.manual_counts):
+        sid = definition.station_of_booth(booth_id).station_id
+        out[sid] = (*out.get(sid, ()), booth_id)
+    return out
+
+
 def _area_page(
     ctx: Ctx,
     area: Area,
@@ -517,16 +539,31 @@ def _area_page(
 ) -> str:
     t = ctx.t
     d = ctx.definition
-    up = ctx.up(area.path)
-    parts = [
-        f'<p class="note">{e(t["nation_note"] if area.level == "nation" else t["area_note"])}</p>\n'
-    ]
+    up = ctx.up(area.path) + ctx.lang_root()  # area links stay in this language
+    # Art. 29 quoted verbatim from the one source (tally.report_figures), never paraphrased.
+    note = f'{e(t["art29_cite"])}<span lang="zh-TW">「{e(ARTICLE_29)}」</span>'
+    if t["art29_gloss"]:
+        note += f" {e(t['art29_gloss'])}"
+    if area.level != "nation":
+        note += f" {e(t['area_note'])}"
+    parts = [f'<p class="note">{note}</p>\n']
+    hand = _hand_counted(d, results)
+    if area.level == "nation" and hand:
+        links = "、".join(
+            f'<a href="{up}{areas[("station", sid)].path}">{e(areas[("station", sid)].name)}</a>'
+            for sid in sorted(hand)
+        )
+        parts.append(f'<p class="manual">{e(t["manual_nation"])} {links}</p>\n')
     if area.level == "station":
         s = d.station(area.key)
+        mark = f' <strong class="manual">{e(t["manual"])}</strong>' if s.station_id in hand else ""
         parts.append(
             f'<p>{e(t["station_label"])} <span class="code">{e(s.station_id)}</span> · '
-            f"{e(s.county)} {e(s.township)}</p>\n"
+            f"{e(s.county)} {e(s.township)}{mark}</p>\n"
         )
+        if s.station_id in hand:
+            booths = "、".join(f'<span class="code">{e(b)}</span>' for b in hand[s.station_id])
+            parts.append(f'<p class="manual">{e(t["manual_station"])} {booths}</p>\n')
     outcomes = dict(results.outcomes)
     for n, q in enumerate(d.questions):
         total = totals[(area.level, area.key, q.question_id)]
@@ -551,6 +588,8 @@ def _area_page(
                 kid = areas[(child, key)]
                 kt = totals[(child, key, q.question_id)]
                 label = f'<a href="{up}{kid.path}">{e(kid.name)}</a>'
+                if child == "station" and key in hand:
+                    label += f' <span class="manual">（{e(t["manual"])}）</span>'
                 rows.append((label, _row_cells(ctx, kt.eligible, kt.count)))
             caption = f"{title} · {t[child + 's' if child != 'county' else 'counties']}"
             parts.append(_table(ctx, caption, t["area"], rows))
@@ -716,6 +755,7 @@ def verified_from(verifier: Verifier) -> VerifiedRecord:
     results = verifier._results
     fingerprint = verifier.record_fingerprint
     assert pkg is not None and results is not None and fingerprint is not None
+    # A hand-counted booth (V16) has no export, so no outcome: its rows are absent.
     rows = tuple(o.extra for o in verifier.state.outcomes)
     return VerifiedRecord(pkg, results, rows, fingerprint, verifier.synthetic)
 

@@ -73,6 +73,15 @@ COUNTING = (
 
 FAULTS = {"kill": None, "enospc": "ENOSPC", "eio": "EIO"}
 
+# Children keep their bytecode in one cache outside the worktree (the environment may say
+# PYTHONDONTWRITEBYTECODE, and recompiling every module costs each child about a second).
+PYCACHE = Path(tempfile.gettempdir()) / f"refvote-chaos-pycache-{os.getuid()}"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPYCACHEPREFIX": str(PYCACHE), **extra}
+
 
 def refvote(
     args: list[str],
@@ -109,6 +118,7 @@ def refvote(
         cwd=ROOT,
         timeout=600,
         check=False,
+        env=child_env(),
     )
 
 
