@@ -62,6 +62,7 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--data", help=h("booth.data"))
     p.add_argument("--mirror", help=h("booth.mirror"))
     p.add_argument("--export-medium", help=h("booth.export_medium"))
+    p.add_argument("--passphrase-file", help=h("key_passphrase_file"))
     p.add_argument("--shuffle-pin-pad", action="store_true", help=h("booth.shuffle_pin_pad"))
     p.add_argument("--windowed", action="store_true", help=h("booth.windowed"))
     p.add_argument("--quit-after-ready", action="store_true", help=h("booth.quit_after_ready"))
@@ -141,7 +142,6 @@ def _real(args: argparse.Namespace) -> int:
     from booth.report_printer import ThermalAndPdfReports
     from booth.ui.app import AppOptions, run_window
     from booth.ui.window import UiSettings
-    from crypto.keyfile import read_signing_key
     from hardware.errors import NoReader
     from hardware.idcard.reader import PcscReader, list_readers
     from hardware.printer.driver import ThermalPrinter
@@ -163,7 +163,16 @@ def _real(args: argparse.Namespace) -> int:
     if not any(r.startswith(args.reader) for r in readers):
         listed = ", ".join(readers) if readers else t("booth.readers_none")
         raise Missing("booth.no_reader", reader=args.reader, readers=listed)
-    name, signing_key = read_signing_key(key_file, "booth")
+    from crypto.errors import CryptoError
+    from refvote.passphrase import PassphraseUnavailable, open_signing_key
+
+    try:
+        opened = open_signing_key(
+            key_file, "booth", args.passphrase_file, t("key.prompt", path=key_file)
+        )
+    except (CryptoError, PassphraseUnavailable) as exc:
+        raise Missing("booth.key_unopened", path=key_file, detail=exc) from None
+    name, signing_key = opened.name, opened.key
     if name != args.booth_id:
         raise Missing("booth.wrong_key", path=key_file, name=name, booth=args.booth_id)
     verified = verify_package(package, args.authority)

@@ -17,6 +17,8 @@ import io
 import sys
 from pathlib import Path
 
+from refvote.messages import h
+
 MAX_CSV = 64 << 10
 
 
@@ -32,6 +34,7 @@ def register(tally_commands: argparse._SubParsersAction, lazy) -> None:  # type:
     m.add_argument("--counts", help="CSV: question_id,yes,no,blank,declined (one row a question)")
     m.add_argument("--reason", help="why neither the export nor its mirror could be read")
     m.add_argument("--authority-key", help="the election authority's signing key file")
+    m.add_argument("--passphrase-file", help=h("key_passphrase_file"))
     m.add_argument("--out", help="also write the signed hand count here")
     m.set_defaults(run=lazy("refvote.cmd_manual:manual_count"))
 
@@ -65,7 +68,6 @@ def read_counts(path: Path) -> tuple:  # type: ignore[type-arg]
 def manual_count(args: argparse.Namespace) -> int:
     from ballots.manual_count import MAX_MANUAL_FILE, ManualCount
     from crypto.files import read_file, write_atomic
-    from crypto.keyfile import read_signing_key
     from refvote.cmd_tally import _station_errors
     from tally.station import TallyStation
 
@@ -83,7 +85,13 @@ def manual_count(args: argparse.Namespace) -> int:
                     "(or --signed FILE)",
                     2,
                 )
-            _, key = read_signing_key(Path(args.authority_key), "authority")
+            from refvote.messages import t
+            from refvote.passphrase import open_signing_key
+
+            path = Path(args.authority_key)
+            key = open_signing_key(
+                path, "authority", args.passphrase_file, t("key.prompt", path=path)
+            ).key
             pkg = station.package
             hand = ManualCount.sign(
                 key,
@@ -97,9 +105,9 @@ def manual_count(args: argparse.Namespace) -> int:
             if key.verify_key != pkg.public.authority_key:
                 return _fail("the key given is not the authority key the election package names")
             data = hand.to_json()
-            if args.out:
-                write_atomic(Path(args.out), data, replace=False)
         hand = station.import_manual_count(data)
+        if args.out and not args.signed:  # written once the workspace took it, never before
+            write_atomic(Path(args.out), data, replace=False)
         missing = station.missing_booths()
     except _station_errors() as exc:
         return _fail(str(exc))

@@ -27,6 +27,14 @@ def _fail(todo: str, detail: object = None, code: int = 1, **values: object) -> 
     return refuse("tally", todo, detail, code, **values)
 
 
+def _tally_key(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The tally key: a demo file, or a sealed production key opened with its passphrase."""
+    from refvote.passphrase import open_signing_key
+
+    path = Path(args.tally_key)
+    return open_signing_key(path, "tally", args.passphrase_file, t("key.prompt", path=path)).key
+
+
 def _read_definition(path: str):  # type: ignore[no-untyped-def]
     from ballots.definition import Definition
     from crypto.files import read_file
@@ -39,7 +47,15 @@ def _station_errors(*more: type[Exception]) -> tuple[type[Exception], ...]:
     from crypto.errors import CryptoError
     from tally.station import ImportRejected, WorkspaceDamaged, WrongTallyKey
 
-    return (CryptoError, ImportRejected, WorkspaceDamaged, WrongTallyKey, OSError, *more)
+    return (
+        CryptoError,
+        ImportRejected,
+        WorkspaceDamaged,
+        WrongTallyKey,
+        OSError,
+        PassphraseUnavailable,
+        *more,
+    )
 
 
 # The ceremony ----------------------------------------------------------------------------
@@ -265,11 +281,10 @@ def _import_files(station: TallyStation, files: list[Path], runner: Runner | Non
 
 
 def prepare(args: argparse.Namespace) -> int:
-    from crypto.keyfile import read_signing_key
     from tally.station import TallyStation
 
     try:
-        _, key = read_signing_key(Path(args.tally_key), "tally")
+        key = _tally_key(args)
         index = TallyStation(Path(args.workspace)).prepare(Path(args.out), key)
     except _station_errors() as exc:
         return _fail("tally.prepare_refused", exc)
@@ -332,7 +347,6 @@ def publish(args: argparse.Namespace) -> int:
     from ballots.package import normalise_fingerprint
     from crypto.files import read_file
     from crypto.hashing import file_fingerprint, group_for_reading
-    from crypto.keyfile import read_signing_key
     from tally.report_figures import reasons
     from tally.reports import MAX_TABLE_BYTES, ReportError, publish_context, write_reports
     from tally.station import TallyStation
@@ -348,7 +362,7 @@ def publish(args: argparse.Namespace) -> int:
             return _fail("tally.publish.unpinned", workspace=args.workspace)
         if args.authority is not None and normalise_fingerprint(args.authority) != pinned:
             return _fail("tally.publish.other_authority", pinned=pinned)
-        _, key = read_signing_key(Path(args.tally_key), "tally")
+        key = _tally_key(args)
         with station.locked():
             resumed = os.path.lexists(out)
             with Progress(t("progress.dlog"), 256) as bar:

@@ -1161,6 +1161,15 @@ HELP: dict[str, dict[Lang, str]] = {
         Z: "新的金鑰檔資料夾（每個投開票所各一組，及 poll-worker-pins.csv）",
         E: "a new folder for the key files (one set per station, and poll-worker-pins.csv)",
     },
+    "help.key_passphrase_file": {
+        Z: "若金鑰為密封之正式金鑰（refvote keys），從檔案讀取其密語（第一行；否則在終端機輸入）",
+        E: "for a sealed production key (refvote keys): read its passphrase from a file (first line; else typed)",
+    },
+    "booth.key_unopened": {
+        Z: "請提供該金鑰正確的密語（--passphrase-file 或在終端機輸入）（{path}：{detail}）",
+        E: "give the key's right passphrase (--passphrase-file, or typed) ({path}: {detail})",
+    },
+    "key.prompt": {Z: "{path} 的密語", E: "passphrase for {path}"},
     "help.keys.passphrase_file": {
         Z: "從檔案讀取密語（第一行；否則在終端機輸入兩次）",
         E: "read the passphrase from a file (its first line; else typed twice at the terminal)",

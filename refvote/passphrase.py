@@ -32,3 +32,14 @@ def read_passphrases(path: str | None, prompt: str, count: int = 1) -> list[str]
     if not sys.stdin.isatty():
         raise PassphraseUnavailable("no terminal to type the passphrase on: use --passphrase-file")
     return [getpass.getpass(f"{prompt}: ") for _ in range(count)]
+
+
+def open_signing_key(path: Path, role: str, passphrase_file: str | None, prompt: str):  # type: ignore[no-untyped-def]
+    """A signing key file as the command was given it: a demo key as it is; a sealed production
+    key (`refvote keys …`) opened with its passphrase, from `--passphrase-file` or typed."""
+    from crypto.keyfile import is_sealed, load_signing_key
+
+    passphrase = None
+    if is_sealed(path):
+        (passphrase,) = read_passphrases(passphrase_file, prompt)
+    return load_signing_key(path, role, passphrase)

@@ -790,3 +790,29 @@ def test_a_workspace_without_a_pinned_authority_cannot_publish(
     )
     assert out.returncode == 1 and "tally init --authority" in out.stderr
     assert not (tmp_path / "record").exists()
+
+
+def test_commands_open_a_sealed_production_key_with_its_passphrase(tmp_path: Path) -> None:
+    """booth, tally prepare/publish and manual-count open keys through one function: a sealed
+    key (`refvote keys`) with its passphrase from --passphrase-file, a demo key as it is; a
+    wrong passphrase or none to type is refused, never a key used without it."""
+    from crypto.errors import CryptoError
+    from crypto.keyfile import write_sealed_signing_key, write_signing_key
+    from crypto.signing import SigningKey
+    from refvote.passphrase import PassphraseUnavailable, open_signing_key
+
+    key = SigningKey.generate()
+    sealed, demo = tmp_path / "tally.key.json", tmp_path / "demo.key.json"
+    write_sealed_signing_key(sealed, "tally", "tally", key, "correct horse battery")
+    write_signing_key(demo, "tally", "tally", key)
+    right, wrong = tmp_path / "right.txt", tmp_path / "wrong.txt"
+    right.write_text("correct horse battery\n", encoding="utf-8")
+    wrong.write_text("incorrect horse battery\n", encoding="utf-8")
+
+    opened = open_signing_key(sealed, "tally", str(right), "passphrase")
+    assert opened.key.verify_key == key.verify_key and not opened.demo
+    assert open_signing_key(demo, "tally", None, "passphrase").demo
+    with pytest.raises(CryptoError):
+        open_signing_key(sealed, "tally", str(wrong), "passphrase")
+    with pytest.raises(PassphraseUnavailable):  # no file and no terminal (pytest's stdin)
+        open_signing_key(sealed, "tally", None, "passphrase")
