@@ -18,19 +18,24 @@ from refvote.messages import figure, h, lang_from_argv, positive_figure, set_lan
 Handler = Callable[[argparse.Namespace], int]
 
 
-def add_worker_options(parser: argparse.ArgumentParser) -> None:
-    """--workers N / --dask ADDRESS: where the per-export checks run (tally.parallel)."""
+def add_worker_options(parser: argparse.ArgumentParser, *, dask: bool = True) -> None:
+    """--workers N / --dask ADDRESS: where the per-export checks run (tally.parallel).
+
+    The tally station's own commands (import, publish) take local processes only: a Dask
+    cluster's workers would decide what enters the air-gapped workspace and their answers are
+    unpickled, so only a verifier who runs a cluster of their own may use one (verify, site)."""
     parser.add_argument(
         "--workers",
         type=int,
         metavar="N",
         help=h("workers"),
     )
-    parser.add_argument(
-        "--dask",
-        metavar="ADDRESS",
-        help=h("dask"),
-    )
+    if dask:
+        parser.add_argument(
+            "--dask",
+            metavar="ADDRESS",
+            help=h("dask"),
+        )
 
 
 def _lazy(target: str) -> Handler:
@@ -217,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     t_import = tally_commands.add_parser("import", help=h("tally.import"))
     t_import.add_argument("--workspace", required=True, help=h("tally.workspace"))
     t_import.add_argument("media", nargs="+", help=h("tally.import.media"))
-    add_worker_options(t_import)
+    add_worker_options(t_import, dask=False)
     t_import.set_defaults(run=_lazy("refvote.cmd_tally:import_"))
     from refvote.cmd_manual import register as register_manual_count
 
@@ -244,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     t_pub.add_argument("--out", required=True, help=h("tally.publish.out"))
     t_pub.add_argument("--reports", help=h("tally.publish.reports"))
     t_pub.add_argument("--authority", metavar="FINGERPRINT", help=h("tally.publish.authority"))
-    add_worker_options(t_pub)
+    add_worker_options(t_pub, dask=False)
     t_pub.set_defaults(run=_lazy("refvote.cmd_tally:publish"))
     t_status = tally_commands.add_parser("status", help=h("tally.status"))
     t_status.add_argument("--workspace", required=True, help=h("tally.workspace"))

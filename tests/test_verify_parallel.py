@@ -322,3 +322,21 @@ def test_v16_counts_a_station_s_electronic_ballots_on_workers_too(tmp_path: Path
     assert not ok and failed_check(serial) == "V16", serial
     assert "station S1: " in serial and f"for {station.eligible:,} eligible voters" in serial
     assert run(ProcessRunner(2)) == (ok, serial)
+
+
+def test_the_tally_stations_own_commands_take_no_dask_cluster() -> None:
+    """import and publish decide what enters the air-gapped workspace: their checks run in
+    local processes only (a cluster's workers would decide, and their answers are unpickled);
+    verify and site, a verifier's own runs, may use a cluster."""
+    from refvote.cli import build_parser
+
+    parser = build_parser()
+    for argv in (
+        ["tally", "import", "--workspace", "ws", "--dask", "tcp://127.0.0.1:9", "x.json"],
+        ["tally", "publish", "--workspace", "ws", "--tally-key", "k", "--out", "o", "--dask", "a"],
+    ):
+        with pytest.raises(SystemExit) as refused:
+            parser.parse_args(argv)
+        assert refused.value.code == 2
+    ok = parser.parse_args(["verify", "record", "--authority", "FP", "--dask", "tcp://h:1"])
+    assert ok.dask == "tcp://h:1"
