@@ -350,6 +350,11 @@ class TallyStation:
         if outcome.failure is not None and outcome.failure[0] == "parse":
             raise ImportRejected(f"not a valid booth export: {outcome.failure[1]}")
         booth_id = outcome.booth_id
+        if booth_id not in pkg.definition.booth_ids():
+            # Before the name becomes a path: an export's own booth_id is untrusted text.
+            raise ImportRejected(
+                f"booth export: booth {booth_id[:64]!r} is not registered in the election package"
+            )
         target = self.workspace / "imports" / f"{booth_id}.json"
         if os.path.lexists(target):
             return self._same_or_refused(target, data, booth_id)

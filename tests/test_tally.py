@@ -829,3 +829,17 @@ def test_demo_runs_a_whole_mock_referendum(tmp_path: Path) -> None:
             rf"question {case} \(reported (passed|failed)\): (CONFIRMED|ESCALATE)", out.stdout
         )
     assert (tmp_path / "demo/audit/audit-report.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_an_export_naming_a_path_as_its_booth_reads_nothing_outside_imports(
+    election: Election, workspace: TallyStation
+) -> None:
+    """The export's booth_id is untrusted text: refused as unregistered before it becomes a
+    path (an existing `../x.json` outside imports/ is neither read nor compared)."""
+    outside = workspace.workspace / "x.json"
+    outside.write_bytes(b"{}")
+    obj = parse_canonical_json(election.exports[0].to_json())
+    obj["booth_id"] = "../x"
+    with pytest.raises(ImportRejected, match="not registered in the election package"):
+        workspace.import_export(canonical_json(obj))
+    assert workspace.imported() == {} and outside.read_bytes() == b"{}"
