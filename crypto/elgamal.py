@@ -41,7 +41,10 @@ def encrypt(key: PublicKey, m: int, r: Scalar) -> Ciphertext:
     """Enc(m; r); r must be nonzero (draw it with `random_scalar`)."""
     if r.is_zero():
         raise ValueError("the encryption nonce r must be nonzero")
-    return Ciphertext(Point.base_mul(r), Point.base_mul(Scalar.from_int(m)) + key.point * r)
+    # m·G as (m+1)·G − G: the same libsodium work whatever m is (base_mul skips m = 0, and a
+    # faster encryption of 0 would time the voter's blank or "no" answer).
+    m_g = Point.base_mul(Scalar.from_int(m + 1)) - G
+    return Ciphertext(Point.base_mul(r), m_g + key.point * r)
 
 
 def encrypt_random(key: PublicKey, m: int, rng: RandomSource = SYSTEM) -> tuple[Ciphertext, Scalar]:

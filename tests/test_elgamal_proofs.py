@@ -307,3 +307,29 @@ def test_prepared_encryption_verifies_and_decrypts(m: int, secret: int) -> None:
         prepared.encrypt(key, m, S, points, BASE, BIND)
     with pytest.raises(InvalidProof):
         membership_verify(key, ct, proof, S, BASE, (BIND[0], "18"))
+
+
+def test_encrypting_0_and_1_makes_the_same_libsodium_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No shortcut for m = 0 or the identity: the booth's encryption of a blank or "no" answer
+    does the same group work as a "yes", so its time says nothing of the choice."""
+    from crypto import elgamal
+    from crypto.hazmat import group
+
+    calls: list[str] = []
+    for name in ("_base_mul", "_mul", "_add", "_sub"):
+        real = getattr(group, name)
+
+        def counted(*args: bytes, _real=real, _name=name) -> bytes:  # type: ignore[no-untyped-def]
+            calls.append(_name)
+            return _real(*args)
+
+        monkeypatch.setattr(group, name, counted)
+    key = elgamal.PublicKey(group.Point.base_mul(group.Scalar.from_int(7)))
+    r = group.Scalar.from_int(12345)
+    traces = []
+    for m in (0, 1):
+        calls.clear()
+        c = elgamal.encrypt(key, m, r)
+        traces.append(list(calls))
+        assert c.beta == group.Point.base_mul(group.Scalar.from_int(m)) + key.point * r
+    assert traces[0] == traces[1] and traces[0]
