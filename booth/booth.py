@@ -649,8 +649,12 @@ class Booth:
         self._no_session("shut down")
         if self._auth is not None:
             self._authenticate(pin)
-        self.log.append(EventCode.BOOTH_STOPPED)
-        self.close()
+        # A booth whose log medium failed can still be shut down: the entry is recorded if it
+        # can be (the failure is already the storage problem), and the booth closes anyway.
+        try:
+            self._record(EventCode.BOOTH_STOPPED)
+        finally:
+            self.close()
 
     # The export -----------------------------------------------------------------------------
 

@@ -148,3 +148,18 @@ def test_a_log_failure_at_a_poll_worker_action_is_the_named_storage_fault(
     if action == "close":  # after the restart the export is written (its close is sealed)
         assert bench.booth is not None
         assert bench.booth.write_export(PIN, bench.usb).medium_may_be_removed
+
+
+def test_a_booth_whose_log_fails_can_still_be_shut_down(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poll worker shuts down a booth whose log medium failed: no EventLogFailed stops it,
+    the booth closes, and a restart on a working medium checks out."""
+    booth = bench.opened()
+    booth.pause(PIN)
+    fail_log_writes(bench, monkeypatch, errno.EIO)
+    booth.shut_down(PIN)  # on the old code: EventLogFailed, the booth left open
+    assert isinstance(booth.storage_problem, EventLogFailed)
+    monkeypatch.undo()
+    bench.booth = None  # closed by shut_down: the bench must not close it again
+    assert_log_verifies_after_restart(bench)
