@@ -132,6 +132,28 @@ def _printer_device(path: str) -> str:
     return str(device)
 
 
+def _card_reader(text: str):  # type: ignore[no-untyped-def]
+    """The eID reader: `pkcs11:<module>` or `moica:<HiCOS module>` through the card's PKCS#11
+    module, else a PC/SC reader's name (hardware.idcard.readers chooses; the core never knows)."""
+    from hardware.errors import NoReader
+    from hardware.idcard.reader import PcscReader, list_readers
+    from hardware.idcard.readers import ReaderConfig, open_reader
+
+    if text.startswith(("pkcs11:", "moica:")):
+        try:
+            return open_reader(ReaderConfig.parse(text))
+        except NoReader as exc:
+            raise Missing("booth.no_module", reader=text, why=exc) from None
+    try:
+        readers = list_readers()
+    except NoReader:
+        readers = []
+    if not any(r.startswith(text) for r in readers):
+        listed = ", ".join(readers) if readers else t("booth.readers_none")
+        raise Missing("booth.no_reader", reader=text, readers=listed)
+    return PcscReader(text)
+
+
 def _real(args: argparse.Namespace) -> int:
     from ballots.package import verify_package
     from booth.auth import PollWorkerAuth
@@ -142,8 +164,6 @@ def _real(args: argparse.Namespace) -> int:
     from booth.report_printer import ThermalAndPdfReports
     from booth.ui.app import AppOptions, run_window
     from booth.ui.window import UiSettings
-    from hardware.errors import NoReader
-    from hardware.idcard.reader import PcscReader, list_readers
     from hardware.printer.driver import ThermalPrinter
 
     _need(args, "booth-id", "key", "tls-key", "package", "authority", "pollbook", "reader",
@@ -156,13 +176,7 @@ def _real(args: argparse.Namespace) -> int:
     tls_key = _file(args.tls_key, "tls_key")
     address = _address(args.pollbook)
     device = _printer_device(args.printer)
-    try:
-        readers = list_readers()
-    except NoReader:
-        readers = []
-    if not any(r.startswith(args.reader) for r in readers):
-        listed = ", ".join(readers) if readers else t("booth.readers_none")
-        raise Missing("booth.no_reader", reader=args.reader, readers=listed)
+    reader = _card_reader(args.reader)
     from crypto.errors import CryptoError
     from refvote.passphrase import PassphraseUnavailable, open_signing_key
 
@@ -171,12 +185,11 @@ def _real(args: argparse.Namespace) -> int:
             key_file, "booth", args.passphrase_file, t("key.prompt", path=key_file)
         )
     except (CryptoError, PassphraseUnavailable) as exc:
-        raise Missing("booth.key_unopened", path=key_file, detail=exc) from None
+        raise Missing("booth.key_unopened", path=key_file, why=exc) from None
     name, signing_key = opened.name, opened.key
     if name != args.booth_id:
         raise Missing("booth.wrong_key", path=key_file, name=name, booth=args.booth_id)
     verified = verify_package(package, args.authority)
-    reader = PcscReader(args.reader)
     printer = ThermalPrinter(device)
     log = EventLog.open(data / "events.log")
     (data / "reports").mkdir(exist_ok=True)

@@ -1165,9 +1165,13 @@ HELP: dict[str, dict[Lang, str]] = {
         Z: "若金鑰為密封之正式金鑰（refvote keys），從檔案讀取其密語（第一行；否則在終端機輸入）",
         E: "for a sealed production key (refvote keys): read its passphrase from a file (first line; else typed)",
     },
+    "booth.no_module": {
+        Z: "請確認讀卡機的 PKCS#11 模組路徑（{reader}：{why}）",
+        E: "check the card reader's PKCS#11 module path ({reader}: {why})",
+    },
     "booth.key_unopened": {
-        Z: "請提供該金鑰正確的密語（--passphrase-file 或在終端機輸入）（{path}：{detail}）",
-        E: "give the key's right passphrase (--passphrase-file, or typed) ({path}: {detail})",
+        Z: "請提供該金鑰正確的密語（--passphrase-file 或在終端機輸入）（{path}：{why}）",
+        E: "give the key's right passphrase (--passphrase-file, or typed) ({path}: {why})",
     },
     "key.prompt": {Z: "{path} 的密語", E: "passphrase for {path}"},
     "help.keys.passphrase_file": {

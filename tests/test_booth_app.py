@@ -76,6 +76,9 @@ def test_real_booth_names_what_is_missing(
     printer = [a if not a.endswith("ttyUSB9") else "/dev/null" for a in args]  # a char device
     err = run_booth(capsys, *printer)
     assert "找不到讀卡機" in err and "no card reader named 'No Such Reader'" in err
+    module = [a if a != "No Such Reader" else f"pkcs11:{tmp_path}/no-module.so" for a in printer]
+    err = run_booth(capsys, *module)  # the card's PKCS#11 module, through the same factory
+    assert "PKCS#11 模組路徑" in err and "PKCS#11 module path" in err
     assert "Traceback" not in err
 
 
