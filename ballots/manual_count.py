@@ -153,6 +153,15 @@ class ManualCount:
             )
         if not self.reason:
             raise ManualCountError(f"{label}: no reason given (why both media were lost)")
+        # What the reader (from_json) refuses, the signer refuses too: a signed count no
+        # verifier can read helps no one (as ballots/pollbook_count.py does).
+        if len(self.reason) > MAX_REASON:
+            raise ManualCountError(f"{label}: the reason is longer than {MAX_REASON} characters")
+        for value in (self.papers, *(getattr(c, a) for c in self.counts for a in ANSWERS)):
+            if type(value) is not int or not 0 <= value <= MAX_PAPERS:
+                raise ManualCountError(
+                    f"{label}: every count is a whole number from 0 to {MAX_PAPERS:,}"
+                )
         if tuple(c.question_id for c in self.counts) != definition.question_ids():
             raise ManualCountError(
                 f"{label}: the counts must list the questions "

@@ -246,6 +246,11 @@ def test_the_signer_refuses_what_the_verifier_would(built: BuiltRecord) -> None:
         ManualCount.sign(built.authority, DEF, base, LOST, 2, "lost", good[::-1])
     with pytest.raises(ManualCountError, match="no reason given"):
         ManualCount.sign(built.authority, DEF, base, LOST, 2, "  ", good)
+    with pytest.raises(ManualCountError, match="longer than 500"):
+        ManualCount.sign(built.authority, DEF, base, LOST, 2, "x" * 501, good)
+    negative = tuple(QuestionCount(q, 3, -1, 0, 0) for q in DEF.question_ids())
+    with pytest.raises(ManualCountError, match="whole number from 0"):
+        ManualCount.sign(built.authority, DEF, base, LOST, 2, "lost", negative)
 
 
 # The tally station ----------------------------------------------------------------------------
